@@ -1,0 +1,83 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Class says how one call ended. A failed call is data: the runner counts it
+// by class, it is never returned as an error.
+type Class uint8
+
+// The outcome classes. Only OK calls enter the latency histograms.
+const (
+	OK             Class = iota
+	ErrTransport         // dial, reset, broken pipe, unreadable reply
+	ErrHTTP              // an HTTP status other than 2xx and 429
+	ErrProtocol          // a JSON-RPC or GraphQL error in a 2xx reply
+	ErrRateLimited       // HTTP 429, counted apart: a limiter doing its job
+	ErrTimeout           // no complete reply before the call's deadline
+	numClasses
+)
+
+var classNames = [numClasses]string{"ok", "transport", "http", "protocol", "rate_limited", "timeout"}
+
+// String returns the class's name as it appears in results: "ok",
+// "transport", "http", "protocol", "rate_limited" or "timeout".
+func (c Class) String() string {
+	if c < numClasses {
+		return classNames[c]
+	}
+	return fmt.Sprintf("class(%d)", uint8(c))
+}
+
+// Outcome is what one call came to.
+type Outcome struct {
+	Class Class
+	// Code refines the class: the HTTP status for ErrHTTP and
+	// ErrRateLimited, the JSON-RPC or GraphQL error code for ErrProtocol.
+	Code int
+}
+
+// A Driver says how to call one stack. Run calls Open once per worker before
+// the clock starts, then each Conn from its own worker goroutine. Open may be
+// called from several goroutines at once. Whoever made the driver closes it,
+// after Run has returned; one driver may serve several runs.
+type Driver interface {
+	// Open prepares one worker's connection: dial, initialize a session,
+	// fetch a token. Its time is reported as setup, apart from calls.
+	Open(ctx context.Context, worker int) (Conn, error)
+	// Close releases what the driver holds.
+	Close() error
+}
+
+// A Conn makes calls for one worker. It is used by one goroutine at a time.
+type Conn interface {
+	// Call makes one call and returns when its reply is complete, or with
+	// ErrTimeout once deadline has passed.
+	Call(deadline time.Time) Outcome
+	// Close ends the connection (an MCP session is deleted here). Run may
+	// call it while a Call is still blocked, when it gives up on that call
+	// at the end of its grace: Close must then make the Call return.
+	Close() error
+}
+
+// Preparer is implemented by drivers with one-time setup before any
+// connection opens: discovery, token acquisition, a JWKS fetch. The runner
+// times it apart from the calls.
+type Preparer interface {
+	Prepare(ctx context.Context) error
+}
+
+// ByteCounter is implemented by drivers that count the bytes they move on
+// the wire (headers included), read and written since they started.
+// It is safe to call while calls are running.
+type ByteCounter interface {
+	Bytes() (read, written int64)
+}
+
+// ErrSetup is wrapped by every error from a driver's setup (Prepare or Open),
+// so callers can tell a stack that never came up from a run that ended.
+var ErrSetup = errors.New("setup failed")

@@ -1,0 +1,156 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Percentiles summarise one histogram. Values are nanoseconds.
+type Percentiles struct {
+	Count int64   `json:"count"`
+	Min   int64   `json:"min_ns"`
+	Mean  float64 `json:"mean_ns"`
+	P50   int64   `json:"p50_ns"`
+	P90   int64   `json:"p90_ns"`
+	P99   int64   `json:"p99_ns"`
+	P999  int64   `json:"p99_9_ns"`
+	P9999 int64   `json:"p99_99_ns"`
+	Max   int64   `json:"max_ns"`
+}
+
+// quantiles are the percentiles every summary reports, in the order of the
+// Percentiles fields.
+var quantiles = []float64{50, 90, 99, 99.9, 99.99}
+
+func percentilesOf(h *hdr.Histogram) Percentiles {
+	if h.TotalCount() == 0 {
+		return Percentiles{}
+	}
+	v := h.ValueAtPercentilesSlice(quantiles)
+	return Percentiles{
+		Count: h.TotalCount(), Min: h.Min(), Mean: h.Mean(),
+		P50: v[0], P90: v[1], P99: v[2], P999: v[3], P9999: v[4], Max: h.Max(),
+	}
+}
+
+// Interval is one slice of a run, normally a second long: the progress line
+// and timeseries.csv are made of these.
+type Interval struct {
+	Start, End time.Duration // offsets from the run's start, warm-up included
+	Warmup     bool          // the interval lies in the warm-up
+	Target     float64       // target rate at the interval's end, per second (open loop)
+	Started    uint64        // measured calls sent in the interval
+	ByClass    [numClasses]uint64
+	InFlight   int // measured calls out at the interval's end
+	Response   Percentiles
+	Service    Percentiles
+	Lag        Percentiles
+}
+
+// Completed is the number of measured calls that ended in the interval.
+func (iv Interval) Completed() uint64 {
+	var n uint64
+	for _, c := range iv.ByClass {
+		n += c
+	}
+	return n
+}
+
+// Rate is the interval's completion rate, per second.
+func (iv Interval) Rate() float64 {
+	d := (iv.End - iv.Start).Seconds()
+	if d <= 0 {
+		return 0
+	}
+	return float64(iv.Completed()) / d
+}
+
+// Accounting says what became of every measured request the schedule called
+// for: Scheduled = OK + Errors + InFlight + Queued, checked at the end of
+// every run.
+type Accounting struct {
+	Scheduled uint64            `json:"scheduled"`
+	Sent      uint64            `json:"sent"`
+	OK        uint64            `json:"ok"`
+	Errors    uint64            `json:"errors"`
+	ByClass   map[string]uint64 `json:"errors_by_class,omitempty"`
+	ByCode    map[string]uint64 `json:"errors_by_code,omitempty"` // "http 503", "protocol -32601"
+	InFlight  uint64            `json:"in_flight_at_end"`         // sent, no reply when the run ended
+	Queued    uint64            `json:"queued_at_end"`            // due, never sent
+	Clamped   uint64            `json:"clamped,omitempty"`        // latencies over an hour, recorded as an hour
+}
+
+// ErrAccounting is wrapped by Check when the books do not balance: a bug in
+// mcpbench, never the server's fault.
+var ErrAccounting = errors.New("accounting mismatch")
+
+// Check verifies the accounting identity.
+func (a Accounting) Check() error {
+	var byClass uint64
+	for _, n := range a.ByClass {
+		byClass += n
+	}
+	switch {
+	case a.Sent > a.Scheduled:
+		return fmt.Errorf("%w: sent %d of %d scheduled", ErrAccounting, a.Sent, a.Scheduled)
+	case a.OK+a.Errors+a.InFlight != a.Sent:
+		return fmt.Errorf("%w: sent %d ≠ ok %d + errors %d + in flight %d", ErrAccounting, a.Sent, a.OK, a.Errors, a.InFlight)
+	case byClass != a.Errors:
+		return fmt.Errorf("%w: errors %d ≠ %d counted by class", ErrAccounting, a.Errors, byClass)
+	case a.Scheduled != a.OK+a.Errors+a.InFlight+a.Queued:
+		return fmt.Errorf("%w: scheduled %d ≠ ok %d + errors %d + in flight %d + queued %d",
+			ErrAccounting, a.Scheduled, a.OK, a.Errors, a.InFlight, a.Queued)
+	}
+	return nil
+}
+
+// Setup is the cold path, timed apart from the calls.
+type Setup struct {
+	Prepare   time.Duration `json:"prepare_ns"`    // Driver.Prepare: discovery, token, JWKS
+	OpenTotal time.Duration `json:"open_total_ns"` // all workers' Open, run in parallel
+	OpenMax   time.Duration `json:"open_max_ns"`   // the slowest Open
+	FirstCall time.Duration `json:"first_call_ns"` // one call on a fresh connection
+	FirstOK   bool          `json:"first_call_ok"`
+}
+
+// Result is one run of one target: what summary.json reports of it.
+type Result struct {
+	Name        string        `json:"name"`
+	Target      string        `json:"target"`
+	Model       string        `json:"load_model"` // "open" or "closed"
+	Schedule    string        `json:"schedule"`   // the pacer, or "closed loop, N connections"
+	TargetRate  float64       `json:"target_rate"`
+	Achieved    float64       `json:"achieved_rate"` // completed calls per second of the measured segment
+	Connections int           `json:"connections"`
+	Warmup      time.Duration `json:"warmup_ns"`
+	Duration    time.Duration `json:"duration_ns"` // the measured segment as it ran
+	Timeout     time.Duration `json:"timeout_ns"`
+	Started     time.Time     `json:"started"`
+	Interrupted bool          `json:"interrupted"` // cancelled before the schedule ended
+	Accounting  Accounting    `json:"accounting"`
+	Response    Percentiles   `json:"response_time"`
+	Service     Percentiles   `json:"service_time"`
+	Lag         Percentiles   `json:"schedule_lag"`
+	Setup       Setup         `json:"setup"`
+
+	GeneratorCPU     time.Duration `json:"generator_cpu_ns"`
+	GeneratorCPUCall float64       `json:"generator_cpu_per_call_ns"`
+	ServerCPU        time.Duration `json:"server_cpu_ns,omitempty"`
+	ServerCPUCall    float64       `json:"server_cpu_per_call_ns,omitempty"`
+	BytesRead        int64         `json:"bytes_read,omitempty"`
+	BytesWritten     int64         `json:"bytes_written,omitempty"`
+	BytesPerCall     float64       `json:"bytes_per_call,omitempty"` // both ways
+	Warnings         []string      `json:"warnings,omitempty"`
+
+	// The merged histograms and the per-interval figures; written to the
+	// .hgrm, .hlog and timeseries.csv files, not to summary.json.
+	Histograms  struct{ Response, Service, Lag *hdr.Histogram } `json:"-"`
+	Intervals   []Interval                                      `json:"-"`
+	IntervalLog []byte                                          `json:"-"`
+}
+
+// Calls is the number of measured calls that completed, whatever their class.
+func (r *Result) Calls() uint64 { return r.Accounting.OK + r.Accounting.Errors }

@@ -1,0 +1,552 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config describes one run. The zero value of each optional field means the
+// documented default; Run copies and validates it.
+type Config struct {
+	Name   string // names the run in results; default "run"
+	Target string // what is under load, for the record (a URL, a command)
+	Driver Driver
+
+	// Pacer schedules an open-loop run. With Closed set it must be nil.
+	Pacer Pacer
+	// Closed makes a closed-loop run: Connections workers call back to back,
+	// as fast as the stack answers. Every output labels it as such.
+	Closed bool
+	// Connections is the number of workers, each with its own Conn: the
+	// most calls in flight at once. Default 16.
+	Connections int
+
+	Duration time.Duration // measured segment; 0 = bounded by Requests only
+	Requests uint64        // most measured requests to schedule; 0 = bounded by Duration only
+	Warmup   time.Duration // run before the measured segment, not recorded
+	Timeout  time.Duration // per call; default 10s
+	// Grace is how long the run waits, once the schedule has ended or ctx is
+	// cancelled, for calls still queued or in flight. What is left then is
+	// reported in flight or queued. Default 5s.
+	Grace time.Duration
+	// Interval is the length of a progress interval, default 1s.
+	Interval time.Duration
+
+	// OnInterval, when set, is called after each interval from the
+	// collecting goroutine; it must return quickly.
+	OnInterval func(Interval)
+	// ServerCPU, when set, reads the CPU time the server under load has used
+	// so far; the run reads it at the start and the end of the measured
+	// segment and reports the difference per call.
+	ServerCPU func() (time.Duration, error)
+	// Sleep waits until a deadline. Default: a precise sleeper on a locked
+	// OS thread (time.Sleep wakes up to a millisecond late on Linux).
+	Sleep func(until time.Time, stop <-chan struct{})
+}
+
+// ErrConfig is wrapped by every error about a Config that cannot run.
+var ErrConfig = errors.New("bad run configuration")
+
+func (c *Config) normalize() error {
+	if c.Name == "" {
+		c.Name = "run"
+	}
+	if c.Connections == 0 {
+		c.Connections = 16
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.Grace == 0 {
+		c.Grace = 5 * time.Second
+	}
+	if c.Interval == 0 {
+		c.Interval = time.Second
+	}
+	switch {
+	case c.Driver == nil:
+		return fmt.Errorf("%w: no driver", ErrConfig)
+	case c.Closed && c.Pacer != nil:
+		return fmt.Errorf("%w: a closed-loop run takes no rate", ErrConfig)
+	case !c.Closed && c.Pacer == nil:
+		return fmt.Errorf("%w: an open-loop run needs a rate (or ask for a closed loop)", ErrConfig)
+	case c.Connections < 1:
+		return fmt.Errorf("%w: connections must be at least 1, got %d", ErrConfig, c.Connections)
+	case c.Duration < 0 || c.Warmup < 0 || c.Timeout < 0 || c.Grace < 0 || c.Interval < 0:
+		return fmt.Errorf("%w: durations must not be negative", ErrConfig)
+	case c.Duration == 0 && c.Requests == 0:
+		return fmt.Errorf("%w: give a duration, a request count, or both, so that the run ends", ErrConfig)
+	case c.Interval < 10*time.Millisecond:
+		return fmt.Errorf("%w: interval %v is too short (at least 10ms)", ErrConfig, c.Interval)
+	}
+	if c.Sleep == nil {
+		c.Sleep = preciseSleep
+	}
+	return nil
+}
+
+// job is one scheduled request: when it was due, in nanoseconds from the
+// run's start, and whether it falls in the warm-up.
+type job struct {
+	due  int64
+	warm bool
+}
+
+// run is the state of one Run call.
+type run struct {
+	cfg   Config
+	start time.Time
+	end   time.Duration // end of the measured segment; 0 = none
+	// lastDue is when the schedule's last request falls due (open loop; 0 =
+	// unknown): the grace starts then even if the dispatcher is still
+	// waiting for a free worker.
+	lastDue time.Duration
+	conns   []Conn
+	recs    []*workerRec
+	stop    chan struct{} // closed to stop scheduling and calling
+	stopped atomic.Bool
+	claimed atomic.Uint64 // closed loop: measured calls claimed
+	created uint64        // open loop: measured jobs handed out (dispatcher only)
+
+	scheduleDone chan struct{} // closed once nothing more will be scheduled
+	scheduleOnce sync.Once
+	dispatchDone chan struct{} // closed when the dispatcher has returned
+}
+
+// Run carries out one run and returns what it measured. A cancelled ctx ends
+// the run early; the result then says Interrupted and still accounts for
+// every request. Run returns an error only when the run could not start
+// (ErrConfig, or ErrSetup from the driver); a run whose books do not balance
+// returns its result together with an ErrAccounting error.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
+	r := &run{cfg: cfg, stop: make(chan struct{}), scheduleDone: make(chan struct{}), dispatchDone: make(chan struct{})}
+	res := &Result{
+		Name: cfg.Name, Target: cfg.Target, Connections: cfg.Connections,
+		Warmup: cfg.Warmup, Timeout: cfg.Timeout, Model: "open",
+	}
+	if cfg.Closed {
+		res.Model, res.Schedule = "closed", fmt.Sprintf("closed loop, %d connections", cfg.Connections)
+	} else {
+		res.Schedule = cfg.Pacer.String()
+	}
+	if err := r.setup(ctx, &res.Setup); err != nil {
+		return nil, err
+	}
+	defer r.closeConns()
+
+	r.recs = make([]*workerRec, cfg.Connections)
+	for i := range r.recs {
+		r.recs[i] = &workerRec{h: newHists()}
+	}
+	if cfg.Duration > 0 {
+		r.end = cfg.Warmup + cfg.Duration
+		r.lastDue = r.end
+	}
+	if !cfg.Closed && cfg.Requests > 0 {
+		first := cfg.Pacer.Hits(cfg.Warmup - 1)
+		if cfg.Warmup == 0 {
+			first = 0
+		}
+		if d, ok := cfg.Pacer.Due(first + cfg.Requests - 1); ok && (r.lastDue == 0 || d < r.lastDue) {
+			r.lastDue = d + 1
+		}
+	}
+	r.start = time.Now()
+	res.Started = r.start
+	col := newCollector(r.recs, r.start, cfg.Name)
+
+	var wg sync.WaitGroup
+	var jobs chan job
+	if cfg.Closed {
+		for i := range r.recs {
+			wg.Add(1)
+			go func() { defer wg.Done(); r.closedWorker(i) }()
+		}
+	} else {
+		jobs = make(chan job, cfg.Connections)
+		for i := range r.recs {
+			wg.Add(1)
+			go func() { defer wg.Done(); r.openWorker(i, jobs) }()
+		}
+		go r.dispatch(jobs)
+	}
+	workersDone := make(chan struct{})
+	go func() { wg.Wait(); close(workersDone) }()
+
+	m := r.collect(ctx, col, res, workersDone)
+	r.finish(res, col, m)
+	if err := res.Accounting.Check(); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// setup prepares the driver, opens every worker's connection in parallel and
+// makes one cold call, timing each step.
+func (r *run) setup(ctx context.Context, s *Setup) error {
+	d := r.cfg.Driver
+	if p, ok := d.(Preparer); ok {
+		t := time.Now()
+		if err := p.Prepare(ctx); err != nil {
+			return fmt.Errorf("%w: prepare: %w", ErrSetup, err)
+		}
+		s.Prepare = time.Since(t)
+	}
+	r.conns = make([]Conn, r.cfg.Connections)
+	errs := make([]error, len(r.conns))
+	took := make([]time.Duration, len(r.conns))
+	t := time.Now()
+	var wg sync.WaitGroup
+	for i := range r.conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.Now()
+			r.conns[i], errs[i] = d.Open(ctx, i)
+			took[i] = time.Since(t)
+		}()
+	}
+	wg.Wait()
+	s.OpenTotal = time.Since(t)
+	for i, err := range errs {
+		s.OpenMax = max(s.OpenMax, took[i])
+		if err != nil {
+			r.closeConns()
+			return fmt.Errorf("%w: open connection %d: %w", ErrSetup, i, err)
+		}
+	}
+	t = time.Now()
+	o := r.conns[0].Call(t.Add(r.cfg.Timeout))
+	s.FirstCall, s.FirstOK = time.Since(t), o.Class == OK
+	return nil
+}
+
+func (r *run) closeConns() {
+	for i, c := range r.conns {
+		if c != nil {
+			_ = c.Close()
+			r.conns[i] = nil
+		}
+	}
+}
+
+// now is the time since the run's start, in nanoseconds (monotonic).
+func (r *run) now() int64 { return int64(time.Since(r.start)) }
+
+// dispatch hands out jobs as they fall due, then closes jobs. A slot that
+// finds every worker busy waits in the channel, or here: its latency still
+// counts from when it was due.
+func (r *run) dispatch(jobs chan<- job) {
+	defer close(r.dispatchDone)
+	defer r.scheduleEnded()
+	defer close(jobs)
+	runtime.LockOSThread() // for the precise sleeper: its own thread, low timer slack
+	defer runtime.UnlockOSThread()
+	lowerTimerSlack()
+	warmup := int64(r.cfg.Warmup)
+	for n := uint64(0); ; n++ {
+		d, ok := r.cfg.Pacer.Due(n)
+		due := int64(d)
+		if !ok || (r.end > 0 && d >= r.end) {
+			return
+		}
+		warm := due < warmup
+		if !warm && r.cfg.Requests > 0 && r.created >= r.cfg.Requests {
+			return
+		}
+		if due > r.now() {
+			r.cfg.Sleep(r.start.Add(d), r.stop)
+		}
+		if r.stopped.Load() {
+			return
+		}
+		select {
+		case jobs <- job{due: due, warm: warm}:
+			if !warm {
+				r.created++
+			}
+		case <-r.stop:
+			return
+		}
+	}
+}
+
+// scheduleEnded says that nothing more will be scheduled: the grace for
+// the calls still queued or out starts now.
+func (r *run) scheduleEnded() { r.scheduleOnce.Do(func() { close(r.scheduleDone) }) }
+
+// openWorker makes the calls handed to it.
+func (r *run) openWorker(i int, jobs <-chan job) {
+	conn, rec := r.conns[i], r.recs[i]
+	for j := range jobs {
+		if r.stopped.Load() || !rec.begin(j.warm) {
+			continue // left queued
+		}
+		sent := r.now()
+		o := conn.Call(r.start.Add(time.Duration(sent) + r.cfg.Timeout))
+		rec.end(j.due, sent, r.now(), o, j.warm)
+	}
+}
+
+// closedWorker calls back to back until the segment or the count ends.
+func (r *run) closedWorker(i int) {
+	conn, rec := r.conns[i], r.recs[i]
+	warmup := int64(r.cfg.Warmup)
+	for !r.stopped.Load() {
+		sent := r.now()
+		if r.end > 0 && sent >= int64(r.end) {
+			r.scheduleEnded()
+			return
+		}
+		warm := sent < warmup
+		if !warm && r.cfg.Requests > 0 && r.claimed.Add(1) > r.cfg.Requests {
+			r.scheduleEnded()
+			return
+		}
+		if !rec.begin(warm) {
+			return
+		}
+		o := conn.Call(r.start.Add(time.Duration(sent) + r.cfg.Timeout))
+		rec.end(sent, sent, r.now(), o, warm)
+	}
+}
+
+// marks are the readings taken at the measured segment's two ends.
+type marks struct {
+	genCPU      [2]time.Duration
+	srvCPU      [2]time.Duration
+	srvErr      error
+	bytesR      [2]int64
+	bytesW      [2]int64
+	stoppedAt   time.Duration // when scheduling was stopped early; 0 = it was not
+	interrupted bool          // ctx was cancelled
+	end         time.Duration // when the run ended
+	measuring   bool          // the run got past its warm-up
+}
+
+func (r *run) mark(m *marks, k int) {
+	m.genCPU[k], _ = selfCPU()
+	if r.cfg.ServerCPU != nil && m.srvErr == nil {
+		m.srvCPU[k], m.srvErr = r.cfg.ServerCPU()
+	}
+	if bc, ok := r.cfg.Driver.(ByteCounter); ok {
+		m.bytesR[k], m.bytesW[k] = bc.Bytes()
+	}
+}
+
+// collect rotates the recorders on interval boundaries, aligned to the end
+// of the warm-up, until the workers are done, or until the grace that
+// follows the schedule's end or ctx's cancellation has passed.
+func (r *run) collect(ctx context.Context, col *collector, res *Result, workersDone <-chan struct{}) marks {
+	var m marks
+	warmup, step := r.cfg.Warmup, r.cfg.Interval
+	m.measuring = warmup == 0
+	if m.measuring {
+		r.mark(&m, 0)
+	}
+	var from time.Duration
+	next := func() time.Duration {
+		if !m.measuring && from+step > warmup {
+			return warmup
+		}
+		return from + step
+	}
+	rotate := func(to time.Duration, final bool) {
+		iv := col.rotate(from, to, !m.measuring, final)
+		if !r.cfg.Closed {
+			iv.Target = r.cfg.Pacer.Rate(to)
+		}
+		res.Intervals = append(res.Intervals, iv)
+		if r.cfg.OnInterval != nil {
+			r.cfg.OnInterval(iv)
+		}
+		from = to
+	}
+	tick := time.NewTimer(time.Until(r.start.Add(next())))
+	defer tick.Stop()
+	var grace *time.Timer
+	var graceC <-chan time.Time
+	startGrace := func() {
+		if grace == nil {
+			grace = time.NewTimer(r.cfg.Grace)
+			graceC = grace.C
+		}
+	}
+	defer func() {
+		if grace != nil {
+			grace.Stop()
+		}
+	}()
+	ctxDone, scheduleDone := ctx.Done(), r.scheduleDone
+	var lastDueC <-chan time.Time
+	if r.lastDue > 0 {
+		t := time.NewTimer(time.Until(r.start.Add(r.lastDue)))
+		defer t.Stop()
+		lastDueC = t.C
+	}
+	for {
+		select {
+		case <-tick.C:
+			to := next()
+			rotate(to, false)
+			if !m.measuring && to >= warmup {
+				m.measuring = true
+				r.mark(&m, 0)
+			}
+			tick.Reset(time.Until(r.start.Add(next())))
+			continue
+		case <-scheduleDone:
+			scheduleDone = nil
+			startGrace()
+			continue
+		case <-lastDueC:
+			lastDueC = nil
+			startGrace()
+			continue
+		case <-ctxDone:
+			ctxDone = nil
+			m.interrupted = true
+			r.halt(&m)
+			startGrace()
+			continue
+		case <-graceC:
+			// Calls still out stay out: they are reported in flight, and a
+			// Conn's Close makes them return.
+			r.halt(&m)
+		case <-workersDone:
+		}
+		break
+	}
+	if !r.cfg.Closed {
+		<-r.dispatchDone // prompt once halted: the sleeper watches r.stop
+	}
+	m.end = time.Since(r.start)
+	rotate(m.end, true)
+	if !m.measuring {
+		r.mark(&m, 0) // the run never left its warm-up
+	}
+	r.mark(&m, 1)
+	return m
+}
+
+// halt stops scheduling and calling; calls already out go on.
+func (r *run) halt(m *marks) {
+	if !r.stopped.Swap(true) {
+		m.stoppedAt = time.Since(r.start)
+		close(r.stop)
+	}
+}
+
+// scheduledBy counts the measured requests the pacer had made due by t.
+func (r *run) scheduledBy(t time.Duration) uint64 {
+	if r.end > 0 && t >= r.end {
+		t = r.end - 1
+	}
+	var n uint64
+	if hi := r.cfg.Pacer.Hits(t); r.cfg.Warmup > 0 {
+		if lo := r.cfg.Pacer.Hits(r.cfg.Warmup - 1); hi > lo {
+			n = hi - lo
+		}
+	} else {
+		n = hi
+	}
+	if r.cfg.Requests > 0 && n > r.cfg.Requests {
+		n = r.cfg.Requests
+	}
+	return n
+}
+
+// finish fills the result from the final rotation and the marks.
+func (r *run) finish(res *Result, col *collector, m marks) {
+	t, codes := col.tallies()
+	a := &res.Accounting
+	a.Sent, a.OK, a.Clamped = t.started, t.byClass[OK], t.clamped
+	for c := Class(1); c < numClasses; c++ {
+		if n := t.byClass[c]; n > 0 {
+			if a.ByClass == nil {
+				a.ByClass = map[string]uint64{}
+			}
+			a.ByClass[c.String()] = n
+			a.Errors += n
+		}
+	}
+	for k, n := range codes {
+		if a.ByCode == nil {
+			a.ByCode = map[string]uint64{}
+		}
+		a.ByCode[fmt.Sprintf("%s %d", k.class, k.code)] += n
+	}
+	for _, tl := range col.last {
+		if tl.inflight {
+			a.InFlight++
+		}
+	}
+	switch {
+	case r.cfg.Closed:
+		a.Scheduled = a.Sent // a closed loop schedules a call when it sends it
+	case m.stoppedAt == 0:
+		// The dispatcher ran to the end of the schedule: it must have
+		// handed out exactly what the pacer called for.
+		a.Scheduled = r.created
+		if want := r.scheduledBy(r.end); r.end > 0 && want != r.created {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%v: the dispatcher handed out %d requests, the schedule called for %d", ErrAccounting, r.created, want))
+		}
+	default:
+		a.Scheduled = max(r.scheduledBy(m.stoppedAt), r.created)
+	}
+	if a.Scheduled >= a.Sent { // otherwise Check reports the bug
+		a.Queued = a.Scheduled - a.Sent
+	}
+	res.Interrupted = m.interrupted
+	res.Histograms.Response, res.Histograms.Service, res.Histograms.Lag = col.total.resp, col.total.svc, col.total.lag
+	res.IntervalLog = col.log.Bytes()
+	res.Response, res.Service, res.Lag = percentilesOf(col.total.resp), percentilesOf(col.total.svc), percentilesOf(col.total.lag)
+	if int64(a.OK) != col.total.resp.TotalCount() {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%v: %d ok calls but %d in the response-time histogram", ErrAccounting, a.OK, col.total.resp.TotalCount()))
+	}
+	if col.dropped > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d histogram values were dropped while merging", col.dropped))
+	}
+
+	if m.measuring {
+		res.Duration = m.end - r.cfg.Warmup
+	}
+	calls := float64(res.Calls())
+	if s := res.Duration.Seconds(); s > 0 {
+		res.Achieved = calls / s
+	}
+	if !r.cfg.Closed {
+		seg := res.Duration
+		if r.end > 0 && !m.interrupted && m.stoppedAt == 0 {
+			seg = r.cfg.Duration
+		}
+		if seg > 0 {
+			res.TargetRate = float64(a.Scheduled) / seg.Seconds()
+		}
+	}
+	res.GeneratorCPU = m.genCPU[1] - m.genCPU[0]
+	if r.cfg.ServerCPU != nil {
+		if m.srvErr != nil {
+			res.Warnings = append(res.Warnings, "server CPU not measured: "+m.srvErr.Error())
+		} else {
+			res.ServerCPU = m.srvCPU[1] - m.srvCPU[0]
+		}
+	}
+	res.BytesRead, res.BytesWritten = m.bytesR[1]-m.bytesR[0], m.bytesW[1]-m.bytesW[0]
+	if calls > 0 {
+		res.GeneratorCPUCall = float64(res.GeneratorCPU) / calls
+		res.ServerCPUCall = float64(res.ServerCPU) / calls
+		res.BytesPerCall = float64(res.BytesRead+res.BytesWritten) / calls
+	}
+	if a.InFlight+a.Queued > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d calls were still in flight and %d queued when the run ended: their latencies are missing from the tail", a.InFlight, a.Queued))
+	}
+}

@@ -1,0 +1,324 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// fakeDriver answers in process. behave decides each call by its number
+// (the cold call made during setup is number 0).
+type fakeDriver struct {
+	behave  func(n int64) (time.Duration, Outcome)
+	calls   atomic.Int64
+	mu      sync.Mutex
+	byClass map[Class]int
+	block   chan struct{}
+	closed  sync.Once
+}
+
+// blockForever as a delay makes a call wait until its deadline or Close.
+const blockForever = time.Duration(-1)
+
+func newFake(behave func(n int64) (time.Duration, Outcome)) *fakeDriver {
+	if behave == nil {
+		behave = func(int64) (time.Duration, Outcome) { return 0, Outcome{} }
+	}
+	return &fakeDriver{behave: behave, byClass: map[Class]int{}, block: make(chan struct{})}
+}
+
+func (d *fakeDriver) Open(ctx context.Context, worker int) (Conn, error) { return fakeConn{d}, nil }
+func (d *fakeDriver) Close() error                                       { d.closed.Do(func() { close(d.block) }); return nil }
+
+type fakeConn struct{ d *fakeDriver }
+
+func (c fakeConn) Call(deadline time.Time) Outcome {
+	n := c.d.calls.Add(1) - 1
+	delay, o := c.d.behave(n)
+	switch {
+	case delay == blockForever:
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		select {
+		case <-c.d.block:
+			o = Outcome{Class: ErrTransport}
+		case <-t.C:
+			o = Outcome{Class: ErrTimeout}
+		}
+	case delay > 0:
+		time.Sleep(delay)
+	}
+	if n > 0 {
+		c.d.mu.Lock()
+		c.d.byClass[o.Class]++
+		c.d.mu.Unlock()
+	}
+	return o
+}
+func (c fakeConn) Close() error { return nil }
+
+func constantPacer(t testing.TB, rate float64) Pacer {
+	t.Helper()
+	p, err := Constant(rate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func mustRun(t *testing.T, ctx context.Context, cfg Config) *Result {
+	t.Helper()
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if err := res.Accounting.Check(); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestRunSchedulesExactly(t *testing.T) {
+	tests := []struct {
+		name      string
+		cfg       Config
+		scheduled uint64
+		calls     int64 // what the driver saw, the cold call included
+	}{
+		{"open loop by duration", Config{Pacer: constantPacer(t, 2000), Duration: 500 * time.Millisecond}, 1000, 1001},
+		{"open loop by count", Config{Pacer: constantPacer(t, 5000), Requests: 300}, 300, 301},
+		{"open loop count before duration", Config{Pacer: constantPacer(t, 5000), Requests: 100, Duration: time.Minute}, 100, 101},
+		{"warm-up excluded", Config{Pacer: constantPacer(t, 1000), Warmup: 200 * time.Millisecond, Duration: 300 * time.Millisecond}, 300, 501},
+		{"closed loop by count", Config{Closed: true, Connections: 4, Requests: 1000}, 1000, 1001},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newFake(nil)
+			defer d.Close()
+			tc.cfg.Driver = d
+			res := mustRun(t, context.Background(), tc.cfg)
+			a := res.Accounting
+			if a.Scheduled != tc.scheduled || a.OK != tc.scheduled {
+				t.Fatalf("scheduled %d ok %d, want %d of each", a.Scheduled, a.OK, tc.scheduled)
+			}
+			if got := d.calls.Load(); got != tc.calls {
+				t.Fatalf("driver saw %d calls, want %d", got, tc.calls)
+			}
+			if res.Response.Count != int64(tc.scheduled) {
+				t.Fatalf("response histogram holds %d values, want %d", res.Response.Count, tc.scheduled)
+			}
+			if len(res.Warnings) > 0 {
+				t.Fatalf("warnings: %v", res.Warnings)
+			}
+		})
+	}
+}
+
+func TestRunClassifiesErrors(t *testing.T) {
+	outcomes := []Outcome{
+		{Class: OK}, {Class: ErrTransport}, {Class: ErrHTTP, Code: 503},
+		{Class: ErrProtocol, Code: -32601}, {Class: ErrRateLimited, Code: 429}, {Class: ErrTimeout},
+	}
+	d := newFake(func(n int64) (time.Duration, Outcome) { return 0, outcomes[n%int64(len(outcomes))] })
+	defer d.Close()
+	res := mustRun(t, context.Background(), Config{Driver: d, Pacer: constantPacer(t, 3000), Requests: 600, Connections: 3})
+	a := res.Accounting
+	for _, o := range outcomes {
+		want := uint64(d.byClass[o.Class])
+		got := a.OK
+		if o.Class != OK {
+			got = a.ByClass[o.Class.String()]
+		}
+		if got != want {
+			t.Errorf("%s: counted %d, driver returned %d", o.Class, got, want)
+		}
+	}
+	if a.ByCode["http 503"] == 0 || a.ByCode["protocol -32601"] == 0 || a.ByCode["rate_limited 429"] == 0 {
+		t.Errorf("codes not kept: %v", a.ByCode)
+	}
+	if a.OK+a.Errors != 600 || res.Response.Count != int64(a.OK) {
+		t.Errorf("ok %d + errors %d ≠ 600, or histogram %d ≠ ok", a.OK, a.Errors, res.Response.Count)
+	}
+}
+
+func TestRunCancelledStillAccounts(t *testing.T) {
+	d := newFake(func(n int64) (time.Duration, Outcome) {
+		if n%7 == 3 {
+			return time.Millisecond, Outcome{Class: ErrHTTP, Code: 500}
+		}
+		return 0, Outcome{}
+	})
+	defer d.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	res, err := Run(ctx, Config{Driver: d, Pacer: constantPacer(t, 1000), Duration: time.Minute, Connections: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted {
+		t.Fatal("not marked interrupted")
+	}
+	a := res.Accounting
+	if err := a.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if a.Scheduled == 0 || a.Scheduled >= 60000 {
+		t.Fatalf("scheduled %d: want the part of the schedule before the cancel", a.Scheduled)
+	}
+	if done := uint64(d.calls.Load() - 1); a.OK+a.Errors > done {
+		t.Fatalf("counted %d completed calls, driver made %d", a.OK+a.Errors, done)
+	}
+}
+
+func TestRunAbandonsStuckCalls(t *testing.T) {
+	const conns = 4
+	d := newFake(func(n int64) (time.Duration, Outcome) {
+		if n > 50 {
+			return blockForever, Outcome{}
+		}
+		return 0, Outcome{}
+	})
+	res, err := Run(context.Background(), Config{
+		Driver: d, Pacer: constantPacer(t, 1000), Duration: 200 * time.Millisecond,
+		Connections: conns, Grace: 100 * time.Millisecond, Timeout: time.Minute,
+	})
+	d.Close() // releases the stuck calls
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := res.Accounting
+	if err := a.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if a.InFlight != conns {
+		t.Fatalf("in flight %d, want %d (every worker stuck)", a.InFlight, conns)
+	}
+	if a.OK != 50 {
+		t.Fatalf("ok %d, want the 50 calls before the stall", a.OK)
+	}
+	if a.Queued == 0 || a.Scheduled != 200 {
+		t.Fatalf("queued %d of %d scheduled: want the rest of the 200 queued", a.Queued, a.Scheduled)
+	}
+	if len(res.Warnings) == 0 {
+		t.Fatal("no warning about calls missing from the tail")
+	}
+}
+
+func TestRunTimeouts(t *testing.T) {
+	d := newFake(func(n int64) (time.Duration, Outcome) { return blockForever, Outcome{} })
+	defer d.Close()
+	res := mustRun(t, context.Background(), Config{
+		Driver: d, Pacer: constantPacer(t, 200), Requests: 10, Connections: 10, Timeout: 20 * time.Millisecond,
+	})
+	if got := res.Accounting.ByClass["timeout"]; got != 10 {
+		t.Fatalf("timeouts %d, want 10 (%+v)", got, res.Accounting)
+	}
+}
+
+func TestRunIntervalsAndLog(t *testing.T) {
+	d := newFake(nil)
+	defer d.Close()
+	res := mustRun(t, context.Background(), Config{
+		Driver: d, Pacer: constantPacer(t, 2000), Warmup: 150 * time.Millisecond,
+		Duration: 450 * time.Millisecond, Interval: 100 * time.Millisecond,
+	})
+	var ok uint64
+	var warm int
+	for i, iv := range res.Intervals {
+		if iv.Warmup {
+			warm++ // it may hold measured calls that ended before a late rotation
+		}
+		ok += iv.ByClass[OK]
+		if i > 0 && iv.Start != res.Intervals[i-1].End {
+			t.Errorf("interval %d starts at %v, previous ended at %v", i, iv.Start, res.Intervals[i-1].End)
+		}
+	}
+	if warm != 2 || res.Intervals[1].End != 150*time.Millisecond {
+		t.Errorf("want two warm-up intervals ending at the warm-up's end, got %d, first measured at %v", warm, res.Intervals[1].End)
+	}
+	if ok != res.Accounting.OK {
+		t.Errorf("intervals count %d ok, totals %d", ok, res.Accounting.OK)
+	}
+	// The interval log reads back to the same totals, per tag.
+	r := hdr.NewHistogramLogReader(bytes.NewReader(res.IntervalLog))
+	counts := map[string]int64{}
+	for {
+		h, err := r.NextIntervalHistogram()
+		if err != nil || h == nil {
+			if err != nil && !errors.Is(err, io.EOF) {
+				t.Fatal(err)
+			}
+			break
+		}
+		counts[h.Tag()] += h.TotalCount()
+	}
+	for _, tag := range []string{TagResponse, TagService, TagLag} {
+		if counts[tag] != int64(res.Accounting.OK) {
+			t.Errorf("log tag %s holds %d values, want %d", tag, counts[tag], res.Accounting.OK)
+		}
+	}
+}
+
+func TestRunConfigErrors(t *testing.T) {
+	p := constantPacer(t, 10)
+	d := newFake(nil)
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"no driver", Config{Pacer: p, Duration: time.Second}},
+		{"no rate", Config{Driver: d, Duration: time.Second}},
+		{"closed with rate", Config{Driver: d, Closed: true, Pacer: p, Duration: time.Second}},
+		{"unbounded", Config{Driver: d, Pacer: p}},
+		{"negative connections", Config{Driver: d, Pacer: p, Duration: time.Second, Connections: -1}},
+		{"negative duration", Config{Driver: d, Pacer: p, Duration: -time.Second}},
+		{"tiny interval", Config{Driver: d, Pacer: p, Duration: time.Second, Interval: time.Millisecond}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := Run(context.Background(), tc.cfg); !errors.Is(err, ErrConfig) {
+				t.Fatalf("err = %v, want ErrConfig", err)
+			}
+		})
+	}
+}
+
+type failingDriver struct{ *fakeDriver }
+
+func (*failingDriver) Open(ctx context.Context, worker int) (Conn, error) {
+	return nil, errors.New("connection refused")
+}
+
+func TestRunSetupError(t *testing.T) {
+	_, err := Run(context.Background(), Config{Driver: &failingDriver{newFake(nil)}, Pacer: constantPacer(t, 10), Duration: time.Second})
+	if !errors.Is(err, ErrSetup) {
+		t.Fatalf("err = %v, want ErrSetup", err)
+	}
+}
+
+func BenchmarkRecord(b *testing.B) {
+	w := &workerRec{h: newHists()}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		w.begin(false)
+		w.end(0, int64(i%1000), int64(i%100000)+50000, Outcome{}, false)
+	}
+}
+
+func BenchmarkRunClosedInProcess(b *testing.B) {
+	d := newFake(nil)
+	defer d.Close()
+	b.ReportAllocs()
+	res, err := Run(context.Background(), Config{Driver: d, Closed: true, Connections: 2, Requests: uint64(b.N)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(res.Response.P99), "p99-ns")
+}
