@@ -1,0 +1,264 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// SummarySchema names the version of summary.json's layout. A change that
+// removes or renames a field bumps it.
+const SummarySchema = "mcpbench.summary/v1"
+
+// Summary is what summary.json holds: one or more runs, and where they ran.
+type Summary struct {
+	Schema  string    `json:"schema"`
+	Tool    string    `json:"tool"`    // "mcpbench" and its version
+	Command []string  `json:"command"` // the command line that made it
+	Created time.Time `json:"created"`
+	Host    Host      `json:"host"`
+	// Units of the files beside summary.json: .hgrm in microseconds, .hlog
+	// in nanoseconds (tags response, service, lag), timeseries.csv in µs.
+	Units map[string]string `json:"units"`
+	Runs  []*Result         `json:"runs"`
+}
+
+// Host describes the machine and the CPU placement of a run.
+type Host struct {
+	OS, Arch      string
+	GoVersion     string `json:"go_version"`
+	CPUModel      string `json:"cpu_model,omitempty"`
+	NumCPU        int    `json:"num_cpu"`
+	Kernel        string `json:"kernel,omitempty"`
+	GeneratorCPUs string `json:"generator_cpus,omitempty"`
+	ServerCPUs    string `json:"server_cpus,omitempty"`
+	CPUNote       string `json:"cpu_note,omitempty"`
+	GOMAXPROCS    int    `json:"gomaxprocs"`
+}
+
+// ThisHost describes the machine this process runs on.
+func ThisHost() Host {
+	h := Host{OS: runtime.GOOS, Arch: runtime.GOARCH, GoVersion: runtime.Version(), NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		h.Kernel = strings.TrimSpace(string(b))
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				h.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return h
+}
+
+// NewSummary starts a summary of runs made by the given command line.
+func NewSummary(command []string, host Host, runs ...*Result) *Summary {
+	return &Summary{
+		Schema: SummarySchema, Tool: "mcpbench " + Version(), Command: command, Created: time.Now().UTC(), Host: host,
+		Units: map[string]string{"summary.json": "ns", ".hgrm": "us", ".hlog": "ns", "timeseries.csv": "us"},
+		Runs:  runs,
+	}
+}
+
+// Version is the module version mcpbench was built from, or "dev".
+func Version() string {
+	if v := buildVersion(); v != "" {
+		return v
+	}
+	return "dev"
+}
+
+// WriteResults writes s into dir, which must not exist yet, atomically: the
+// files are written into a sibling directory that is renamed to dir once
+// they are all complete, so a reader never sees half a result.
+//
+//	summary.json     the summary
+//	NAME.hgrm        each run's response-time percentile distribution, µs
+//	NAME.hlog        each run's HdrHistogram interval log (response, service, lag), ns
+//	timeseries.csv   every run's intervals, one row each
+func WriteResults(dir string, s *Summary) error {
+	if _, err := os.Stat(dir); err == nil {
+		return fmt.Errorf("results directory %s already exists", dir)
+	}
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".partial-")
+	if err != nil {
+		return err
+	}
+	if err := writeFiles(tmp, s); err != nil {
+		_ = os.RemoveAll(tmp)
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		_ = os.RemoveAll(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		_ = os.RemoveAll(tmp)
+		return err
+	}
+	return nil
+}
+
+func writeFiles(dir string, s *Summary) error {
+	js, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{"summary.json": append(js, '\n')}
+	seen := map[string]bool{}
+	var ts bytes.Buffer
+	cw := csv.NewWriter(&ts)
+	_ = cw.Write(timeseriesHeader)
+	for _, r := range s.Runs {
+		name := FileName(r.Name)
+		if seen[name] {
+			return fmt.Errorf("two runs would write %s.hgrm: give them different names", name)
+		}
+		seen[name] = true
+		if h := r.Histograms.Response; h != nil {
+			var b bytes.Buffer
+			if _, err := h.PercentilesPrint(&b, 5, 1000); err != nil {
+				return err
+			}
+			files[name+".hgrm"] = b.Bytes()
+		}
+		files[name+".hlog"] = r.IntervalLog
+		for _, iv := range r.Intervals {
+			_ = cw.Write(timeseriesRow(r.Name, iv))
+		}
+	}
+	cw.Flush()
+	files["timeseries.csv"] = ts.Bytes()
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var timeseriesHeader = []string{
+	"run", "start_s", "end_s", "warmup", "target_rate", "rate", "started", "ok", "errors", "in_flight",
+	"response_p50_us", "response_p90_us", "response_p99_us", "response_max_us",
+	"service_p50_us", "service_p99_us", "lag_p99_us", "lag_max_us",
+}
+
+func timeseriesRow(run string, iv Interval) []string {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	us := func(ns int64) string { return strconv.FormatFloat(float64(ns)/1e3, 'f', 3, 64) }
+	errs := iv.Completed() - iv.ByClass[OK]
+	return []string{
+		run, f(iv.Start.Seconds()), f(iv.End.Seconds()), strconv.FormatBool(iv.Warmup), f(iv.Target),
+		strconv.FormatFloat(iv.Rate(), 'f', 1, 64), strconv.FormatUint(iv.Started, 10),
+		strconv.FormatUint(iv.ByClass[OK], 10), strconv.FormatUint(errs, 10), strconv.Itoa(iv.InFlight),
+		us(iv.Response.P50), us(iv.Response.P90), us(iv.Response.P99), us(iv.Response.Max),
+		us(iv.Service.P50), us(iv.Service.P99), us(iv.Lag.P99), us(iv.Lag.Max),
+	}
+}
+
+// FileName turns a run's name into a safe file name.
+func FileName(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	if s := strings.Trim(string(b), "."); s != "" {
+		return s
+	}
+	return "run"
+}
+
+// WriteTable prints runs as a table: rates, response-time percentiles,
+// errors, and CPU and bytes per call where measured.
+func WriteTable(w io.Writer, runs []*Result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\tload\ttarget/s\tachieved/s\tp50\tp90\tp99\tp99.9\tp99.99\tmax\terrors\tsrv cpu/call\tgen cpu/call\tbytes/call\t")
+	for _, r := range runs {
+		target := "-"
+		if r.Model == "open" {
+			target = fmt.Sprintf("%.0f", r.TargetRate)
+		}
+		p := r.Response
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.Name, r.Model, target, r.Achieved,
+			FormatNs(p.P50), FormatNs(p.P90), FormatNs(p.P99), FormatNs(p.P999), FormatNs(p.P9999), FormatNs(p.Max),
+			errorsCell(r.Accounting), cpuCell(r.ServerCPUCall), cpuCell(r.GeneratorCPUCall), bytesCell(r.BytesPerCall))
+	}
+	return tw.Flush()
+}
+
+func errorsCell(a Accounting) string {
+	bad := a.Errors + a.InFlight + a.Queued
+	if a.Scheduled == 0 || bad == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d (%.2f%%)", bad, 100*float64(bad)/float64(a.Scheduled))
+}
+
+func cpuCell(ns float64) string {
+	if ns == 0 {
+		return "-"
+	}
+	return FormatNs(int64(ns))
+}
+
+func bytesCell(b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f B", b)
+}
+
+// FormatNs prints nanoseconds with a unit and three significant digits:
+// 850ns, 41.2µs, 1.05ms, 2.31s.
+func FormatNs(ns int64) string {
+	v := float64(ns)
+	switch {
+	case ns == 0:
+		return "0"
+	case v < 1e3:
+		return fmt.Sprintf("%dns", ns)
+	case v < 1e6:
+		return sig3(v/1e3) + "µs"
+	case v < 1e9:
+		return sig3(v/1e6) + "ms"
+	default:
+		return sig3(v/1e9) + "s"
+	}
+}
+
+func sig3(v float64) string {
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}
+
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return ""
+}

@@ -1,0 +1,118 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestWriteResults(t *testing.T) {
+	d := newFake(nil)
+	defer d.Close()
+	var runs []*Result
+	for _, name := range []string{"a/b c", "second"} {
+		res := mustRun(t, context.Background(), Config{Name: name, Driver: d, Pacer: constantPacer(t, 2000), Duration: 300 * time.Millisecond, Interval: 100 * time.Millisecond})
+		runs = append(runs, res)
+	}
+	dir := filepath.Join(t.TempDir(), "load", "20260101-000000")
+	if err := WriteResults(dir, NewSummary([]string{"mcpbench", "load"}, ThisHost(), runs...)); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"summary.json", "a_b_c.hgrm", "a_b_c.hlog", "second.hgrm", "second.hlog", "timeseries.csv"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: missing or empty (%v)", f, err)
+		}
+	}
+	var s struct {
+		Schema string
+		Runs   []struct {
+			Name       string
+			Accounting struct{ OK uint64 }
+			Response   struct {
+				P99 int64 `json:"p99_ns"`
+			} `json:"response_time"`
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Schema != SummarySchema || len(s.Runs) != 2 || s.Runs[0].Accounting.OK != 600 || s.Runs[0].Response.P99 <= 0 {
+		t.Fatalf("summary.json: %+v", s)
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, "timeseries.csv"))
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 1 + len(runs[0].Intervals) + len(runs[1].Intervals); len(rows) != want {
+		t.Fatalf("timeseries.csv has %d rows, want %d", len(rows), want)
+	}
+	// Nothing half-written is left beside the result, and a second write
+	// never clobbers the first.
+	entries, _ := os.ReadDir(filepath.Dir(dir))
+	if len(entries) != 1 {
+		t.Fatalf("left beside the result: %v", entries)
+	}
+	if err := WriteResults(dir, NewSummary(nil, ThisHost(), runs...)); err == nil {
+		t.Fatal("overwrote an existing result")
+	}
+}
+
+func TestFormatNs(t *testing.T) {
+	tests := []struct {
+		ns   int64
+		want string
+	}{
+		{0, "0"}, {850, "850ns"}, {1000, "1.00µs"}, {41234, "41.2µs"}, {999499, "999µs"},
+		{1_050_000, "1.05ms"}, {12_345_678, "12.3ms"}, {2_310_000_000, "2.31s"},
+	}
+	for _, tc := range tests {
+		if got := FormatNs(tc.ns); got != tc.want {
+			t.Errorf("FormatNs(%d) = %q, want %q", tc.ns, got, tc.want)
+		}
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	r := &Result{Name: "mcp-fast", Model: "open", TargetRate: 1000, Achieved: 999.6,
+		Response:   Percentiles{P50: 41_000, P90: 60_000, P99: 120_000, P999: 900_000, P9999: 1_500_000, Max: 2_000_000},
+		Accounting: Accounting{Scheduled: 1000, OK: 998, Errors: 2}, ServerCPUCall: 23_400, GeneratorCPUCall: 9_100, BytesPerCall: 612}
+	c := &Result{Name: "closed", Model: "closed", Achieved: 51234, Response: Percentiles{P50: 300_000}, Accounting: Accounting{Scheduled: 10, OK: 10}}
+	var b strings.Builder
+	if err := WriteTable(&b, []*Result{r, c}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "table.golden", b.String())
+}
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Fatalf("%s differs:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
