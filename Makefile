@@ -1,0 +1,42 @@
+# mcpbench — `make run` measures, `make test` checks. Both set up what they need.
+GO       ?= go
+BIN      := bin/mcpbench
+GOFILES  := $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './.tools/*')
+BENCHTIME ?= 1s
+
+.PHONY: all build run test fmt-check vet unit bench perf-wrk clean
+
+all: build
+
+build: $(BIN)
+
+$(BIN): $(GOFILES) go.mod go.sum
+	$(GO) build -o $(BIN) ./cmd/mcpbench
+
+# The main job. Until the scenario runner lands it measures the machine's
+# floor: raw TCP echo and a minimal HTTP handler, servers in child processes.
+run: build
+	./$(BIN) floor
+
+test: fmt-check vet unit
+
+fmt-check:
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# Micro-benchmarks, benchstat-friendly: make bench BENCHTIME=2s > new.txt
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+# mcpbench against wrk on the same minimal HTTP server (README, Performance).
+perf-wrk: build
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	./scripts/perf-vs-wrk.sh
+
+clean:
+	rm -rf bin

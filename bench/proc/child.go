@@ -1,0 +1,310 @@
+package proc
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrNotListening is returned by Start when the child exits, times out or
+// is cancelled before it prints its "listening URL" line.
+var ErrNotListening = errors.New("server did not start listening")
+
+// Options says which child to start. The zero value of each field means
+// its documented default.
+type Options struct {
+	// Path is the executable; empty means this program itself.
+	Path string
+	// Args are its arguments, without the program name.
+	Args []string
+	// Env is added to this process's environment.
+	Env []string
+	// StartTimeout bounds the wait for the listening line; 0 means 15s.
+	StartTimeout time.Duration
+	// Stderr receives the child's stderr and any stdout after the
+	// listening line; nil discards them. Start keeps the last few KiB for
+	// its error messages either way.
+	Stderr io.Writer
+}
+
+// Proc is a running child server. Its methods are safe for concurrent use.
+type Proc struct {
+	cmd  *exec.Cmd
+	url  string
+	pid  int
+	tail *tailBuffer
+
+	done    chan struct{} // closed when the child has exited
+	waitErr error         // set before done closes
+	state   *os.ProcessState
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Start runs the child in its own process group, killed if this process
+// dies, and waits for the first line of its stdout, "listening URL". ctx
+// bounds only the start: a started child runs until Stop.
+func Start(ctx context.Context, opts Options) (*Proc, error) {
+	path := opts.Path
+	if path == "" {
+		var err error
+		if path, err = selfExe(); err != nil {
+			return nil, fmt.Errorf("finding this executable: %w", err)
+		}
+	}
+	timeout := opts.StartTimeout
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	p := &Proc{tail: &tailBuffer{max: 8 << 10}, done: make(chan struct{})}
+	cmd := exec.Command(path, opts.Args...)
+	cmd.Env = append(os.Environ(), opts.Env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	var rest io.Writer = p.tail
+	if opts.Stderr != nil {
+		rest = io.MultiWriter(p.tail, opts.Stderr)
+	}
+	cmd.Stderr = rest
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	p.cmd = cmd
+	name := path + " " + strings.Join(opts.Args, " ")
+
+	// Pdeathsig fires when the thread that forked the child exits, not the
+	// process: fork from a thread locked for the child's whole life.
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		p.pid = cmd.Process.Pid
+		started <- nil
+		p.waitErr = cmd.Wait()
+		p.state = cmd.ProcessState
+		close(p.done)
+	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+
+	lines := make(chan string, 1)
+	go func() {
+		r := bufio.NewReader(stdout)
+		line, err := r.ReadString('\n')
+		if err == nil {
+			lines <- strings.TrimSpace(line)
+		}
+		io.Copy(rest, r) // drain, so that the child never blocks on stdout
+	}()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	fail := func(why string) (*Proc, error) {
+		p.Stop(time.Second)
+		return nil, fmt.Errorf("%w: %s: %s%s", ErrNotListening, name, why, p.tail.suffix())
+	}
+	select {
+	case line := <-lines:
+		url, ok := strings.CutPrefix(line, "listening ")
+		if !ok || url == "" {
+			return fail(fmt.Sprintf("first line of stdout is %q, want \"listening URL\"", line))
+		}
+		p.url = url
+		return p, nil
+	case <-p.done:
+		// The line may have been written just before the exit.
+		select {
+		case line := <-lines:
+			return fail(fmt.Sprintf("printed %q, then exited (%v)", line, p.exitDescription()))
+		default:
+		}
+		return fail("exited before listening (" + p.exitDescription() + ")")
+	case <-timer.C:
+		return fail(fmt.Sprintf("no listening line within %v", timeout))
+	case <-ctx.Done():
+		return fail("cancelled while starting: " + ctx.Err().Error())
+	}
+}
+
+// URL is what the child printed after "listening ".
+func (p *Proc) URL() string { return p.url }
+
+// Pid is the child's process id (and process group id).
+func (p *Proc) Pid() int { return p.pid }
+
+// Done is closed when the child has exited.
+func (p *Proc) Done() <-chan struct{} { return p.done }
+
+// Exited says whether the child has exited, and how.
+func (p *Proc) Exited() (bool, string) {
+	select {
+	case <-p.done:
+		return true, p.exitDescription()
+	default:
+		return false, ""
+	}
+}
+
+// Stderr returns the last few KiB the child wrote to stderr.
+func (p *Proc) Stderr() string { return p.tail.String() }
+
+func (p *Proc) exitDescription() string {
+	if p.waitErr == nil {
+		return "exit status 0"
+	}
+	return p.waitErr.Error()
+}
+
+// Stop sends SIGTERM to the child's process group, waits up to grace for
+// it to exit, then sends SIGKILL. It returns an error when the child had
+// to be killed, or had exited on its own with a failure. Stop is
+// idempotent: later calls return the first call's result.
+func (p *Proc) Stop(grace time.Duration) error {
+	p.stopOnce.Do(func() { p.stopErr = p.stop(grace) })
+	return p.stopErr
+}
+
+func (p *Proc) stop(grace time.Duration) error {
+	select {
+	case <-p.done:
+		// It exited on its own; sweep what it left in its group.
+		unix.Kill(-p.pid, unix.SIGKILL)
+		if p.waitErr != nil {
+			return fmt.Errorf("server exited early: %s%s", p.exitDescription(), p.tail.suffix())
+		}
+		return nil
+	default:
+	}
+	unix.Kill(-p.pid, unix.SIGTERM)
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-p.done:
+		unix.Kill(-p.pid, unix.SIGKILL)
+		if ws, ok := p.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM {
+			return nil // it did not handle SIGTERM, but it stopped
+		}
+		if p.waitErr != nil {
+			return fmt.Errorf("server stopped with %s%s", p.exitDescription(), p.tail.suffix())
+		}
+		return nil
+	case <-t.C:
+	}
+	unix.Kill(-p.pid, unix.SIGKILL)
+	<-p.done
+	return fmt.Errorf("server did not stop within %v of SIGTERM: killed", grace)
+}
+
+// CPUTime returns the CPU time (user + system) the child has used,
+// to the nanosecond while it runs. It fits bench.Config.ServerCPU.
+func (p *Proc) CPUTime() (time.Duration, error) {
+	select {
+	case <-p.done:
+		return p.state.UserTime() + p.state.SystemTime(), nil
+	default:
+	}
+	// The process CPU clock (clock_getcpuclockid): all threads, dead ones
+	// included, in nanoseconds.
+	var ts unix.Timespec
+	clock := int32(^p.pid)<<3 | 2 // MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)
+	if err := unix.ClockGettime(clock, &ts); err == nil {
+		return time.Duration(ts.Nano()), nil
+	}
+	return statCPU(p.pid)
+}
+
+// statCPU reads utime+stime from /proc/PID/stat (10 ms ticks).
+func statCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, fmt.Errorf("server CPU time: %w", err)
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+1:]
+	}
+	f := strings.Fields(s) // f[0] is field 3 (state); utime is field 14
+	if len(f) < 13 {
+		return 0, fmt.Errorf("server CPU time: /proc/%d/stat has %d fields", pid, len(f)+2)
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("server CPU time: %w", err)
+	}
+	return time.Duration(ut+st) * (time.Second / 100), nil
+}
+
+// RSS returns the child's resident set size and its peak, in bytes; zero
+// once it has exited.
+func (p *Proc) RSS() (now, peak int64) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.pid) + "/status")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch k {
+		case "VmRSS":
+			now = kb << 10
+		case "VmHWM":
+			peak = kb << 10
+		}
+	}
+	return now, peak
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if over := len(t.b) - t.max; over > 0 {
+		t.b = append(t.b[:0], t.b[over:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}
+
+// suffix is the tail as the end of an error message.
+func (t *tailBuffer) suffix() string {
+	s := strings.TrimSpace(t.String())
+	if s == "" {
+		return ""
+	}
+	return "; its stderr ends:\n" + s
+}

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mcpbench/mcpbench/bench"
+	"github.com/spf13/pflag"
+)
+
+const loadAbout = `
+Put load on one URL and report its latency from each request's intended start
+(no coordinated omission): response time, service time and schedule lag, as
+HdrHistograms, with errors classified and every scheduled request accounted for.
+
+Open loop by default: requests leave on schedule (--rate, optionally ramping
+or stepping) whatever the server does; when all connections are busy a
+request waits, and the wait counts. --closed instead runs --connections
+callers back to back (a saturation run, labelled closed in every output).
+
+URL is http://host:port/path, or tcp://host:port for a raw echo round trip.
+
+Examples:
+  mcpbench load http://127.0.0.1:8080/ --rate 2000 --duration 30s
+  mcpbench load http://127.0.0.1:8080/ --rate 100 --ramp-to 5000 --duration 60s
+  mcpbench load http://127.0.0.1:8080/ --closed -c 16 --duration 10s
+  mcpbench load http://127.0.0.1:8080/mcp -X POST -H 'Content-Type: application/json' --body '{}'`
+
+// loadFlags are the load options shared by load and floor.
+type loadFlags struct {
+	rate, rampTo, step        float64
+	stepEvery                 time.Duration
+	closed                    bool
+	connections               int
+	duration, warmup, timeout time.Duration
+	requests                  uint64
+	cpus                      string
+	progress, format, out     string
+	noSave                    bool
+	prog                      *progress // set by config when a progress line is wanted
+}
+
+func (lf *loadFlags) register(fs *pflag.FlagSet, defaultRate float64) {
+	fs.Float64VarP(&lf.rate, "rate", "r", defaultRate, "target rate, requests per second (open loop)")
+	fs.Float64Var(&lf.rampTo, "ramp-to", 0, "ramp the rate linearly from --rate to this over --duration")
+	fs.Float64Var(&lf.step, "step", 0, "add this much rate every --step-every (a stepped load)")
+	fs.DurationVar(&lf.stepEvery, "step-every", 0, "how long each step of --step lasts")
+	fs.BoolVar(&lf.closed, "closed", false, "closed loop: --connections callers back to back, as fast as answered")
+	fs.IntVarP(&lf.connections, "connections", "c", 16, "connections (workers): the most calls in flight at once")
+	fs.DurationVarP(&lf.duration, "duration", "d", 10*time.Second, "length of the measured segment (0: until --requests)")
+	fs.Uint64VarP(&lf.requests, "requests", "n", 0, "stop after scheduling this many measured requests (0: no limit)")
+	fs.DurationVar(&lf.warmup, "warmup", time.Second, "warm-up before measuring; its calls are not recorded")
+	fs.DurationVar(&lf.timeout, "timeout", 10*time.Second, "per-call timeout; a call past it counts as a timeout error")
+	fs.StringVar(&lf.cpus, "cpus", "", "pin the load generator to these CPUs, e.g. 0 or 0-1 (default: not pinned)")
+	fs.StringVar(&lf.progress, "progress", "auto", "progress line each second on stderr: auto (when a terminal), on, off")
+	fs.StringVar(&lf.format, "format", "table", "what to print on stdout: table, or json (the summary)")
+	fs.StringVarP(&lf.out, "out", "o", "", "results directory (default results/COMMAND/TIMESTAMP)")
+	fs.BoolVar(&lf.noSave, "no-save", false, "do not write a results directory")
+}
+
+// pacer builds the schedule the flags ask for.
+func (lf *loadFlags) pacer() (bench.Pacer, error) {
+	if lf.closed {
+		if lf.rate != 0 || lf.rampTo != 0 || lf.step != 0 {
+			return nil, fmt.Errorf("%w: --closed runs as fast as the server answers: drop --rate, --ramp-to and --step", errUsage)
+		}
+		return nil, nil
+	}
+	if lf.rate <= 0 {
+		return nil, fmt.Errorf("%w: --rate must be positive (requests per second), or use --closed", errUsage)
+	}
+	var p *bench.Piecewise
+	var err error
+	switch {
+	case lf.rampTo > 0 && lf.step > 0:
+		return nil, fmt.Errorf("%w: --ramp-to and --step are two different schedules: choose one", errUsage)
+	case lf.rampTo > 0:
+		if lf.duration <= 0 {
+			return nil, fmt.Errorf("%w: --ramp-to ramps over --duration, which must be positive", errUsage)
+		}
+		p, err = bench.Ramp(lf.rate, lf.rampTo, lf.duration)
+		if err == nil && lf.warmup > 0 {
+			// The warm-up runs at the starting rate; the ramp begins with the measurement.
+			p, err = bench.NewPiecewise([]bench.Stage{
+				{From: lf.rate, To: lf.rate, Duration: lf.warmup},
+				{From: lf.rate, To: lf.rampTo, Duration: lf.duration},
+			})
+		}
+	case lf.step > 0:
+		if lf.stepEvery <= 0 || lf.duration <= 0 {
+			return nil, fmt.Errorf("%w: --step needs --step-every and a positive --duration", errUsage)
+		}
+		n := int((lf.duration + lf.stepEvery - 1) / lf.stepEvery)
+		p, err = bench.Steps(lf.rate, lf.step, lf.stepEvery, n)
+		if err == nil && lf.warmup > 0 {
+			st := append([]bench.Stage{{From: lf.rate, To: lf.rate, Duration: lf.warmup}}, p.Stages()...)
+			p, err = bench.NewPiecewise(st)
+		}
+	default:
+		p, err = bench.Constant(lf.rate)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return p, nil
+}
+
+// config is the part of a run's configuration that the flags give.
+func (lf *loadFlags) config(name string) (bench.Config, error) {
+	p, err := lf.pacer()
+	if err != nil {
+		return bench.Config{}, err
+	}
+	if lf.connections < 1 {
+		return bench.Config{}, fmt.Errorf("%w: --connections must be at least 1", errUsage)
+	}
+	if lf.duration <= 0 && lf.requests == 0 {
+		return bench.Config{}, fmt.Errorf("%w: give a positive --duration or --requests, so that the run ends", errUsage)
+	}
+	if lf.format != "table" && lf.format != "json" {
+		return bench.Config{}, fmt.Errorf("%w: --format is table or json, not %q", errUsage, lf.format)
+	}
+	c := bench.Config{
+		Name: name, Closed: lf.closed, Connections: lf.connections,
+		Duration: lf.duration, Requests: lf.requests, Warmup: lf.warmup, Timeout: lf.timeout,
+	}
+	if p != nil {
+		c.Pacer = p
+	}
+	show, err := progressWanted(lf.progress)
+	if err != nil {
+		return bench.Config{}, err
+	}
+	if show {
+		lf.prog = &progress{name: name}
+		c.OnInterval = lf.prog.interval
+	}
+	return c, nil
+}
+
+func runLoad(ctx context.Context, args []string) error {
+	fs := newFlags("load", "URL [flags]", loadAbout)
+	var lf loadFlags
+	lf.register(fs, 0)
+	method := fs.StringP("method", "X", "", "HTTP method (default GET, or POST when there is a body)")
+	headers := fs.StringArrayP("header", "H", nil, `request header "Name: value" (repeatable)`)
+	body := fs.String("body", "", "request body")
+	bodyFile := fs.String("body-file", "", "read the request body from this file")
+	size := fs.Int("size", 64, "tcp:// only: bytes written and echoed per call")
+	name := fs.String("name", "load", "the run's name in results")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: want exactly one URL, got %d arguments", errUsage, fs.NArg())
+	}
+	target := fs.Arg(0)
+	cfg, err := lf.config(*name)
+	if err != nil {
+		return err
+	}
+	cfg.Target = target
+	if err := pinGenerator(lf.cpus); err != nil {
+		return err
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return fmt.Errorf("%w: URL %q: %v", errUsage, target, err)
+	}
+	switch u.Scheme {
+	case "tcp":
+		if u.Host == "" {
+			return fmt.Errorf("%w: want tcp://host:port", errUsage)
+		}
+		d := &bench.TCPEchoDriver{Addr: u.Host, Size: *size}
+		defer d.Close()
+		cfg.Driver = d
+	case "http", "https":
+		hc := bench.HTTPConfig{URL: target, Method: *method, Connections: lf.connections}
+		for _, h := range *headers {
+			k, v, ok := strings.Cut(h, ":")
+			if !ok || strings.TrimSpace(k) == "" {
+				return fmt.Errorf("%w: header %q: want \"Name: value\"", errUsage, h)
+			}
+			hc.Header = append(hc.Header, bench.Header{Name: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
+		}
+		switch {
+		case *body != "" && *bodyFile != "":
+			return fmt.Errorf("%w: --body and --body-file: give one", errUsage)
+		case *body != "":
+			hc.Body = []byte(*body)
+		case *bodyFile != "":
+			b, err := os.ReadFile(*bodyFile)
+			if err != nil {
+				return err
+			}
+			hc.Body = b
+		}
+		d, err := bench.NewHTTP(hc)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		defer d.Close()
+		cfg.Driver = d
+	default:
+		return fmt.Errorf("%w: URL %q: the scheme must be http, https or tcp", errUsage, target)
+	}
+	res, runErr := bench.Run(ctx, cfg)
+	lf.prog.end()
+	if res == nil {
+		return runErr
+	}
+	host := bench.ThisHost()
+	host.GeneratorCPUs = lf.cpus
+	return report(ctx, "load", &lf, bench.NewSummary(os.Args, host, res), runErr)
+}
+
+// report prints a summary and saves it; it turns an interrupted or
+// unbalanced run into the error that sets the exit code, after both.
+func report(ctx context.Context, command string, lf *loadFlags, s *bench.Summary, runErr error) error {
+	var dir string
+	if !lf.noSave {
+		var err error
+		if dir, err = saveResults(command, lf.out, s); err != nil {
+			return fmt.Errorf("writing results: %w", err)
+		}
+	}
+	if lf.format == "json" {
+		if err := printJSON(s); err != nil {
+			return err
+		}
+	} else {
+		if err := bench.WriteTable(out, s.Runs); err != nil {
+			return err
+		}
+	}
+	for _, r := range s.Runs {
+		for _, w := range r.Warnings {
+			fmt.Fprintf(errOut, "warning: %s: %s\n", r.Name, w)
+		}
+	}
+	if dir != "" {
+		fmt.Fprintf(errOut, "results: %s\n", dir)
+	}
+	switch {
+	case runErr != nil:
+		return runErr
+	case ctx.Err() != nil:
+		return errors.New("interrupted: what was measured until then is reported above")
+	}
+	return nil
+}

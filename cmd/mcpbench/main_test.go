@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/servers/null"
+)
+
+// The test binary doubles as mcpbench, so that floor can start servers as
+// children of it: with MCPBENCH_AS_MAIN set it runs Main instead of tests.
+func TestMain(m *testing.M) {
+	if os.Getenv("MCPBENCH_AS_MAIN") != "" {
+		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = Main(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestUsage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string // in stdout+stderr
+	}{
+		{"no command", nil, 2, "Commands:"},
+		{"help", []string{"--help"}, 0, "Commands:"},
+		{"unknown command", []string{"attack"}, 2, `unknown command "attack"`},
+		{"load help", []string{"load", "--help"}, 0, "requests per second"},
+		{"serve help", []string{"serve", "--help"}, 0, "tcpecho"},
+		{"floor help", []string{"floor", "--help"}, 0, "(default 5s)"},
+		{"version", []string{"version"}, 0, "mcpbench "},
+		{"load without URL", []string{"load", "--rate", "10"}, 2, "want exactly one URL"},
+		{"load bad flag", []string{"load", "http://127.0.0.1:1/", "--rate", "ten"}, 2, "invalid argument"},
+		{"load negative rate", []string{"load", "http://127.0.0.1:1/", "--rate", "-5"}, 2, "--rate must be positive"},
+		{"load closed with rate", []string{"load", "http://127.0.0.1:1/", "--closed", "--rate", "5"}, 2, "drop --rate"},
+		{"load bad scheme", []string{"load", "ftp://127.0.0.1:1/", "--rate", "5"}, 2, "scheme must be"},
+		{"load bad header", []string{"load", "http://127.0.0.1:1/", "--rate", "5", "-H", "nocolon"}, 2, `want "Name: value"`},
+		{"load endless", []string{"load", "http://127.0.0.1:1/", "--rate", "5", "-d", "0"}, 2, "so that the run ends"},
+		{"serve unknown kind", []string{"serve", "gopher"}, 2, `unknown server kind "gopher"`},
+		{"serve bad cpus", []string{"serve", "http", "--cpus", "x"}, 2, "--cpus"},
+		{"floor closed", []string{"floor", "--closed"}, 2, "drop --closed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, o, e := run(t, tc.args...)
+			if code != tc.code || !strings.Contains(o+e, tc.want) {
+				t.Errorf("exit %d, want %d; output lacks %q:\n%s%s", code, tc.code, tc.want, o, e)
+			}
+		})
+	}
+}
+
+func nullServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { null.ServeHTTP(ctx, ln, null.HTTPOptions{}); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return "http://" + ln.Addr().String() + "/"
+}
+
+func TestLoadWritesResults(t *testing.T) {
+	url := nullServer(t)
+	dir := filepath.Join(t.TempDir(), "out")
+	code, o, e := run(t, "load", url, "--rate", "500", "-n", "100", "-d", "0", "--warmup", "0", "-o", dir, "--format", "json", "--name", "null")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, o, e)
+	}
+	var s bench.Summary
+	if err := json.Unmarshal([]byte(o), &s); err != nil {
+		t.Fatalf("--format json printed no summary: %v\n%s", err, o)
+	}
+	if len(s.Runs) != 1 || s.Runs[0].Accounting.Scheduled != 100 || s.Runs[0].Accounting.OK != 100 || s.Runs[0].Model != "open" {
+		t.Errorf("summary: %+v", s.Runs)
+	}
+	for _, f := range []string{"summary.json", "null.hgrm", "null.hlog", "timeseries.csv"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if !strings.Contains(e, "results: "+dir) {
+		t.Errorf("stderr does not say where the results are: %q", e)
+	}
+	// The directory exists now: a second run refuses to overwrite it.
+	if code, _, e := run(t, "load", url, "--rate", "500", "-n", "10", "--warmup", "0", "-o", dir); code != 1 || !strings.Contains(e, "writing results") {
+		t.Errorf("second run into the same dir: exit %d, %s", code, e)
+	}
+}
+
+func TestLoadClosedTable(t *testing.T) {
+	url := nullServer(t)
+	code, o, e := run(t, "load", url, "--closed", "-c", "2", "-n", "200", "-d", "0", "--warmup", "0", "--no-save")
+	if code != 0 || !strings.Contains(o, "closed") || !strings.Contains(o, "p99.99") {
+		t.Errorf("exit %d\n%s%s", code, o, e)
+	}
+}
+
+func TestLoadUnreachable(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens here now
+	code, o, e := run(t, "load", "http://"+addr+"/", "--rate", "200", "-n", "20", "--warmup", "0", "--no-save", "--format", "json")
+	var s bench.Summary
+	if err := json.Unmarshal([]byte(o), &s); err != nil || code != 0 {
+		t.Fatalf("exit %d, %v\n%s%s", code, err, o, e)
+	}
+	a := s.Runs[0].Accounting
+	if a.Scheduled != 20 || a.ByClass["transport"] != 20 {
+		t.Errorf("accounting %+v; want 20 scheduled, 20 transport errors", a)
+	}
+}
+
+// TestServeContract runs `mcpbench serve` as a process: the first stdout
+// line is "listening URL", the URL serves, SIGTERM stops it cleanly.
+func TestServeContract(t *testing.T) {
+	for _, kind := range []string{"http", "echo", "tcpecho"} {
+		t.Run(kind, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "serve", kind)
+			cmd.Env = append(os.Environ(), "MCPBENCH_AS_MAIN=1")
+			stdout, _ := cmd.StdoutPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			line, err := bufio.NewReader(stdout).ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
+			if !ok {
+				t.Fatalf("first line %q", line)
+			}
+			code, o, e := run(t, "load", url, "--rate", "200", "-n", "20", "--warmup", "0", "--no-save", "--format", "json")
+			if code != 0 || !strings.Contains(o, `"ok": 20`) {
+				t.Errorf("load of %s: exit %d\n%s%s", url, code, o, e)
+			}
+			cmd.Process.Signal(syscall.SIGTERM)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("serve exited with %v after SIGTERM", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("serve did not stop on SIGTERM")
+			}
+		})
+	}
+}
+
+func TestFloor(t *testing.T) {
+	t.Setenv("MCPBENCH_AS_MAIN", "1") // children of this test binary run Main
+	dir := filepath.Join(t.TempDir(), "floor")
+	code, o, e := run(t, "floor", "-d", "300ms", "--warmup", "100ms", "--rate", "300", "-o", dir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, o, e)
+	}
+	for _, row := range []string{"tcp-echo", "http-minimal", "http-minimal-closed"} {
+		if !strings.Contains(o, row) {
+			t.Errorf("table lacks %s:\n%s", row, o)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s bench.Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range s.Runs {
+		if r.Accounting.OK == 0 || r.Accounting.Errors != 0 || r.ServerCPU <= 0 {
+			t.Errorf("%s: %+v, server CPU %v", r.Name, r.Accounting, r.ServerCPU)
+		}
+	}
+	if s.Host.ServerCPUs == "" || s.Host.GeneratorCPUs == "" {
+		t.Errorf("summary does not say which CPUs each side had: %+v", s.Host)
+	}
+}
