@@ -9,42 +9,73 @@ import (
 
 	"github.com/mcpbench/mcpbench/bench/proc"
 	"github.com/mcpbench/mcpbench/servers/null"
+	"github.com/spf13/pflag"
 )
 
 const serveAbout = `
 Run one of mcpbench's servers in the foreground. The first line on stdout is
 "listening <URL>", the full URL to load; the server then serves until SIGINT
-or SIGTERM, and shuts down cleanly. mcpbench starts its servers this way as
-child processes, each on its own CPUs where the machine has them.
+or SIGTERM, and shuts down cleanly. (A stdio server prints no such line: it
+speaks its protocol on stdin and stdout.) mcpbench starts its servers this
+way as child processes, each on its own CPUs where the machine has them.
+'mcpbench serve KIND --help' shows a kind's own flags.
 
 Kinds:
 %s`
 
-// serverKind is one kind of server `mcpbench serve` can run.
-type serverKind struct {
-	about string
-	// serve serves on ln until ctx is done; url is what clients load.
+// serveSpec is what a server kind's flags came to.
+type serveSpec struct {
+	// serve serves on ln until ctx is done.
 	serve func(ctx context.Context, ln net.Listener) error
-	url   func(addr string) string
+	// url is what clients load, given the listening address.
+	url func(addr string) string
+	// stdio, when set, replaces listening: the server speaks on stdin and
+	// stdout until stdin closes or ctx is done.
+	stdio func(ctx context.Context) error
+}
+
+// serverKind is one kind of server `mcpbench serve` can run. register adds
+// the kind's own flags to fs; the function it returns reads them after
+// parsing.
+type serverKind struct {
+	about    string
+	register func(fs *pflag.FlagSet) func() (serveSpec, error)
+}
+
+func httpURL(path string) func(string) string {
+	return func(addr string) string { return "http://" + addr + path }
+}
+
+// fixed is a kind without flags of its own.
+func fixed(spec serveSpec) func(*pflag.FlagSet) func() (serveSpec, error) {
+	return func(*pflag.FlagSet) func() (serveSpec, error) {
+		return func() (serveSpec, error) { return spec, nil }
+	}
 }
 
 var serverKinds = map[string]serverKind{
 	"http": {
 		about: "a minimal HTTP handler (fasthttp): 200 \"ok\\n\" to anything; the HTTP floor",
-		serve: func(ctx context.Context, ln net.Listener) error { return null.ServeHTTP(ctx, ln, null.HTTPOptions{}) },
-		url:   func(addr string) string { return "http://" + addr + "/" },
+		register: fixed(serveSpec{
+			serve: func(ctx context.Context, ln net.Listener) error { return null.ServeHTTP(ctx, ln, null.HTTPOptions{}) },
+			url:   httpURL("/"),
+		}),
 	},
 	"echo": {
 		about: "an HTTP echo (fasthttp): the request body back as the response",
-		serve: func(ctx context.Context, ln net.Listener) error {
-			return null.ServeHTTP(ctx, ln, null.HTTPOptions{Echo: true})
-		},
-		url: func(addr string) string { return "http://" + addr + "/" },
+		register: fixed(serveSpec{
+			serve: func(ctx context.Context, ln net.Listener) error {
+				return null.ServeHTTP(ctx, ln, null.HTTPOptions{Echo: true})
+			},
+			url: httpURL("/"),
+		}),
 	},
 	"tcpecho": {
 		about: "a raw TCP echo: every byte back on the same connection; the network floor",
-		serve: null.ServeTCPEcho,
-		url:   func(addr string) string { return "tcp://" + addr },
+		register: fixed(serveSpec{
+			serve: null.ServeTCPEcho,
+			url:   func(addr string) string { return "tcp://" + addr },
+		}),
 	},
 }
 
@@ -56,34 +87,58 @@ func kindsHelp() string {
 	sort.Strings(names)
 	var b strings.Builder
 	for _, n := range names {
-		fmt.Fprintf(&b, "  %-8s %s\n", n, serverKinds[n].about)
+		fmt.Fprintf(&b, "  %-10s %s\n", n, serverKinds[n].about)
 	}
 	return b.String()
 }
 
 func runServe(ctx context.Context, args []string) error {
-	fs := newFlags("serve", "KIND [flags]", fmt.Sprintf(serveAbout, kindsHelp()))
+	// The kind comes first, so that its own flags can be parsed.
+	var kindName string
+	var kind serverKind
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		kindName, args = args[0], args[1:]
+		var ok bool
+		if kind, ok = serverKinds[kindName]; !ok {
+			return fmt.Errorf("%w: unknown server kind %q; kinds:\n%s", errUsage, kindName, kindsHelp())
+		}
+	}
+	synopsis, about := "KIND [flags]", fmt.Sprintf(serveAbout, kindsHelp())
+	if kindName != "" {
+		synopsis, about = kindName+" [flags]", "Serve "+kind.about+".\n"+fmt.Sprintf(serveAbout, kindsHelp())
+	}
+	fs := newFlags("serve", synopsis, about)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0: any free port)")
 	cpus := fs.String("cpus", "", "pin the server to these CPUs, e.g. 1 or 1-3, and size GOMAXPROCS to match")
+	var build func() (serveSpec, error)
+	if kindName != "" {
+		build = kind.register(fs)
+	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: want one server kind, one of:\n%s", errUsage, kindsHelp())
+	if kindName == "" {
+		return fmt.Errorf("%w: want a server kind first, one of:\n%s", errUsage, kindsHelp())
 	}
-	kind, ok := serverKinds[fs.Arg(0)]
-	if !ok {
-		return fmt.Errorf("%w: unknown server kind %q; kinds:\n%s", errUsage, fs.Arg(0), kindsHelp())
+	if fs.NArg() != 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	spec, err := build()
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if err := pinTo(*cpus); err != nil {
 		return err
+	}
+	if spec.stdio != nil {
+		return spec.stdio(ctx)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "listening %s\n", kind.url(ln.Addr().String()))
-	return kind.serve(ctx, ln)
+	fmt.Fprintf(out, "listening %s\n", spec.url(ln.Addr().String()))
+	return spec.serve(ctx, ln)
 }
 
 // pinTo pins this process to the CPUs in list ("" leaves it alone).
