@@ -137,16 +137,23 @@ func (p *Piecewise) cumulative(t float64) float64 {
 	if t < 0 {
 		return 0
 	}
-	i := sort.SearchFloat64s(p.starts, t)
+	i, tau, _ := p.stageAt(t)
+	return p.hits[i] + p.stages[i].From*tau + p.slope(i)*tau*tau/2
+}
+
+// stageAt returns the stage that t seconds (≥ 0) fall in and the time into
+// it, clipped to its duration; past reports whether t is beyond its end
+// (only the last stage can be open-ended).
+func (p *Piecewise) stageAt(t float64) (i int, tau float64, past bool) {
+	i = sort.SearchFloat64s(p.starts, t)
 	if i == len(p.starts) || p.starts[i] > t {
 		i--
 	}
-	s := p.stages[i]
-	tau := t - p.starts[i]
-	if d := s.Duration.Seconds(); d > 0 && tau > d {
-		tau = d
+	tau = t - p.starts[i]
+	if d := p.stages[i].Duration.Seconds(); d > 0 && tau > d {
+		return i, d, true
 	}
-	return p.hits[i] + s.From*tau + p.slope(i)*tau*tau/2
+	return i, tau, false
 }
 
 // slope is stage i's rate change per second.
@@ -223,16 +230,11 @@ func (p *Piecewise) Rate(elapsed time.Duration) float64 {
 	if t < 0 {
 		return 0
 	}
-	i := sort.SearchFloat64s(p.starts, t)
-	if i == len(p.starts) || p.starts[i] > t {
-		i--
+	i, tau, past := p.stageAt(t)
+	if past {
+		return p.stages[i].To
 	}
-	s := p.stages[i]
-	tau := t - p.starts[i]
-	if d := s.Duration.Seconds(); d > 0 && tau > d {
-		return s.To
-	}
-	return s.From + p.slope(i)*tau
+	return p.stages[i].From + p.slope(i)*tau
 }
 
 func fmtRate(r float64) string {
