@@ -245,8 +245,12 @@ func (s *Server) lookup(tok string) *Claims {
 	if s.opts.Tokens == "opaque" {
 		return nil
 	}
-	var c Claims
-	_, err := jwt.ParseWithClaims(tok, &c, func(t *jwt.Token) (any, error) {
+	var c struct {
+		jwt.RegisteredClaims
+		ClientID string `json:"client_id"`
+		Scope    string `json:"scope"`
+	}
+	t, err := jwt.ParseWithClaims(tok, &c, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		k := s.keys.byKID(kid, s.opts.Now())
 		if k == nil {
@@ -259,9 +263,29 @@ func (s *Server) lookup(tok string) *Claims {
 			return k.public, nil
 		}
 		return k.private, nil
-	}, jwt.WithValidMethods([]string{s.opts.Alg}), jwt.WithIssuer(s.opts.Issuer), jwt.WithTimeFunc(s.opts.Now), jwt.WithExpirationRequired())
-	if err != nil {
+	}, jwt.WithValidMethods([]string{s.opts.Alg}), jwt.WithIssuer(s.opts.Issuer), jwt.WithTimeFunc(s.opts.Now),
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt())
+	if err != nil || t.Header["typ"] != "at+jwt" || c.Subject == "" || c.ExpiresAt == nil || c.IssuedAt == nil {
 		return nil
 	}
-	return &c
+	return &Claims{Issuer: c.Issuer, Subject: c.Subject, Audience: c.Audience, Expiry: c.ExpiresAt.Unix(),
+		IssuedAt: c.IssuedAt.Unix(), ID: c.ID, ClientID: c.ClientID, Scope: c.Scope}
+}
+
+// Sign signs arbitrary claims and header fields with the current key:
+// for tests that need a token only the real issuer could have made, but
+// with claims it would never put in one (expired, another audience…).
+func (s *Server) Sign(claims jwt.MapClaims, header map[string]any) (string, error) {
+	k := s.keys.signer()
+	t := jwt.NewWithClaims(k.method, claims)
+	t.Header["typ"] = "at+jwt"
+	t.Header["kid"] = k.kid
+	for h, v := range header {
+		if v == nil {
+			delete(t.Header, h)
+		} else {
+			t.Header[h] = v
+		}
+	}
+	return t.SignedString(k.private)
 }

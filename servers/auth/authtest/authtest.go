@@ -1,0 +1,277 @@
+// Package authtest is the shared negative test of token validation: an
+// embedded authorization server, the tokens an attacker or a careless
+// client would send, and the answer each must get. Every server that
+// validates tokens runs Run against itself, so that all of them refuse the
+// same things the same way.
+//
+//	env := authtest.New(t, authtest.Config{Resource: url})
+//	// start the server under test trusting env.Issuer / env.JWKSURL …
+//	authtest.Run(t, env, func(c authtest.Request) authtest.Answer { … })
+package authtest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/mcpbench/mcpbench/servers/authserver"
+)
+
+// Client is the client id and secret the embedded server knows.
+const (
+	ClientID     = "mcpbench"
+	ClientSecret = "mcpbench-secret"
+	// IntrospectorID is the resource server's own client, for introspection.
+	IntrospectorID     = "resource"
+	IntrospectorSecret = "resource-secret"
+)
+
+// Config says what the environment is for.
+type Config struct {
+	// Resource is the protected resource's URL (the audience).
+	Resource string
+	// Tokens is "jwt" (default) or "opaque".
+	Tokens string
+	// Alg is the signing algorithm; default RS256.
+	Alg string
+}
+
+// Env is a running authorization server and what the tests need of it.
+type Env struct {
+	Server   *authserver.Server
+	Issuer   string
+	JWKSURL  string
+	Resource string
+	cfg      Config
+}
+
+// New starts an authorization server on a loopback port for the test.
+func New(t testing.TB, cfg Config) *Env {
+	t.Helper()
+	if cfg.Alg == "" {
+		cfg.Alg = "RS256"
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := authserver.New(authserver.Options{
+		Issuer:  "http://" + ln.Addr().String(),
+		Clients: map[string]string{ClientID: ClientSecret, IntrospectorID: IntrospectorSecret},
+		Alg:     cfg.Alg, Tokens: cfg.Tokens, TTL: 10 * time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Serve(ctx, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return &Env{Server: s, Issuer: s.Issuer(), JWKSURL: s.Issuer() + "/jwks.json", Resource: cfg.Resource, cfg: cfg}
+}
+
+// Token mints a good token for the resource with the given scopes (all
+// scopes when none are given).
+func (e *Env) Token(t testing.TB, scopes ...string) string {
+	t.Helper()
+	if len(scopes) == 0 {
+		scopes = authserver.DefaultScopes
+	}
+	tok, _, err := e.Server.Mint(ClientID, e.Resource, scopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// Request is one request to make: its Authorization header values (none,
+// one, or several) and whether the token also rides in the query string.
+// The request is a tools/call of the echo tool.
+type Request struct {
+	Name          string
+	Authorization []string
+	QueryToken    string
+}
+
+// Answer is what the server said.
+type Answer struct {
+	Status          int
+	WWWAuthenticate string
+}
+
+// Case is a request and the answer it must get.
+type Case struct {
+	Request
+	Status int
+	// Error is the error code the challenge must carry ("" for none).
+	Error string
+}
+
+// Cases returns the requests to refuse, and two to accept (Status 200).
+func (e *Env) Cases(t testing.TB) []Case {
+	t.Helper()
+	now := time.Now()
+	good := func(scopes ...string) string { return e.Token(t, scopes...) }
+	claims := func(change func(jwt.MapClaims)) jwt.MapClaims {
+		c := jwt.MapClaims{
+			"iss": e.Issuer, "sub": ClientID, "aud": []string{e.Resource}, "client_id": ClientID,
+			"exp": now.Add(5 * time.Minute).Unix(), "iat": now.Unix(), "jti": "t1", "scope": "tools:read tools:call",
+		}
+		if change != nil {
+			change(c)
+		}
+		return c
+	}
+	signed := func(c jwt.MapClaims, header map[string]any) string {
+		tok, err := e.Server.Sign(c, header)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	bearer := func(tok string) []string { return []string{"Bearer " + tok} }
+	cases := []Case{
+		{Request{Name: "valid token", Authorization: bearer(good())}, 200, ""},
+		{Request{Name: "valid token, lowercase scheme", Authorization: []string{"bearer " + good()}}, 200, ""},
+		{Request{Name: "missing header"}, 401, ""},
+		{Request{Name: "basic scheme", Authorization: []string{"Basic bWNwYmVuY2g6eA=="}}, 400, "invalid_request"},
+		{Request{Name: "bearer without token", Authorization: []string{"Bearer"}}, 400, "invalid_request"},
+		{Request{Name: "bearer with blank token", Authorization: []string{"Bearer    "}}, 400, "invalid_request"},
+		{Request{Name: "token with a comma", Authorization: []string{"Bearer a,b"}}, 400, "invalid_request"},
+		{Request{Name: "two tokens in one header", Authorization: []string{"Bearer " + good() + " " + good()}}, 400, "invalid_request"},
+		{Request{Name: "two authorization headers", Authorization: []string{"Bearer " + good(), "Bearer " + good()}}, 400, "invalid_request"},
+		{Request{Name: "token in the query as well", Authorization: bearer(good()), QueryToken: good()}, 400, "invalid_request"},
+		{Request{Name: "not a JWT", Authorization: bearer("abc.def")}, 401, "invalid_token"},
+		{Request{Name: "oversized token", Authorization: bearer(strings.Repeat("a", 9000))}, 401, "invalid_token"},
+		{Request{Name: "scope missing", Authorization: bearer(good("tools:read"))}, 403, "insufficient_scope"},
+	}
+	if e.cfg.Tokens == "opaque" {
+		cases = append(cases,
+			Case{Request{Name: "inactive opaque token", Authorization: bearer("ZmFrZS1vcGFxdWUtdG9rZW4")}, 401, "invalid_token"},
+			Case{Request{Name: "token for another resource", Authorization: bearer(e.other(t))}, 401, "invalid_token"},
+		)
+		return cases
+	}
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	forge := func(m jwt.SigningMethod, key any, header map[string]any, c jwt.MapClaims) string {
+		tk := jwt.NewWithClaims(m, c)
+		tk.Header["typ"] = "at+jwt"
+		tk.Header["kid"] = e.Server.KeyID()
+		for h, v := range header {
+			tk.Header[h] = v
+		}
+		s, err := tk.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, claims(nil)).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	noneKid := func() string {
+		tk := jwt.NewWithClaims(jwt.SigningMethodNone, claims(nil))
+		tk.Header["kid"] = e.Server.KeyID()
+		tk.Header["typ"] = "at+jwt"
+		s, _ := tk.SignedString(jwt.UnsafeAllowNoneSignatureType)
+		return s
+	}()
+	cases = append(cases,
+		Case{Request{Name: "valid token signed by hand", Authorization: bearer(signed(claims(nil), nil))}, 200, ""},
+		Case{Request{Name: "bad signature (another RSA key, same kid)", Authorization: bearer(forge(jwt.SigningMethodRS256, rsaKey, nil, claims(nil)))}, 401, "invalid_token"},
+		Case{Request{Name: "signature stripped", Authorization: bearer(strings.TrimRight(signed(claims(nil), nil), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))}, 401, "invalid_token"},
+		Case{Request{Name: "signature of another token", Authorization: bearer(swapSignature(signed(claims(nil), nil), signed(claims(func(c jwt.MapClaims) { c["scope"] = "tools:read" }), nil)))}, 401, "invalid_token"},
+		Case{Request{Name: "expired", Authorization: bearer(signed(claims(func(c jwt.MapClaims) {
+			c["exp"] = now.Add(-10 * time.Minute).Unix()
+			c["iat"] = now.Add(-20 * time.Minute).Unix()
+		}), nil))}, 401, "invalid_token"},
+		Case{Request{Name: "not yet valid", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { c["nbf"] = now.Add(10 * time.Minute).Unix() }), nil))}, 401, "invalid_token"},
+		Case{Request{Name: "issued in the future", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { c["iat"] = now.Add(10 * time.Minute).Unix() }), nil))}, 401, "invalid_token"},
+		Case{Request{Name: "no expiry", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { delete(c, "exp") }), nil))}, 401, "invalid_token"},
+		Case{Request{Name: "wrong issuer", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { c["iss"] = "http://evil.example" }), nil))}, 401, "invalid_token"},
+		Case{Request{Name: "no issuer", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { delete(c, "iss") }), nil))}, 401, "invalid_token"},
+		Case{Request{Name: "wrong audience", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { c["aud"] = "http://127.0.0.1:1/other" }), nil))}, 401, "invalid_token"},
+		Case{Request{Name: "no audience", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { delete(c, "aud") }), nil))}, 401, "invalid_token"},
+		Case{Request{Name: "token for another resource", Authorization: bearer(e.other(t))}, 401, "invalid_token"},
+		Case{Request{Name: "alg none", Authorization: bearer(none)}, 401, "invalid_token"},
+		Case{Request{Name: "alg none with the real kid", Authorization: bearer(noneKid)}, 401, "invalid_token"},
+		Case{Request{Name: "unknown kid", Authorization: bearer(forge(jwt.SigningMethodRS256, rsaKey, map[string]any{"kid": "no-such-key"}, claims(nil)))}, 401, "invalid_token"},
+		Case{Request{Name: "no kid", Authorization: bearer(signed(claims(nil), map[string]any{"kid": nil}))}, 401, "invalid_token"},
+		Case{Request{Name: "ES256 under the RSA key's kid", Authorization: bearer(forge(jwt.SigningMethodES256, ecKey, nil, claims(nil)))}, 401, "invalid_token"},
+		Case{Request{Name: "not an access token (typ JWT)", Authorization: bearer(signed(claims(nil), map[string]any{"typ": "JWT"}))}, 401, "invalid_token"},
+		Case{Request{Name: "no subject", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { delete(c, "sub") }), nil))}, 401, "invalid_token"},
+		Case{Request{Name: "scope missing, signed by hand", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { c["scope"] = "tools:read" }), nil))}, 403, "insufficient_scope"},
+	)
+	if pub, ok := e.Server.PublicKey().(*rsa.PublicKey); ok {
+		der, _ := x509.MarshalPKIXPublicKey(pub)
+		pemKey := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+		cases = append(cases,
+			Case{Request{Name: "HS256 signed with the RSA public key (PEM)", Authorization: bearer(forge(jwt.SigningMethodHS256, pemKey, nil, claims(nil)))}, 401, "invalid_token"},
+			Case{Request{Name: "HS256 signed with the RSA public key (DER)", Authorization: bearer(forge(jwt.SigningMethodHS256, der, nil, claims(nil)))}, 401, "invalid_token"},
+		)
+	}
+	return cases
+}
+
+// other gets a real token from the issuer, for another resource.
+func (e *Env) other(t testing.TB) string {
+	tok, _, err := e.Server.Mint(ClientID, "http://127.0.0.1:1/another-server", authserver.DefaultScopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// swapSignature puts b's signature on a's header and claims.
+func swapSignature(a, b string) string {
+	return a[:strings.LastIndexByte(a, '.')] + b[strings.LastIndexByte(b, '.'):]
+}
+
+// Run sends every case through do and checks each answer: the status, and
+// for refusals a Bearer challenge with the error code and the resource's
+// metadata URL. It also counts: not one bad token may be accepted.
+func Run(t *testing.T, e *Env, metadataURL string, do func(Request) Answer) {
+	t.Helper()
+	accepted := 0
+	for _, c := range e.Cases(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			a := do(c.Request)
+			if a.Status == 200 && c.Status != 200 {
+				accepted++
+			}
+			if a.Status != c.Status {
+				t.Fatalf("status %d, want %d (WWW-Authenticate: %q)", a.Status, c.Status, a.WWWAuthenticate)
+			}
+			if c.Status == 200 {
+				return
+			}
+			w := a.WWWAuthenticate
+			if !strings.HasPrefix(w, "Bearer") {
+				t.Errorf("WWW-Authenticate %q is not a Bearer challenge", w)
+			}
+			if c.Error != "" && !strings.Contains(w, `error="`+c.Error+`"`) {
+				t.Errorf("WWW-Authenticate %q lacks error=%q", w, c.Error)
+			}
+			if c.Error == "" && strings.Contains(w, "error=") {
+				t.Errorf("WWW-Authenticate %q has an error code; a request without credentials gets none", w)
+			}
+			if metadataURL != "" && !strings.Contains(w, `resource_metadata="`+metadataURL+`"`) {
+				t.Errorf("WWW-Authenticate %q does not point at %s", w, metadataURL)
+			}
+			if c.Error == "insufficient_scope" && !strings.Contains(w, `scope="`) {
+				t.Errorf("WWW-Authenticate %q does not say which scope", w)
+			}
+		})
+	}
+	if accepted > 0 {
+		t.Errorf("%d bad tokens accepted", accepted)
+	}
+}
