@@ -106,8 +106,8 @@ func NewJWT(ctx context.Context, cfg JWTConfig) (*JWTVerifier, error) {
 			// A refetch the limiter does not allow within this is refused at
 			// once (rate.Limiter.Wait fails early); one it allows gets this
 			// long to fetch.
-			RateLimitWaitMax: 5 * time.Second,
-			RefreshErrorHandlerFunc:   func(string) func(context.Context, error) { return func(context.Context, error) {} },
+			RateLimitWaitMax:        5 * time.Second,
+			RefreshErrorHandlerFunc: func(string) func(context.Context, error) { return func(context.Context, error) {} },
 		})
 		if err != nil {
 			return nil, fmt.Errorf("auth: fetching the JWKS at %s: %w", cfg.JWKSURL, err)
