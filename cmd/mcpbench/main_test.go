@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -198,5 +199,59 @@ func TestFloor(t *testing.T) {
 	}
 	if s.Host.ServerCPUs == "" || s.Host.GeneratorCPUs == "" {
 		t.Errorf("summary does not say which CPUs each side had: %+v", s.Host)
+	}
+}
+
+// startServe runs `mcpbench serve args...` as a process and returns the
+// URL it printed; the process is stopped when the test ends.
+func startServe(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"serve"}, args...)...)
+	cmd.Env = append(os.Environ(), "MCPBENCH_AS_MAIN=1")
+	stdout, _ := cmd.StdoutPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve %v: %v\n%s", args, err, stderr.String())
+	}
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
+	if !ok {
+		t.Fatalf("first line %q", line)
+	}
+	return url
+}
+
+func TestServeAuthServer(t *testing.T) {
+	url := startServe(t, "authserver", "--client", "bench:pw", "--alg", "ES256", "--ttl", "2m")
+	resp, err := http.Get(url + "/.well-known/oauth-authorization-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta map[string]any
+	json.NewDecoder(resp.Body).Decode(&meta)
+	resp.Body.Close()
+	if meta["issuer"] != url || meta["token_endpoint"] != url+"/token" {
+		t.Errorf("metadata %v", meta)
+	}
+	req, _ := http.NewRequest("POST", url+"/token", strings.NewReader("grant_type=client_credentials&resource=http%3A%2F%2F127.0.0.1%3A1%2Fmcp"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("bench", "pw")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok map[string]any
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || tok["expires_in"] != 120.0 || tok["token_type"] != "Bearer" {
+		t.Errorf("%d %v", resp.StatusCode, tok)
+	}
+	if code, _, e := run(t, "serve", "authserver", "--alg", "HS256", "--client", "a:b"); code != 2 || !strings.Contains(e, "--hmac-secret") {
+		t.Errorf("HS256 without a secret: exit %d %s", code, e)
 	}
 }

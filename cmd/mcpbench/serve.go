@@ -12,12 +12,14 @@ import (
 	"github.com/spf13/pflag"
 )
 
-const serveAbout = `
+const serveContract = `
 Run one of mcpbench's servers in the foreground. The first line on stdout is
 "listening <URL>", the full URL to load; the server then serves until SIGINT
 or SIGTERM, and shuts down cleanly. (A stdio server prints no such line: it
 speaks its protocol on stdin and stdout.) mcpbench starts its servers this
-way as child processes, each on its own CPUs where the machine has them.
+way as child processes, each on its own CPUs where the machine has them.`
+
+const serveAbout = serveContract + `
 'mcpbench serve KIND --help' shows a kind's own flags.
 
 Kinds:
@@ -105,7 +107,7 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	synopsis, about := "KIND [flags]", fmt.Sprintf(serveAbout, kindsHelp())
 	if kindName != "" {
-		synopsis, about = kindName+" [flags]", "Serve "+kind.about+".\n"+fmt.Sprintf(serveAbout, kindsHelp())
+		synopsis, about = kindName+" [flags]", "Serve "+kind.about+".\n"+serveContract
 	}
 	fs := newFlags("serve", synopsis, about)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0: any free port)")

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/mcpbench/mcpbench/servers/authserver"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	serverKinds["authserver"] = serverKind{
+		about:    "an OAuth 2.1 authorization server: client credentials, JWT (RFC 9068) or opaque tokens, JWKS, introspection",
+		register: registerAuthServer,
+	}
+}
+
+func registerAuthServer(fs *pflag.FlagSet) func() (serveSpec, error) {
+	clients := fs.StringArray("client", nil, "a client as ID:SECRET (repeatable; at least one)")
+	alg := fs.String("alg", "RS256", "JWT signing algorithm: "+strings.Join(authserver.Algorithms, ", "))
+	secret := fs.String("hmac-secret", "", "HS256 only: the shared key, hex (at least 32 bytes); resource servers get the same")
+	tokens := fs.String("tokens", "jwt", "token kind: jwt (verified locally) or opaque (introspected)")
+	ttl := fs.Duration("ttl", time.Hour, "token lifetime")
+	rotate := fs.Duration("rotate-every", 0, "make a new signing key this often (0: never); old keys stay published until their tokens expire")
+	scopes := fs.StringSlice("scopes", authserver.DefaultScopes, "scopes clients may ask for")
+	return func() (serveSpec, error) {
+		opts := authserver.Options{Clients: map[string]string{}, Alg: *alg, Tokens: *tokens, TTL: *ttl, Scopes: *scopes}
+		for _, c := range *clients {
+			id, sec, ok := strings.Cut(c, ":")
+			if !ok || id == "" || sec == "" {
+				return serveSpec{}, fmt.Errorf("--client %q: want ID:SECRET", c)
+			}
+			opts.Clients[id] = sec
+		}
+		if len(opts.Clients) == 0 {
+			return serveSpec{}, fmt.Errorf("give at least one --client ID:SECRET")
+		}
+		if *secret != "" {
+			b, err := hex.DecodeString(*secret)
+			if err != nil || len(b) < 32 {
+				return serveSpec{}, fmt.Errorf("--hmac-secret must be at least 32 bytes in hex")
+			}
+			opts.HMACSecret = b
+		}
+		if opts.Alg == "HS256" && opts.HMACSecret == nil {
+			return serveSpec{}, fmt.Errorf("--alg HS256 needs --hmac-secret, which the resource servers must share")
+		}
+		if *rotate < 0 {
+			return serveSpec{}, fmt.Errorf("--rotate-every must not be negative")
+		}
+		return serveSpec{
+			serve: func(ctx context.Context, ln net.Listener) error {
+				opts := opts
+				opts.Issuer = "http://" + ln.Addr().String()
+				s, err := authserver.New(opts)
+				if err != nil {
+					return err
+				}
+				if *rotate > 0 {
+					go rotateEvery(ctx, s, *rotate)
+				}
+				return s.Serve(ctx, ln)
+			},
+			url: func(addr string) string { return "http://" + addr },
+		}, nil
+	}
+}
+
+func rotateEvery(ctx context.Context, s *authserver.Server, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.Rotate(); err != nil {
+				fmt.Fprintf(errOut, "authserver: key rotation: %v\n", err)
+			}
+		}
+	}
+}
