@@ -71,6 +71,13 @@ type Preparer interface {
 	Prepare(ctx context.Context) error
 }
 
+// PhaseReporter is implemented by drivers whose Prepare has steps worth
+// timing apart (OAuth discovery, token, JWKS fetch); Run reports them
+// after Prepare.
+type PhaseReporter interface {
+	SetupPhases() map[string]time.Duration
+}
+
 // ByteCounter is implemented by drivers that count the bytes they move on
 // the wire (headers included), read and written since they started.
 // It is safe to call while calls are running.

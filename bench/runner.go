@@ -203,6 +203,9 @@ func (r *run) setup(ctx context.Context, s *Setup) error {
 		}
 		s.Prepare = time.Since(t)
 	}
+	if p, ok := d.(PhaseReporter); ok {
+		s.Phases = p.SetupPhases()
+	}
 	r.conns = make([]Conn, r.cfg.Connections)
 	errs := make([]error, len(r.conns))
 	took := make([]time.Duration, len(r.conns))

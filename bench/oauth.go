@@ -1,0 +1,421 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// OAuthConfig configures the harness's OAuth client: a machine-to-machine
+// client that finds its authorization server the way the MCP authorization
+// spec says (a 401's WWW-Authenticate → RFC 9728 protected-resource
+// metadata → RFC 8414 authorization-server metadata) and gets tokens by
+// client credentials with the RFC 8707 resource parameter.
+type OAuthConfig struct {
+	// Resource is the protected endpoint, e.g. http://127.0.0.1:8080/mcp.
+	Resource string
+	// ClientID and ClientSecret are this client's credentials.
+	ClientID, ClientSecret string
+	// AuthMethod is client_secret_basic (default) or client_secret_post.
+	AuthMethod string
+	// Scopes to ask for; nil means what the resource's metadata lists.
+	Scopes []string
+	// FreshTokens, when positive, makes Token hand out a new token for
+	// every call: Prepare fetches this many ahead, so that a server's
+	// verified-token cache cannot flatter a result. When they run out,
+	// Token fetches one on the spot and counts the miss.
+	FreshTokens int
+	// Client makes the requests; nil means one with a 10s timeout.
+	Client *http.Client
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// ErrOAuth marks a failure of discovery or of the token endpoint.
+var ErrOAuth = errors.New("oauth")
+
+// OAuth gets and keeps access tokens. Token is safe for concurrent use.
+type OAuth struct {
+	cfg OAuthConfig
+
+	// Found by discovery.
+	ResourceID    string // the protected resource's identifier (RFC 9728 "resource")
+	Issuer        string
+	TokenEndpoint string
+	JWKSURI       string
+
+	mu         sync.Mutex
+	token      string
+	expires    time.Time
+	issued     time.Time
+	refreshing bool
+	refreshErr error
+
+	pool    chan string
+	misses  int64
+	fetched int64
+	phases  map[string]time.Duration
+}
+
+// NewOAuth checks cfg; nothing is fetched until Prepare.
+func NewOAuth(cfg OAuthConfig) (*OAuth, error) {
+	if cfg.Resource == "" || cfg.ClientID == "" {
+		return nil, fmt.Errorf("%w: the OAuth client needs Resource and ClientID", ErrConfig)
+	}
+	switch cfg.AuthMethod {
+	case "":
+		cfg.AuthMethod = "client_secret_basic"
+	case "client_secret_basic", "client_secret_post":
+	default:
+		return nil, fmt.Errorf("%w: OAuth AuthMethod %q: client_secret_basic or client_secret_post", ErrConfig, cfg.AuthMethod)
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &OAuth{cfg: cfg, phases: map[string]time.Duration{}}, nil
+}
+
+// Prepare runs the cold path and times each step: discovery (the 401, the
+// resource metadata, the authorization-server metadata), the first token,
+// a JWKS fetch when the issuer publishes one, and the fresh-token pool.
+func (o *OAuth) Prepare(ctx context.Context) error {
+	t := time.Now()
+	if err := o.discover(ctx); err != nil {
+		return err
+	}
+	o.phases["oauth_discovery"] = time.Since(t)
+	t = time.Now()
+	tok, exp, err := o.fetch(ctx)
+	if err != nil {
+		return err
+	}
+	o.phases["oauth_token"] = time.Since(t)
+	o.mu.Lock()
+	o.token, o.expires, o.issued = tok, exp, o.cfg.Now()
+	o.mu.Unlock()
+	if o.JWKSURI != "" {
+		t = time.Now()
+		if err := o.get(ctx, o.JWKSURI, &json.RawMessage{}); err != nil {
+			return fmt.Errorf("%w: JWKS at %s: %v", ErrOAuth, o.JWKSURI, err)
+		}
+		o.phases["oauth_jwks_fetch"] = time.Since(t)
+	}
+	if n := o.cfg.FreshTokens; n > 0 {
+		t = time.Now()
+		if err := o.fill(ctx, n); err != nil {
+			return err
+		}
+		o.phases["oauth_fresh_tokens"] = time.Since(t)
+	}
+	return nil
+}
+
+// SetupPhases reports how long each step of Prepare took.
+func (o *OAuth) SetupPhases() map[string]time.Duration { return o.phases }
+
+// discover finds the token endpoint, starting from the resource's 401.
+func (o *OAuth) discover(ctx context.Context) error {
+	body := []byte(`{"jsonrpc":"2.0","id":0,"method":"ping"}`)
+	req, err := http.NewRequestWithContext(ctx, "POST", o.cfg.Resource, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrOAuth, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := o.cfg.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: asking %s: %v", ErrOAuth, o.cfg.Resource, err)
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		return fmt.Errorf("%w: %s answered %d without a token, not 401: it does not ask for OAuth", ErrOAuth, o.cfg.Resource, resp.StatusCode)
+	}
+	params := ParseChallenge(resp.Header.Values("WWW-Authenticate"))
+	metaURL := params["resource_metadata"]
+	if metaURL == "" { // RFC 9728 section 3.1: the well-known location
+		u, _ := url.Parse(o.cfg.Resource)
+		metaURL = u.Scheme + "://" + u.Host + "/.well-known/oauth-protected-resource" + strings.TrimSuffix(u.EscapedPath(), "/")
+	}
+	var prm struct {
+		Resource             string   `json:"resource"`
+		AuthorizationServers []string `json:"authorization_servers"`
+		Scopes               []string `json:"scopes_supported"`
+	}
+	if err := o.get(ctx, metaURL, &prm); err != nil {
+		return fmt.Errorf("%w: protected-resource metadata: %v", ErrOAuth, err)
+	}
+	if !sameResource(prm.Resource, o.cfg.Resource) {
+		return fmt.Errorf("%w: the metadata at %s is for %q, not %q (RFC 9728 3.3)", ErrOAuth, metaURL, prm.Resource, o.cfg.Resource)
+	}
+	if len(prm.AuthorizationServers) == 0 {
+		return fmt.Errorf("%w: the metadata at %s names no authorization server", ErrOAuth, metaURL)
+	}
+	o.ResourceID = prm.Resource
+	if o.cfg.Scopes == nil {
+		if s := params["scope"]; s != "" {
+			o.cfg.Scopes = strings.Fields(s)
+		} else {
+			o.cfg.Scopes = prm.Scopes
+		}
+	}
+	issuer := strings.TrimSuffix(prm.AuthorizationServers[0], "/")
+	var asm struct {
+		Issuer        string `json:"issuer"`
+		TokenEndpoint string `json:"token_endpoint"`
+		JWKSURI       string `json:"jwks_uri"`
+	}
+	err = o.get(ctx, wellKnown(issuer, "oauth-authorization-server"), &asm)
+	if err != nil { // OpenID Connect discovery is the fallback the MCP spec names
+		if err2 := o.get(ctx, wellKnown(issuer, "openid-configuration"), &asm); err2 != nil {
+			return fmt.Errorf("%w: authorization-server metadata of %s: %v; %v", ErrOAuth, issuer, err, err2)
+		}
+	}
+	if strings.TrimSuffix(asm.Issuer, "/") != issuer {
+		return fmt.Errorf("%w: metadata of %s names issuer %q (RFC 8414 3.3)", ErrOAuth, issuer, asm.Issuer)
+	}
+	if asm.TokenEndpoint == "" {
+		return fmt.Errorf("%w: %s has no token endpoint", ErrOAuth, issuer)
+	}
+	o.Issuer, o.TokenEndpoint, o.JWKSURI = issuer, asm.TokenEndpoint, asm.JWKSURI
+	return nil
+}
+
+// wellKnown is RFC 8414's metadata URL: the well-known segment goes
+// between the host and the issuer's path.
+func wellKnown(issuer, name string) string {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return issuer + "/.well-known/" + name
+	}
+	return u.Scheme + "://" + u.Host + "/.well-known/" + name + strings.TrimSuffix(u.EscapedPath(), "/")
+}
+
+func sameResource(a, b string) bool {
+	return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/")
+}
+
+func (o *OAuth) get(ctx context.Context, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := o.cfg.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %d", u, resp.StatusCode)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("GET %s: %v", u, err)
+	}
+	return nil
+}
+
+// fetch asks the token endpoint for one token.
+func (o *OAuth) fetch(ctx context.Context) (string, time.Time, error) {
+	f := url.Values{"grant_type": {"client_credentials"}, "resource": {o.ResourceID}}
+	if len(o.cfg.Scopes) > 0 {
+		f.Set("scope", strings.Join(o.cfg.Scopes, " "))
+	}
+	if o.cfg.AuthMethod == "client_secret_post" {
+		f.Set("client_id", o.cfg.ClientID)
+		f.Set("client_secret", o.cfg.ClientSecret)
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", o.TokenEndpoint, strings.NewReader(f.Encode()))
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("%w: %v", ErrOAuth, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if o.cfg.AuthMethod == "client_secret_basic" {
+		req.SetBasicAuth(url.QueryEscape(o.cfg.ClientID), url.QueryEscape(o.cfg.ClientSecret))
+	}
+	now := o.cfg.Now()
+	resp, err := o.cfg.Client.Do(req)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("%w: token endpoint: %v", ErrOAuth, err)
+	}
+	defer resp.Body.Close()
+	var tr struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+		ExpiresIn   int64  `json:"expires_in"`
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err := json.Unmarshal(b, &tr); err != nil {
+		return "", time.Time{}, fmt.Errorf("%w: token endpoint answered %d: %.200s", ErrOAuth, resp.StatusCode, b)
+	}
+	if resp.StatusCode != http.StatusOK || tr.AccessToken == "" {
+		return "", time.Time{}, fmt.Errorf("%w: token endpoint answered %d %s: %s", ErrOAuth, resp.StatusCode, tr.Error, tr.Description)
+	}
+	if !strings.EqualFold(tr.TokenType, "Bearer") {
+		return "", time.Time{}, fmt.Errorf("%w: token type %q, not Bearer", ErrOAuth, tr.TokenType)
+	}
+	exp := time.Time{}
+	if tr.ExpiresIn > 0 {
+		exp = now.Add(time.Duration(tr.ExpiresIn) * time.Second)
+	}
+	o.mu.Lock()
+	o.fetched++
+	o.mu.Unlock()
+	return tr.AccessToken, exp, nil
+}
+
+// fill fetches n tokens, a few requests at a time.
+func (o *OAuth) fill(ctx context.Context, n int) error {
+	o.pool = make(chan string, n)
+	jobs := make(chan struct{}, n)
+	for i := 0; i < n; i++ {
+		jobs <- struct{}{}
+	}
+	close(jobs)
+	var wg sync.WaitGroup
+	errc := make(chan error, 8)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range jobs {
+				tok, _, err := o.fetch(ctx)
+				if err != nil {
+					select {
+					case errc <- err:
+					default:
+					}
+					return
+				}
+				o.pool <- tok
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return nil
+	}
+}
+
+// Token returns the token for the next call: a fresh one from the pool
+// when FreshTokens is set, else the shared one. A shared token is
+// refreshed in the background once 80% of its lifetime has passed, so that
+// no call waits for it or fails for it; only an expired token is fetched
+// on the spot.
+func (o *OAuth) Token(ctx context.Context) (string, error) {
+	if o.pool != nil {
+		select {
+		case t := <-o.pool:
+			return t, nil
+		default:
+			o.mu.Lock()
+			o.misses++
+			o.mu.Unlock()
+			t, _, err := o.fetch(ctx)
+			return t, err
+		}
+	}
+	now := o.cfg.Now()
+	o.mu.Lock()
+	tok, exp, issued := o.token, o.expires, o.issued
+	if !exp.IsZero() && !now.Before(exp) {
+		o.mu.Unlock()
+		t, e, err := o.fetch(ctx)
+		if err != nil {
+			return "", err
+		}
+		o.mu.Lock()
+		o.token, o.expires, o.issued = t, e, o.cfg.Now()
+		o.mu.Unlock()
+		return t, nil
+	}
+	if !exp.IsZero() && !o.refreshing && now.After(issued.Add(exp.Sub(issued)*8/10)) {
+		o.refreshing = true
+		go o.refresh()
+	}
+	o.mu.Unlock()
+	return tok, nil
+}
+
+func (o *OAuth) refresh() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	t, e, err := o.fetch(ctx)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.refreshing = false
+	o.refreshErr = err
+	if err == nil {
+		o.token, o.expires, o.issued = t, e, o.cfg.Now()
+	}
+}
+
+// Stats says how many tokens were fetched, and how many calls found the
+// fresh-token pool empty.
+func (o *OAuth) Stats() (fetched, poolMisses int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.fetched, o.misses
+}
+
+// ParseChallenge reads the auth-params of Bearer challenges in
+// WWW-Authenticate values (RFC 9110 11.6.1): name=token or
+// name="quoted string", comma separated.
+func ParseChallenge(values []string) map[string]string {
+	params := map[string]string{}
+	for _, v := range values {
+		scheme, rest, _ := strings.Cut(strings.TrimSpace(v), " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			continue
+		}
+		for rest = strings.TrimSpace(rest); rest != ""; {
+			name, after, ok := strings.Cut(rest, "=")
+			if !ok {
+				break
+			}
+			name = strings.ToLower(strings.TrimSpace(name))
+			after = strings.TrimLeft(after, " ")
+			var val string
+			if strings.HasPrefix(after, `"`) {
+				var b strings.Builder
+				i := 1
+				for ; i < len(after) && after[i] != '"'; i++ {
+					if after[i] == '\\' && i+1 < len(after) {
+						i++
+					}
+					b.WriteByte(after[i])
+				}
+				val, rest = b.String(), after[min(i+1, len(after)):]
+			} else {
+				val, rest, _ = strings.Cut(after, ",")
+				val = strings.TrimSpace(val)
+				rest = "," + rest
+			}
+			params[name] = val
+			rest = strings.TrimLeft(strings.TrimSpace(rest), ",")
+			rest = strings.TrimSpace(rest)
+		}
+	}
+	return params
+}

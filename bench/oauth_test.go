@@ -1,0 +1,192 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mcpbench/mcpbench/servers/auth"
+	"github.com/mcpbench/mcpbench/servers/authserver"
+)
+
+// protected starts an authorization server and a resource protected by it,
+// and returns the resource URL and how many calls it accepted and refused.
+func protected(t *testing.T, ttl time.Duration) (resource string, as *authserver.Server, ok, refused *atomic.Int64) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	asl, _ := net.Listen("tcp", "127.0.0.1:0")
+	as, err := authserver.New(authserver.Options{Issuer: "http://" + asl.Addr().String(), Clients: map[string]string{"bench": "pw"}, Alg: "ES256", TTL: ttl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go as.Serve(ctx, asl)
+
+	rs := httptest.NewUnstartedServer(nil)
+	resource = "http://" + rs.Listener.Addr().String() + "/mcp"
+	v, err := auth.NewJWT(ctx, auth.JWTConfig{Issuer: as.Issuer(), Audience: resource, JWKSURL: as.Issuer() + "/jwks.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, refused = new(atomic.Int64), new(atomic.Int64)
+	mux := http.NewServeMux()
+	mux.Handle(auth.MetadataPath(resource), auth.MetadataHandler(auth.ResourceMetadata{
+		Resource: resource, AuthorizationServers: []string{as.Issuer()}, ScopesSupported: []string{"tools:call"}}))
+	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ok.Add(1) })
+	mw := auth.Middleware(v, auth.Options{ResourceMetadataURL: auth.MetadataURL(resource), Scopes: []string{"tools:call"}})(counted)
+	mux.Handle("/mcp", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusWriter{ResponseWriter: w}
+		mw.ServeHTTP(rec, r)
+		if rec.status >= 400 {
+			refused.Add(1)
+		}
+	}))
+	rs.Config.Handler = mux
+	rs.Start()
+	t.Cleanup(rs.Close)
+	return resource, as, ok, refused
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(s int) { w.status = s; w.ResponseWriter.WriteHeader(s) }
+
+func call(t *testing.T, resource, tok string) int {
+	req, _ := http.NewRequest("POST", resource, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Logf("WWW-Authenticate: %s", resp.Header.Get("WWW-Authenticate"))
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestOAuthDiscoveryAndToken(t *testing.T) {
+	resource, as, _, _ := protected(t, time.Hour)
+	for _, method := range []string{"client_secret_basic", "client_secret_post"} {
+		o, err := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw", AuthMethod: method})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Prepare(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if o.Issuer != as.Issuer() || o.TokenEndpoint != as.Issuer()+"/token" || o.ResourceID != resource || o.JWKSURI == "" {
+			t.Errorf("discovered %+v", o)
+		}
+		for _, p := range []string{"oauth_discovery", "oauth_token", "oauth_jwks_fetch"} {
+			if o.SetupPhases()[p] <= 0 {
+				t.Errorf("phase %s not timed: %v", p, o.SetupPhases())
+			}
+		}
+		tok, err := o.Token(context.Background())
+		if err != nil || call(t, resource, tok) != 200 {
+			t.Errorf("%s: the token is refused: %v", method, err)
+		}
+	}
+}
+
+// TestOAuthRefreshMidRun: with 2-second tokens, 3 seconds of calls need
+// new tokens and not one call fails for it.
+func TestOAuthRefreshMidRun(t *testing.T) {
+	resource, _, ok, refused := protected(t, 2*time.Second)
+	o, _ := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw"})
+	if err := o.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if refused.Load() != 1 {
+		t.Errorf("discovery made %d refused calls, want the one 401", refused.Load())
+	}
+	refused.Store(0)
+	end := time.Now().Add(3 * time.Second)
+	seen := map[string]bool{}
+	for time.Now().Before(end) {
+		tok, err := o.Token(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[tok] = true
+		if s := call(t, resource, tok); s != 200 {
+			t.Logf("refused %d: token %.40s…", s, tok)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if refused.Load() != 0 || ok.Load() == 0 {
+		t.Errorf("%d calls refused, %d accepted", refused.Load(), ok.Load())
+	}
+	if fetched, _ := o.Stats(); len(seen) < 2 || fetched < 2 {
+		t.Errorf("%d tokens used, %d fetched: no refresh happened", len(seen), fetched)
+	}
+}
+
+func TestOAuthFreshTokens(t *testing.T) {
+	resource, _, _, _ := protected(t, time.Hour)
+	o, _ := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw", FreshTokens: 20})
+	if err := o.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 25; i++ {
+		tok, err := o.Token(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[tok] = true
+	}
+	if _, misses := o.Stats(); len(seen) != 25 || misses != 5 {
+		t.Errorf("%d distinct tokens, %d pool misses; want 25 and 5", len(seen), misses)
+	}
+}
+
+func TestOAuthDiscoveryErrors(t *testing.T) {
+	open := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer open.Close()
+	liar := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" {
+			w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="http://`+r.Host+`/meta"`)
+			w.WriteHeader(401)
+			return
+		}
+		w.Write([]byte(`{"resource":"http://elsewhere/mcp","authorization_servers":["http://127.0.0.1:1"]}`))
+	}))
+	defer liar.Close()
+	for name, res := range map[string]string{"no auth asked": open.URL + "/mcp", "metadata of another resource": liar.URL + "/mcp", "nothing listening": "http://127.0.0.1:1/mcp"} {
+		o, _ := NewOAuth(OAuthConfig{Resource: res, ClientID: "x"})
+		if err := o.Prepare(context.Background()); !errors.Is(err, ErrOAuth) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := NewOAuth(OAuthConfig{Resource: "x", ClientID: "y", AuthMethod: "private_key_jwt"}); !errors.Is(err, ErrConfig) {
+		t.Errorf("unsupported auth method: %v", err)
+	}
+}
+
+func TestParseChallenge(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want map[string]string
+	}{
+		{[]string{`Bearer resource_metadata="http://x/m", scope="a b"`}, map[string]string{"resource_metadata": "http://x/m", "scope": "a b"}},
+		{[]string{`Bearer error="invalid_token", error_description="a \"q\", b"`}, map[string]string{"error": "invalid_token", "error_description": `a "q", b`}},
+		{[]string{`Basic realm="x"`, `bearer realm=api,scope=x`}, map[string]string{"realm": "api", "scope": "x"}},
+		{[]string{`Bearer`}, map[string]string{}},
+		{[]string{`Bearer x="unterminated`}, map[string]string{"x": "unterminated"}},
+	} {
+		if got := ParseChallenge(tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%q: %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
