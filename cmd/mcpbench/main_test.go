@@ -255,3 +255,31 @@ func TestServeAuthServer(t *testing.T) {
 		t.Errorf("HS256 without a secret: exit %d %s", code, e)
 	}
 }
+
+// TestServeGateway: a REST upstream behind the Go gateway, loaded through
+// it with and without the API key.
+func TestServeGateway(t *testing.T) {
+	up := startServe(t, "rest")
+	up = strings.TrimSuffix(up, "/tools")
+	gw := startServe(t, "gateway", "--upstream", up, "--auth", "apikey", "--api-key", "k1")
+	args := []string{"load", gw + "/echo", "-X", "POST", "-H", "Content-Type: application/json", "--body", `{"message":"x"}`,
+		"--rate", "200", "-n", "20", "--warmup", "0", "--no-save", "--format", "json"}
+	code, o, e := run(t, append(args, "-H", "X-API-Key: k1")...)
+	if code != 0 || !strings.Contains(o, `"ok": 20`) {
+		t.Errorf("with the key: exit %d\n%s%s", code, o, e)
+	}
+	code, o, e = run(t, args...)
+	if code != 0 || !strings.Contains(o, `"http": 20`) {
+		t.Errorf("without the key: exit %d\n%s%s", code, o, e)
+	}
+	for _, bad := range [][]string{
+		{"gateway"},
+		{"gateway", "--upstream", up, "--auth", "apikey"},
+		{"gateway", "--upstream", up, "--auth", "jwt"},
+		{"gateway", "--upstream", up, "--impl", "nginx"},
+	} {
+		if code, _, _ := run(t, append([]string{"serve"}, bad...)...); code != 2 {
+			t.Errorf("serve %v: exit %d, want 2", bad, code)
+		}
+	}
+}
