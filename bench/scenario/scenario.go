@@ -1,0 +1,112 @@
+// Package scenario reads mcpbench's scenario files: which servers to
+// start, what to call, how hard, how many interleaved rounds, which variant
+// the others are compared with, and the thresholds that fail a run.
+//
+//	s, err := scenario.Load("scenarios/default.yaml")
+//	// err names the file, line and column, and says how to fix it
+//
+// scenarios/README.md documents every key.
+package scenario
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Scenario is one parsed scenario file.
+type Scenario struct {
+	File        string
+	Name        string
+	Description string
+	// Rounds is how many interleaved rounds run: each variant gets one
+	// Segment per round, in rotating order. Default 3.
+	Rounds int
+	// Segment is the measured length of one variant in one round. Default 5s.
+	Segment time.Duration
+	// Warmup precedes every segment, unrecorded. Default 1s.
+	Warmup   time.Duration
+	Load     LoadSpec
+	Workload Workload
+	// CPUs pins the generator and the servers; empty means the plan of
+	// proc.Plan (servers on the upper half).
+	CPUs CPUs
+	// Floor adds the machine's floor (raw TCP echo, minimal HTTP) as rows.
+	Floor bool
+	// Baseline is the variant deltas are taken against.
+	Baseline   string
+	Variants   []Variant
+	Thresholds []Threshold
+	Saturation *Saturation
+	Tokenomics *Tokenomics
+}
+
+// LoadSpec is how hard each segment drives its variant.
+type LoadSpec struct {
+	Rate        float64       // open loop, requests per second
+	Closed      bool          // closed loop instead, Connections callers
+	Connections int           // default 16
+	RampTo      float64       // ramp from Rate to this over the segment
+	Step        float64       // add this to the rate every StepEvery
+	StepEvery   time.Duration //
+	Timeout     time.Duration // per call; default 10s
+}
+
+// Workload is the one call every variant makes.
+type Workload struct {
+	Tool      string          // echo (default), compute, payload, sleep
+	Arguments json.RawMessage // default {"message":"hello"} for echo
+}
+
+// CPUs places the generator and the servers, as CPU lists ("0", "1-3").
+type CPUs struct {
+	Generator, Servers string
+}
+
+// Variant is one stack configuration under test.
+type Variant struct {
+	Name string
+	// Stack is mcp, gateway, graphql, rest, external, http-floor or tcp-floor.
+	Stack string
+	// Impl: for mcp, sdk or fast; for gateway, go or haproxy.
+	Impl string
+	// Transport (mcp): http, sse (legacy) or stdio.
+	Transport string
+	Stateful  bool   // mcp over http: sessions (2025-11-25)
+	Reply     string // mcp over http: json or sse
+	Protocol  string // the client's protocol: auto, 2026-07-28 or 2025-11-25
+	// Auth: none, jwt, introspect (bearer tokens from the embedded
+	// authorization server) or apikey (gateways).
+	Auth   string
+	Alg    string // jwt: HS256, RS256, ES256 or EdDSA; default RS256
+	Tokens string // the authorization server's tokens: jwt or opaque
+	Cache  bool   // the server's verified-token cache
+	// FreshTokens gives every call its own token, so that no cache helps.
+	FreshTokens bool
+	// URL and Command name an external server (stack external).
+	URL     string
+	Command []string
+	Line    int // where it was defined
+}
+
+// Threshold fails a run when a variant misses it.
+type Threshold struct {
+	Variant string // a name or a glob: "*", "mcp-*"
+	// Upper bounds; zero means unchecked.
+	P50, P90, P99, P999, Max time.Duration
+	Errors                   float64 // fraction of calls, 0.001 = 0.1%
+	ErrorsSet                bool
+	MinRate                  float64 // achieved requests per second
+	Line                     int
+}
+
+// Saturation steps the rate up until the variant cannot keep it.
+type Saturation struct {
+	Start, Step, Max float64       // requests per second
+	Every            time.Duration // length of each step
+	SLOP99           time.Duration // p99 above this ends the search
+}
+
+// Tokenomics amortises token acquisition over the calls a token serves.
+type Tokenomics struct {
+	Lifetimes []time.Duration
+}
