@@ -1,0 +1,80 @@
+package bench
+
+import "fmt"
+
+// MergeResults combines the segments one variant ran (its rounds) into one
+// result: histograms merged (never percentiles averaged), counts, CPU and
+// bytes summed, rates over the summed measured time. The segments keep
+// their own figures; the merged result's Intervals are theirs in order.
+func MergeResults(name string, segs []*Result) (*Result, error) {
+	if len(segs) == 0 {
+		return nil, fmt.Errorf("merge %s: no segments", name)
+	}
+	m := &Result{
+		Name: name, Target: segs[0].Target, Model: segs[0].Model, Schedule: segs[0].Schedule,
+		TargetRate: segs[0].TargetRate, Connections: segs[0].Connections, Warmup: segs[0].Warmup,
+		Timeout: segs[0].Timeout, Started: segs[0].Started, Setup: segs[0].Setup,
+	}
+	m.Histograms.Response, m.Histograms.Service, m.Histograms.Lag = NewHistogram(), NewHistogram(), NewHistogram()
+	a := &m.Accounting
+	a.ByClass, a.ByCode = map[string]uint64{}, map[string]uint64{}
+	var dropped int64
+	for _, s := range segs {
+		m.Duration += s.Duration
+		m.Interrupted = m.Interrupted || s.Interrupted
+		sa := s.Accounting
+		a.Scheduled += sa.Scheduled
+		a.Sent += sa.Sent
+		a.OK += sa.OK
+		a.Errors += sa.Errors
+		a.InFlight += sa.InFlight
+		a.Queued += sa.Queued
+		a.Clamped += sa.Clamped
+		for k, v := range sa.ByClass {
+			a.ByClass[k] += v
+		}
+		for k, v := range sa.ByCode {
+			a.ByCode[k] += v
+		}
+		m.GeneratorCPU += s.GeneratorCPU
+		m.ServerCPU += s.ServerCPU
+		m.BytesRead += s.BytesRead
+		m.BytesWritten += s.BytesWritten
+		m.Warnings = append(m.Warnings, s.Warnings...)
+		m.Intervals = append(m.Intervals, s.Intervals...)
+		if s.Histograms.Response != nil {
+			dropped += m.Histograms.Response.Merge(s.Histograms.Response)
+			dropped += m.Histograms.Service.Merge(s.Histograms.Service)
+			dropped += m.Histograms.Lag.Merge(s.Histograms.Lag)
+		}
+	}
+	if dropped > 0 {
+		return nil, fmt.Errorf("merge %s: %d samples outside the histograms' range", name, dropped)
+	}
+	if len(a.ByClass) == 0 {
+		a.ByClass = nil
+	}
+	if len(a.ByCode) == 0 {
+		a.ByCode = nil
+	}
+	if err := a.Check(); err != nil {
+		return m, fmt.Errorf("merge %s: %w", name, err)
+	}
+	m.Response = percentilesOf(m.Histograms.Response)
+	m.Service = percentilesOf(m.Histograms.Service)
+	m.Lag = percentilesOf(m.Histograms.Lag)
+	calls := float64(m.Calls())
+	if secs := m.Duration.Seconds(); secs > 0 {
+		m.Achieved = calls / secs
+	}
+	if calls > 0 {
+		m.GeneratorCPUCall = float64(m.GeneratorCPU) / calls
+		if m.ServerCPU > 0 {
+			m.ServerCPUCall = float64(m.ServerCPU) / calls
+		}
+		if m.BytesRead+m.BytesWritten > 0 {
+			m.BytesPerCall = float64(m.BytesRead+m.BytesWritten) / calls
+		}
+	}
+	return m, nil
+}

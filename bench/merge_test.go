@@ -1,0 +1,47 @@
+package bench
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestMergeResults(t *testing.T) {
+	var segs []*Result
+	for round := 0; round < 3; round++ {
+		d := newFake(func(n int64) (time.Duration, Outcome) {
+			if n%10 == 9 {
+				return 0, Outcome{Class: ErrHTTP, Code: 503}
+			}
+			return time.Duration(round+1) * 2 * time.Millisecond, Outcome{}
+		})
+		segs = append(segs, mustRun(t, context.Background(), Config{Name: "v", Driver: d, Pacer: constantPacer(t, 2000), Requests: 200, Connections: 4}))
+		d.Close()
+	}
+	m, err := MergeResults("v", segs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := m.Accounting
+	if a.Scheduled != 600 || a.OK+a.Errors != 600 || a.ByCode["http 503"] != segs[0].Accounting.ByCode["http 503"]*3 {
+		t.Errorf("accounting %+v", a)
+	}
+	if m.Response.Count != int64(a.OK) || m.Histograms.Response.TotalCount() != int64(a.OK) {
+		t.Errorf("merged histogram holds %d, ok %d", m.Histograms.Response.TotalCount(), a.OK)
+	}
+	// Rounds slept 2, 4 and 6 ms: the merged median lies between the first
+	// and the last round's, and the merged max is the largest max.
+	if p := m.Service.P50; p <= segs[0].Service.P50 || p >= segs[2].Service.P50 {
+		t.Errorf("merged service p50 %v, rounds %v %v %v", time.Duration(p),
+			time.Duration(segs[0].Service.P50), time.Duration(segs[1].Service.P50), time.Duration(segs[2].Service.P50))
+	}
+	if mx := max(segs[0].Service.Max, segs[1].Service.Max, segs[2].Service.Max); m.Service.Max != mx {
+		t.Errorf("merged max %d, largest segment max %d", m.Service.Max, mx)
+	}
+	if m.Duration != segs[0].Duration+segs[1].Duration+segs[2].Duration || m.Achieved <= 0 {
+		t.Errorf("duration %v, achieved %v", m.Duration, m.Achieved)
+	}
+	if _, err := MergeResults("none", nil); err == nil {
+		t.Error("merging nothing succeeded")
+	}
+}
