@@ -31,6 +31,13 @@ type Summary struct {
 	// in nanoseconds (tags response, service, lag), timeseries.csv in µs.
 	Units map[string]string `json:"units"`
 	Runs  []*Result         `json:"runs"`
+	// Segments are the rounds of a scenario's variants, of which Runs
+	// are the merges; their interval logs are written as NAME.hlog.
+	Segments []*Result `json:"segments,omitempty"`
+	// Scenario is what a scenario run adds: the comparisons.
+	Scenario *ScenarioReport `json:"scenario,omitempty"`
+	// Files are written beside summary.json as they are (report.md, charts).
+	Files map[string][]byte `json:"-"`
 }
 
 // Host describes the machine and the CPU placement of a run.
@@ -138,6 +145,21 @@ func writeFiles(dir string, s *Summary) error {
 			}
 			files[name+".hgrm"] = b.Bytes()
 		}
+		if r.IntervalLog != nil {
+			files[name+".hlog"] = r.IntervalLog
+		}
+		if len(s.Segments) == 0 {
+			for _, iv := range r.Intervals {
+				_ = cw.Write(timeseriesRow(r.Name, iv))
+			}
+		}
+	}
+	for _, r := range s.Segments {
+		name := FileName(r.Name)
+		if seen[name] {
+			return fmt.Errorf("two segments would write %s.hlog: give them different names", name)
+		}
+		seen[name] = true
 		files[name+".hlog"] = r.IntervalLog
 		for _, iv := range r.Intervals {
 			_ = cw.Write(timeseriesRow(r.Name, iv))
@@ -145,6 +167,12 @@ func writeFiles(dir string, s *Summary) error {
 	}
 	cw.Flush()
 	files["timeseries.csv"] = ts.Bytes()
+	for name, b := range s.Files {
+		if _, clash := files[name]; clash || name != filepath.Base(name) || name == "" {
+			return fmt.Errorf("extra file %q clashes or is not a plain name", name)
+		}
+		files[name] = b
+	}
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			return err
