@@ -1,0 +1,201 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/chart"
+)
+
+// Markdown writes report.md: what ran where, the table, the sentences,
+// the thresholds, saturation and tokenomics, and the charts.
+func Markdown(s *bench.Summary, charts []string) []byte {
+	rep := s.Scenario
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# %s\n\n", rep.Name)
+	if rep.Description != "" {
+		fmt.Fprintf(&b, "%s\n\n", strings.TrimSpace(rep.Description))
+	}
+	h := s.Host
+	fmt.Fprintf(&b, "- machine: %s, %d CPUs, Linux %s, %s; generator on CPU %s, servers on CPU %s\n", h.CPUModel, h.NumCPU, h.Kernel, h.GoVersion, h.GeneratorCPUs, h.ServerCPUs)
+	if h.CPUNote != "" {
+		fmt.Fprintf(&b, "- note: %s\n", h.CPUNote)
+	}
+	fmt.Fprintf(&b, "- command: `%s` (%s), %s\n", strings.Join(s.Command, " "), s.Tool, s.Created.Format(time.RFC3339))
+	if len(s.Runs) > 0 {
+		r := s.Runs[0]
+		fmt.Fprintf(&b, "- load: %s; %d connections; %d interleaved rounds of %v per variant, each after %v of warm-up\n", r.Schedule, r.Connections, rep.Rounds, rep.Segment, r.Warmup)
+	}
+	fmt.Fprintf(&b, "- latency is response time, from each call's intended start (no coordinated omission); Δ is against **%s**, paired by round, with a 95%% Student-t interval over the rounds\n\n", rep.Baseline)
+
+	b.WriteString("| variant | rate/s | p50 | p90 | p99 | p99.9 | max | Δp50 (95% CI) | Δp99 (95% CI) | server CPU/call | bytes/call (req+resp) | errors |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	byName := map[string]*bench.Result{}
+	for _, r := range s.Runs {
+		byName[r.Name] = r
+	}
+	for _, v := range rep.Variants {
+		r := byName[v.Name]
+		if r == nil {
+			continue
+		}
+		p := r.Response
+		d50, d99 := "baseline", "baseline"
+		if v.Name != rep.Baseline {
+			d50, d99 = deltaCell(v.DeltaP50), deltaCell(v.DeltaP99)
+		}
+		if v.Floor {
+			d50, d99 = "floor", "floor"
+		}
+		bytesCell := "-"
+		if v.RequestBytes+v.ResponseBytes > 0 {
+			bytesCell = fmt.Sprintf("%.0f + %.0f", v.RequestBytes, v.ResponseBytes)
+		}
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", v.Name, r.Achieved,
+			bench.FormatNs(p.P50), bench.FormatNs(p.P90), bench.FormatNs(p.P99), bench.FormatNs(p.P999), bench.FormatNs(p.Max),
+			d50, d99, cpuCell(r.ServerCPUCall), bytesCell, errorsCell(r.Accounting))
+	}
+	for name, why := range rep.Failed {
+		fmt.Fprintf(&b, "| %s | failed: %s |||||||||||\n", name, strings.ReplaceAll(why, "|", "/"))
+	}
+	if lines := Sentences(s); len(lines) > 0 {
+		b.WriteString("\n")
+		for _, l := range lines {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
+	}
+	if lines, _ := ThresholdLines(s); len(lines) > 0 {
+		b.WriteString("\n## Thresholds\n\n")
+		for _, l := range lines {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
+	}
+	if len(rep.Saturation) > 0 {
+		b.WriteString("\n## Saturation\n\n| variant | sustainable rate/s | stopped by |\n|---|--:|---|\n")
+		for _, sr := range rep.Saturation {
+			fmt.Fprintf(&b, "| %s | %.0f | %s |\n", sr.Variant, sr.Sustainable, sr.StoppedBy)
+		}
+	}
+	if len(rep.Tokenomics) > 0 {
+		b.WriteString("\n## Tokenomics\n\nThe client's token request, measured in this run, spread over the calls one token serves at the run's rate.\n\n")
+		b.WriteString("| variant | token lifetime | token request | calls per token | cost per call |\n|---|--:|--:|--:|--:|\n")
+		for _, t := range rep.Tokenomics {
+			fmt.Fprintf(&b, "| %s | %v | %s | %.0f | %s |\n", t.Variant, t.Lifetime, bench.FormatNs(int64(t.TokenCost)),
+				t.Rate*t.Lifetime.Seconds(), perCall(t.PerCall))
+		}
+	}
+	if len(charts) > 0 {
+		b.WriteString("\n## Charts\n\n")
+		for _, c := range charts {
+			if strings.HasSuffix(c, ".png") {
+				fmt.Fprintf(&b, "![%s](%s)\n\n", strings.TrimSuffix(c, ".png"), c)
+			}
+		}
+	}
+	return b.Bytes()
+}
+
+func perCall(ns float64) string {
+	if ns < 1 {
+		return fmt.Sprintf("%.3fns", ns)
+	}
+	return bench.FormatNs(int64(ns))
+}
+
+// Charts draws the scenario's charts from the summary and the variants'
+// percentile spectra (from their histograms, or read back from .hgrm
+// files), and returns them by file name, PNG and SVG.
+func Charts(s *bench.Summary, spectra map[string][]chart.Point) (map[string][]byte, error) {
+	rep := s.Scenario
+	files := map[string][]byte{}
+	var series []chart.Series
+	for _, v := range rep.Variants {
+		if pts := spectra[v.Name]; len(pts) > 0 {
+			series = append(series, chart.Series{Name: v.Name, Points: pts})
+		}
+	}
+	rate := ""
+	if len(s.Runs) > 0 && s.Runs[0].Model == "open" {
+		rate = fmt.Sprintf(" at %.0f calls/s", s.Runs[0].TargetRate)
+	}
+	if len(series) > 0 {
+		p, err := chart.Spectrum(rep.Name+": response time percentiles"+rate, series)
+		if err != nil {
+			return nil, err
+		}
+		if err := render(files, "spectrum", p); err != nil {
+			return nil, err
+		}
+	}
+	for _, which := range []string{"p50", "p99"} {
+		var bars []chart.Bar
+		for _, v := range rep.Variants {
+			d := v.DeltaP50
+			if which == "p99" {
+				d = v.DeltaP99
+			}
+			if d != nil {
+				bars = append(bars, chart.Bar{Name: v.Name, Mean: d.Mean, Low: d.Low, High: d.High})
+			}
+		}
+		if len(bars) == 0 {
+			continue
+		}
+		p, err := chart.Overhead(fmt.Sprintf("%s: added %s latency against %s", rep.Name, which, rep.Baseline), bars)
+		if err != nil {
+			return nil, err
+		}
+		if err := render(files, "overhead-"+which, p); err != nil {
+			return nil, err
+		}
+	}
+	// p99 per second over the run, each variant's rounds end to end.
+	var lines []chart.XYSeries
+	for _, v := range rep.Variants {
+		var xs, ys []float64
+		t := 0.0
+		for _, seg := range s.Segments {
+			if name, _, ok := strings.Cut(seg.Name, "#"); !ok || name != v.Name {
+				continue
+			}
+			for _, iv := range seg.Intervals {
+				if iv.Warmup {
+					continue
+				}
+				t += (iv.End - iv.Start).Seconds()
+				xs, ys = append(xs, t), append(ys, float64(iv.Response.P99))
+			}
+		}
+		if len(xs) > 0 {
+			lines = append(lines, chart.XYSeries{Name: v.Name, X: xs, Y: ys})
+		}
+	}
+	if len(lines) > 0 {
+		p, err := chart.OverTime(rep.Name+": p99 per second (rounds end to end)", "p99 response time", lines)
+		if err == nil {
+			if err := render(files, "p99-over-time", p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(rep.Saturation) > 0 {
+		var sat []chart.XYSeries
+		for _, sr := range rep.Saturation {
+			var xs, ys []float64
+			for _, st := range sr.Steps {
+				xs, ys = append(xs, st.Achieved), append(ys, float64(st.P99))
+			}
+			sat = append(sat, chart.XYSeries{Name: sr.Variant, X: xs, Y: ys})
+		}
+		p, err := chart.Saturation(rep.Name+": p99 against throughput", sat)
+		if err == nil {
+			if err := render(files, "saturation", p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return files, nil
+}

@@ -1,0 +1,281 @@
+// Package report turns a scenario's results into words and pictures: the
+// comparison table with deltas and their confidence intervals, one plain
+// sentence per comparison, report.md, and the charts. It works from a
+// bench.Summary alone, so that `mcpbench report DIR` and `mcpbench plot
+// DIR` can redo it from summary.json and the .hgrm files.
+//
+//	rep := report.Compare(baseline, variants)   // deltas from paired rounds
+//	report.Table(os.Stdout, summary)
+//	md := report.Markdown(summary, chartFiles)
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"path"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/mcpbench/mcpbench/bench"
+)
+
+// Variant is one variant's merged result and its rounds, for Compare.
+type Variant struct {
+	Name   string
+	Labels map[string]string
+	Floor  bool
+	Merged *bench.Result
+	Rounds []*bench.Result
+}
+
+// Compare fills the variants' reports: per-round percentiles, and deltas
+// against the baseline from the rounds paired by index.
+func Compare(baseline string, vs []Variant) []bench.VariantReport {
+	var base *Variant
+	for i := range vs {
+		if vs[i].Name == baseline {
+			base = &vs[i]
+		}
+	}
+	out := make([]bench.VariantReport, 0, len(vs))
+	for _, v := range vs {
+		r := bench.VariantReport{Name: v.Name, Labels: v.Labels, Floor: v.Floor}
+		for _, s := range v.Rounds {
+			r.RoundP50 = append(r.RoundP50, s.Response.P50)
+			r.RoundP99 = append(r.RoundP99, s.Response.P99)
+		}
+		if m := v.Merged; m != nil && m.Calls() > 0 {
+			r.RequestBytes = float64(m.BytesWritten) / float64(m.Calls())
+			r.ResponseBytes = float64(m.BytesRead) / float64(m.Calls())
+		}
+		if base != nil && v.Name != base.Name && !v.Floor && len(base.Rounds) > 0 && len(v.Rounds) > 0 {
+			d50 := bench.PairedDelta(floats(r.RoundP50), roundsOf(base.Rounds, func(s *bench.Result) float64 { return float64(s.Response.P50) }))
+			d99 := bench.PairedDelta(floats(r.RoundP99), roundsOf(base.Rounds, func(s *bench.Result) float64 { return float64(s.Response.P99) }))
+			r.DeltaP50, r.DeltaP99 = &d50, &d99
+			cpu := func(s *bench.Result) float64 { return s.ServerCPUCall }
+			if roundsOf(v.Rounds, cpu)[0] > 0 && roundsOf(base.Rounds, cpu)[0] > 0 {
+				dc := bench.PairedDelta(roundsOf(v.Rounds, cpu), roundsOf(base.Rounds, cpu))
+				r.DeltaCPU = &dc
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func floats(xs []int64) []float64 {
+	f := make([]float64, len(xs))
+	for i, x := range xs {
+		f[i] = float64(x)
+	}
+	return f
+}
+
+func roundsOf(rs []*bench.Result, f func(*bench.Result) float64) []float64 {
+	out := make([]float64, len(rs))
+	for i, r := range rs {
+		out[i] = f(r)
+	}
+	return out
+}
+
+// Thresholds checks each threshold against the variants it names.
+func Thresholds(ths []Threshold, runs []*bench.Result) []bench.ThresholdResult {
+	var out []bench.ThresholdResult
+	for _, th := range ths {
+		for _, r := range runs {
+			if ok, _ := path.Match(th.Variant, r.Name); !ok {
+				continue
+			}
+			check := func(metric string, limit, value float64, below bool) {
+				passed := value <= limit
+				if !below {
+					passed = value >= limit
+				}
+				out = append(out, bench.ThresholdResult{Variant: r.Name, Metric: metric, Limit: limit, Value: value, Passed: passed})
+			}
+			p := r.Response
+			for _, c := range []struct {
+				name  string
+				limit int64
+				value int64
+			}{{"p50", th.P50, p.P50}, {"p90", th.P90, p.P90}, {"p99", th.P99, p.P99}, {"p99.9", th.P999, p.P999}, {"max", th.Max, p.Max}} {
+				if c.limit > 0 {
+					check(c.name, float64(c.limit), float64(c.value), true)
+				}
+			}
+			if th.ErrorsSet {
+				a := r.Accounting
+				frac := 0.0
+				if a.Scheduled > 0 {
+					frac = float64(a.Errors+a.InFlight+a.Queued) / float64(a.Scheduled)
+				}
+				check("errors", th.Errors, frac, true)
+			}
+			if th.MinRate > 0 {
+				check("min_rate", th.MinRate, r.Achieved, false)
+			}
+		}
+	}
+	return out
+}
+
+// Threshold is a limit on some variants' figures (nanoseconds, a fraction
+// of calls, requests per second).
+type Threshold struct {
+	Variant                  string
+	P50, P90, P99, P999, Max int64
+	Errors                   float64
+	ErrorsSet                bool
+	MinRate                  float64
+}
+
+// Table prints the comparison: one row per variant with its merged
+// percentiles, the deltas against the baseline with their 95% intervals,
+// server CPU and bytes per call, and errors.
+func Table(w io.Writer, s *bench.Summary) error {
+	rep := s.Scenario
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "variant\trate/s\tp50\tp90\tp99\tp99.9\tmax\tΔp50 (95% CI)\tΔp99 (95% CI)\tsrv cpu/call\treq+resp bytes\terrors\t")
+	byName := map[string]*bench.Result{}
+	for _, r := range s.Runs {
+		byName[r.Name] = r
+	}
+	for _, v := range rep.Variants {
+		r := byName[v.Name]
+		if r == nil {
+			continue
+		}
+		p := r.Response
+		d50, d99 := "baseline", "baseline"
+		if v.Name != rep.Baseline {
+			d50, d99 = deltaCell(v.DeltaP50), deltaCell(v.DeltaP99)
+		}
+		if v.Floor {
+			d50, d99 = "floor", "floor"
+		}
+		bytes := "-"
+		if v.RequestBytes+v.ResponseBytes > 0 {
+			bytes = fmt.Sprintf("%.0f+%.0f", v.RequestBytes, v.ResponseBytes)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", v.Name, r.Achieved,
+			bench.FormatNs(p.P50), bench.FormatNs(p.P90), bench.FormatNs(p.P99), bench.FormatNs(p.P999), bench.FormatNs(p.Max),
+			d50, d99, cpuCell(r.ServerCPUCall), bytes, errorsCell(r.Accounting))
+	}
+	for name, why := range rep.Failed {
+		fmt.Fprintf(tw, "%s\tfailed: %s\t\t\t\t\t\t\t\t\t\t\t\n", name, why)
+	}
+	return tw.Flush()
+}
+
+func deltaCell(d *bench.Delta) string {
+	if d == nil {
+		return "-"
+	}
+	if d.N < 2 {
+		return signed(d.Mean) + " (1 round)"
+	}
+	return signed(d.Mean) + " ± " + bench.FormatNs(int64(math.Abs(d.HalfWidth())))
+}
+
+// signed prints nanoseconds with a sign: +41.2µs, −3.10µs.
+func signed(ns float64) string {
+	if ns < 0 {
+		return "−" + bench.FormatNs(int64(-ns))
+	}
+	return "+" + bench.FormatNs(int64(ns))
+}
+
+func cpuCell(ns float64) string {
+	if ns == 0 {
+		return "-"
+	}
+	return bench.FormatNs(int64(ns))
+}
+
+func errorsCell(a bench.Accounting) string {
+	bad := a.Errors + a.InFlight + a.Queued
+	if bad == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d (%.2f%%)", bad, 100*float64(bad)/float64(a.Scheduled))
+}
+
+// Sentences says each comparison in plain words, from the numbers.
+func Sentences(s *bench.Summary) []string {
+	rep := s.Scenario
+	var out []string
+	for _, v := range rep.Variants {
+		if v.DeltaP50 == nil || v.Floor {
+			continue
+		}
+		d50, d99 := *v.DeltaP50, *v.DeltaP99
+		verb := "adds"
+		if d50.Mean < 0 {
+			verb = "saves"
+		}
+		line := fmt.Sprintf("%s %s %s at p50 and %s at p99 against %s", v.Name, verb, amount(d50), amount(d99), rep.Baseline)
+		if d50.N > 1 && !d50.Significant() {
+			line += "; at p50 the difference is within the noise of " + fmt.Sprint(d50.N) + " rounds"
+		}
+		if v.DeltaCPU != nil {
+			line += fmt.Sprintf("; server CPU %s per call", signed(v.DeltaCPU.Mean))
+		}
+		out = append(out, line+".")
+	}
+	return out
+}
+
+// amount is a delta's size and interval in words: "41.2µs ± 3.10µs".
+func amount(d bench.Delta) string {
+	m := bench.FormatNs(int64(math.Abs(d.Mean)))
+	if d.Mean < 0 && d.N > 0 {
+		m = "−" + m
+	}
+	if d.N < 2 {
+		return m
+	}
+	return m + " ± " + bench.FormatNs(int64(math.Abs(d.HalfWidth())))
+}
+
+// ThresholdLines describes the thresholds missed, or says all passed.
+func ThresholdLines(s *bench.Summary) (lines []string, failed int) {
+	for _, t := range s.Scenario.Thresholds {
+		if !t.Passed {
+			failed++
+			lines = append(lines, fmt.Sprintf("MISSED %s %s: %s, limit %s", t.Variant, t.Metric, metric(t.Metric, t.Value), metric(t.Metric, t.Limit)))
+		}
+	}
+	if n := len(s.Scenario.Thresholds); n > 0 && failed == 0 {
+		lines = append(lines, fmt.Sprintf("all %d threshold checks passed", n))
+	}
+	return lines, failed
+}
+
+func metric(name string, v float64) string {
+	switch name {
+	case "errors":
+		return fmt.Sprintf("%.3f%%", 100*v)
+	case "min_rate":
+		return fmt.Sprintf("%.0f/s", v)
+	}
+	return bench.FormatNs(int64(v))
+}
+
+// sortedLabels prints a variant's labels as key=value, sorted.
+func sortedLabels(l map[string]string) string {
+	keys := make([]string, 0, len(l))
+	for k, v := range l {
+		if v != "" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + l[k]
+	}
+	return strings.Join(parts, " ")
+}

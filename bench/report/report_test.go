@@ -1,0 +1,164 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/chart"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// seg is a round of a variant with fixed figures.
+func seg(name string, round int, p50, p99 int64, cpu float64) *bench.Result {
+	r := &bench.Result{
+		Name: name + "#" + string(rune('1'+round)), Model: "open", Schedule: "constant 2000/s", TargetRate: 2000, Achieved: 1999.5,
+		Connections: 16, Warmup: time.Second, Duration: 5 * time.Second,
+		Accounting:    bench.Accounting{Scheduled: 10000, Sent: 10000, OK: 10000},
+		Response:      bench.Percentiles{P50: p50, P90: p50 * 3 / 2, P99: p99, P999: p99 * 2, P9999: p99 * 3, Max: p99 * 4},
+		ServerCPUCall: cpu, BytesRead: 10000 * 300, BytesWritten: 10000 * 420,
+	}
+	for i := 0; i < 5; i++ {
+		r.Intervals = append(r.Intervals, bench.Interval{Start: time.Duration(i) * time.Second, End: time.Duration(i+1) * time.Second,
+			Response: bench.Percentiles{P99: p99 + int64(i)*1000}})
+	}
+	return r
+}
+
+func fixture(t *testing.T) *bench.Summary {
+	t.Helper()
+	type fig struct{ p50, p99 []int64 }
+	figs := map[string]fig{
+		"none":       {[]int64{60_000, 61_000, 59_000}, []int64{120_000, 125_000, 118_000}},
+		"jwt-rs256":  {[]int64{101_000, 103_000, 100_000}, []int64{180_000, 190_000, 178_000}},
+		"jwt-cached": {[]int64{60_500, 61_800, 58_900}, []int64{121_000, 127_000, 119_000}},
+		"tcp-floor":  {[]int64{30_000, 30_500, 29_800}, []int64{50_000, 52_000, 49_000}},
+	}
+	var vs []Variant
+	var runs, segs []*bench.Result
+	for _, name := range []string{"none", "jwt-rs256", "jwt-cached", "tcp-floor"} {
+		f := figs[name]
+		var rounds []*bench.Result
+		for i := range f.p50 {
+			s := seg(name, i, f.p50[i], f.p99[i], float64(f.p50[i])/3)
+			rounds = append(rounds, s)
+			segs = append(segs, s)
+		}
+		m := *rounds[1]
+		m.Name = name
+		m.Accounting = bench.Accounting{Scheduled: 30000, Sent: 30000, OK: 30000}
+		m.BytesRead, m.BytesWritten = 30000*300, 30000*420
+		if name == "jwt-rs256" {
+			m.Accounting = bench.Accounting{Scheduled: 30000, Sent: 30000, OK: 29990, Errors: 10, ByClass: map[string]uint64{"http": 10}}
+		}
+		runs = append(runs, &m)
+		vs = append(vs, Variant{Name: name, Labels: map[string]string{"stack": "mcp"}, Floor: name == "tcp-floor", Merged: &m, Rounds: rounds})
+	}
+	s := bench.NewSummary([]string{"mcpbench", "run", "scenarios/demo.yaml"}, bench.Host{CPUModel: "Test CPU", NumCPU: 2, Kernel: "6.1", GoVersion: "go1.26", GeneratorCPUs: "0", ServerCPUs: "1"}, runs...)
+	s.Created = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s.Tool = "mcpbench test"
+	s.Segments = segs
+	s.Scenario = &bench.ScenarioReport{Name: "demo", Description: "JWT against none.", Baseline: "none", Rounds: 3, Segment: 5 * time.Second,
+		Variants: Compare("none", vs)}
+	s.Scenario.Thresholds = Thresholds([]Threshold{{Variant: "jwt-*", P99: 150_000}, {Variant: "*", Errors: 0.0001, ErrorsSet: true}}, runs)
+	s.Scenario.Tokenomics = []bench.TokenomicsRow{{Variant: "jwt-rs256", Lifetime: time.Hour, Rate: 2000, TokenCost: 1500 * time.Microsecond, PerCall: 1.5e6 / 7.2e6}}
+	return s
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	file := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(file, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (run with -update after checking):\n%s", name, got)
+	}
+}
+
+func TestCompare(t *testing.T) {
+	s := fixture(t)
+	v := s.Scenario.Variants[1] // jwt-rs256: deltas 41k, 42k, 41k at p50
+	if v.DeltaP50 == nil || v.DeltaP50.N != 3 || v.DeltaP50.Mean < 41_332 || v.DeltaP50.Mean > 41_334 || !v.DeltaP50.Significant() {
+		t.Errorf("Δp50 %+v", v.DeltaP50)
+	}
+	if s.Scenario.Variants[0].DeltaP50 != nil || s.Scenario.Variants[3].DeltaP50 != nil {
+		t.Error("the baseline and the floor got deltas")
+	}
+	if v.RequestBytes != 420 || v.ResponseBytes != 300 {
+		t.Errorf("bytes %v + %v", v.RequestBytes, v.ResponseBytes)
+	}
+	lines, failed := ThresholdLines(s)
+	if failed != 2 || !strings.Contains(strings.Join(lines, "\n"), "MISSED jwt-rs256 p99") {
+		t.Errorf("thresholds: %d failed: %v", failed, lines)
+	}
+}
+
+func TestTableGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := Table(&b, fixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "table.golden", b.Bytes())
+}
+
+func TestSentences(t *testing.T) {
+	got := strings.Join(Sentences(fixture(t)), "\n")
+	for _, want := range []string{
+		"jwt-rs256 adds 41.3µs ± ",
+		"at p50 and 61.7µs ± ",
+		"jwt-cached adds 400ns ± ",
+		"within the noise",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("sentences lack %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestMarkdownGolden(t *testing.T) {
+	golden(t, "report.md.golden", Markdown(fixture(t), []string{"spectrum.png", "spectrum.svg", "overhead-p50.png"}))
+}
+
+func TestCharts(t *testing.T) {
+	s := fixture(t)
+	spectra := map[string][]chart.Point{}
+	for _, r := range s.Runs {
+		spectra[r.Name] = []chart.Point{{Percentile: 50, Value: float64(r.Response.P50)}, {Percentile: 90, Value: float64(r.Response.P90)},
+			{Percentile: 99, Value: float64(r.Response.P99)}, {Percentile: 99.9, Value: float64(r.Response.P999)}}
+	}
+	files, err := Charts(s, spectra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"spectrum", "overhead-p50", "overhead-p99", "p99-over-time"} {
+		b, ok := files[want+".png"]
+		if !ok || files[want+".svg"] == nil {
+			t.Errorf("no %s chart", want)
+			continue
+		}
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s: %v", want, err)
+		}
+		if img.Bounds().Dx() != int(chart.Width.Dots(96)) || img.Bounds().Dy() != int(chart.Height.Dots(96)) {
+			t.Errorf("%s.png is %v", want, img.Bounds())
+		}
+		if d := os.Getenv("CHART_DIR"); d != "" {
+			os.WriteFile(filepath.Join(d, "report-"+want+".png"), b, 0o644)
+		}
+	}
+}
