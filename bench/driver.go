@@ -19,13 +19,14 @@ const (
 	ErrProtocol          // a JSON-RPC or GraphQL error in a 2xx reply
 	ErrRateLimited       // HTTP 429, counted apart: a limiter doing its job
 	ErrTimeout           // no complete reply before the call's deadline
+	ErrToken             // no token to call with: the authorization server failed
 	numClasses
 )
 
-var classNames = [numClasses]string{"ok", "transport", "http", "protocol", "rate_limited", "timeout"}
+var classNames = [numClasses]string{"ok", "transport", "http", "protocol", "rate_limited", "timeout", "token"}
 
 // String returns the class's name as it appears in results: "ok",
-// "transport", "http", "protocol", "rate_limited" or "timeout".
+// "transport", "http", "protocol", "rate_limited", "timeout" or "token".
 func (c Class) String() string {
 	if c < numClasses {
 		return classNames[c]
@@ -69,6 +70,12 @@ type Conn interface {
 // times it apart from the calls.
 type Preparer interface {
 	Prepare(ctx context.Context) error
+}
+
+// TokenSource hands out the bearer token for each call; *OAuth is one.
+// Token is called from several workers at once.
+type TokenSource interface {
+	Token(ctx context.Context) (string, error)
 }
 
 // PhaseReporter is implemented by drivers whose Prepare has steps worth

@@ -31,6 +31,9 @@ type HTTPConfig struct {
 	Classify func(*fasthttp.Response) Outcome
 	// DialTimeout bounds each dial; default 5s.
 	DialTimeout time.Duration
+	// Token, when set, gives each call's bearer token (Authorization:
+	// Bearer). If it is also a Preparer, the driver's Prepare runs it.
+	Token TokenSource
 }
 
 // HTTPDriver calls one HTTP endpoint over a fasthttp keep-alive pool. It
@@ -42,8 +45,10 @@ type HTTPDriver struct {
 }
 
 var (
-	_ Driver      = (*HTTPDriver)(nil)
-	_ ByteCounter = (*HTTPDriver)(nil)
+	_ Driver        = (*HTTPDriver)(nil)
+	_ ByteCounter   = (*HTTPDriver)(nil)
+	_ Preparer      = (*HTTPDriver)(nil)
+	_ PhaseReporter = (*HTTPDriver)(nil)
 )
 
 // NewHTTP returns a driver for cfg, or an error naming what is wrong with it.
@@ -112,6 +117,23 @@ func (d *HTTPDriver) Open(ctx context.Context, worker int) (Conn, error) {
 	return c, nil
 }
 
+// Prepare runs the token source's own preparation (OAuth discovery, the
+// first token), if it has one.
+func (d *HTTPDriver) Prepare(ctx context.Context) error {
+	if p, ok := d.cfg.Token.(Preparer); ok {
+		return p.Prepare(ctx)
+	}
+	return nil
+}
+
+// SetupPhases reports the token source's preparation steps, if it times them.
+func (d *HTTPDriver) SetupPhases() map[string]time.Duration {
+	if p, ok := d.cfg.Token.(PhaseReporter); ok {
+		return p.SetupPhases()
+	}
+	return nil
+}
+
 // Bytes returns the bytes read and written on the driver's connections.
 func (d *HTTPDriver) Bytes() (read, written int64) { return d.wire.bytes() }
 
@@ -127,13 +149,34 @@ type httpConn struct {
 	d    *HTTPDriver
 	req  *fasthttp.Request
 	resp *fasthttp.Response
+	tok  string // the token in req's Authorization header
 }
 
 func (c *httpConn) Call(deadline time.Time) Outcome {
+	if c.d.cfg.Token != nil {
+		if o, ok := c.authorize(); !ok {
+			return o
+		}
+	}
 	if err := c.d.client.DoDeadline(c.req, c.resp, deadline); err != nil {
 		return ClassifyError(err)
 	}
 	return c.d.cfg.Classify(c.resp)
+}
+
+// authorize puts the current token on the request. A token source only
+// does I/O when it has no token at hand (bounded by its client's timeout),
+// so no per-call context is made.
+func (c *httpConn) authorize() (Outcome, bool) {
+	tok, err := c.d.cfg.Token.Token(context.Background())
+	if err != nil {
+		return Outcome{Class: ErrToken}, false
+	}
+	if tok != c.tok {
+		c.req.Header.Set("Authorization", "Bearer "+tok)
+		c.tok = tok
+	}
+	return Outcome{}, true
 }
 
 // Close does nothing: the pool is the driver's, and a call still blocked

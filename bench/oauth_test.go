@@ -190,3 +190,22 @@ func TestParseChallenge(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPDriverWithOAuth: the HTTP driver discovers, gets a token, and
+// every call carries it; with no authorization server, setup fails.
+func TestHTTPDriverWithOAuth(t *testing.T) {
+	resource, _, ok, refused := protected(t, time.Hour)
+	o, _ := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw"})
+	d, err := NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(`{}`), Token: o, Connections: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	res := mustRun(t, context.Background(), Config{Driver: d, Closed: true, Connections: 2, Requests: 100})
+	if res.Accounting.OK != 100 || ok.Load() < 100 || refused.Load() != 1 {
+		t.Errorf("ok %d (server saw %d), refused %d", res.Accounting.OK, ok.Load(), refused.Load())
+	}
+	if res.Setup.Phases["oauth_token"] <= 0 || res.Setup.Prepare <= 0 {
+		t.Errorf("setup %+v", res.Setup)
+	}
+}

@@ -1,0 +1,69 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/valyala/fasthttp"
+)
+
+// GraphQLConfig describes the GraphQL request a driver repeats.
+type GraphQLConfig struct {
+	URL         string         // http://host:port/graphql
+	Query       string         // e.g. `{ echo(message: "hello") }`
+	Variables   map[string]any // optional
+	Header      []Header
+	Token       TokenSource // bearer token per call, as HTTPConfig.Token
+	Connections int
+}
+
+// NewGraphQL returns an HTTP driver that POSTs the query and counts a
+// reply with "errors" as ErrProtocol (GraphQL reports failures in a 200).
+func NewGraphQL(cfg GraphQLConfig) (*HTTPDriver, error) {
+	if cfg.Query == "" {
+		return nil, fmt.Errorf("%w: a GraphQL driver needs a query", ErrConfig)
+	}
+	body, err := json.Marshal(map[string]any{"query": cfg.Query, "variables": cfg.Variables})
+	if err != nil {
+		return nil, fmt.Errorf("%w: GraphQL variables: %v", ErrConfig, err)
+	}
+	return NewHTTP(HTTPConfig{
+		URL: cfg.URL, Method: "POST", Body: body, Connections: cfg.Connections, Token: cfg.Token,
+		Header:   append([]Header{{"Content-Type", "application/json"}, {"Accept", "application/graphql-response+json, application/json"}}, cfg.Header...),
+		Classify: ClassifyGraphQL,
+	})
+}
+
+var errorsKey = []byte(`"errors"`)
+
+// ClassifyGraphQL is ClassifyStatus, and then a reply whose top-level
+// "errors" is non-empty is ErrProtocol.
+func ClassifyGraphQL(resp *fasthttp.Response) Outcome {
+	o := ClassifyStatus(resp)
+	if o.Class != OK {
+		return o
+	}
+	body := resp.Body()
+	if !bytes.Contains(body, errorsKey) { // the common case costs a scan, no decoding
+		return o
+	}
+	var r struct {
+		Errors []json.RawMessage `json:"errors"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return Outcome{Class: ErrTransport}
+	}
+	if len(r.Errors) > 0 {
+		return Outcome{Class: ErrProtocol}
+	}
+	return o
+}
+
+// RESTCall returns the HTTP configuration of one REST tool call: POST
+// base/{tool} with the arguments as a JSON body (servers/rest, and the
+// gateways in front of it).
+func RESTCall(base, tool string, args []byte) HTTPConfig {
+	return HTTPConfig{URL: base + "/" + tool, Method: "POST", Body: args,
+		Header: []Header{{"Content-Type", "application/json"}}}
+}
