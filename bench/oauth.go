@@ -33,6 +33,12 @@ type OAuthConfig struct {
 	// verified-token cache cannot flatter a result. When they run out,
 	// Token fetches one on the spot and counts the miss.
 	FreshTokens int
+	// TokenEndpoint, when set, skips discovery: for resources that do not
+	// publish RFC 9728 metadata (a gateway such as HAProxy), given with
+	// Issuer. Resource is then the resource parameter as is.
+	TokenEndpoint string
+	// Issuer is the authorization server, when TokenEndpoint is given.
+	Issuer string
 	// Client makes the requests; nil means one with a 10s timeout.
 	Client *http.Client
 	// Now is the clock; nil means time.Now.
@@ -91,10 +97,14 @@ func NewOAuth(cfg OAuthConfig) (*OAuth, error) {
 // a JWKS fetch when the issuer publishes one, and the fresh-token pool.
 func (o *OAuth) Prepare(ctx context.Context) error {
 	t := time.Now()
-	if err := o.discover(ctx); err != nil {
-		return err
+	if o.cfg.TokenEndpoint != "" {
+		o.ResourceID, o.TokenEndpoint, o.Issuer = o.cfg.Resource, o.cfg.TokenEndpoint, o.cfg.Issuer
+	} else {
+		if err := o.discover(ctx); err != nil {
+			return err
+		}
+		o.phases["oauth_discovery"] = time.Since(t)
 	}
-	o.phases["oauth_discovery"] = time.Since(t)
 	t = time.Now()
 	tok, exp, err := o.fetch(ctx)
 	if err != nil {

@@ -193,8 +193,9 @@ func Spectrum(title string, series []Series) (*plot.Plot, error) {
 		p.Legend.Add(s.Name, l)
 	}
 	p.X.Min, p.X.Max = 1, 1e5
-	p.Y.Min = math.Pow(10, math.Floor(math.Log10(minV/div)))
-	p.Y.Max = math.Pow(10, math.Ceil(math.Log10(maxV/div)))
+	p.Y.Min, p.Y.Max = minV/div*0.7, maxV/div*1.5
+	p.Legend.Top, p.Legend.Left = true, true // tails rise to the right: the top left is free
+	p.Y.Tick.Marker = logTicks{}
 	return p, nil
 }
 
@@ -311,7 +312,7 @@ func lines(title, xlabel, ylabel string, series []XYSeries, logY bool) (*plot.Pl
 	}
 	unit, div := unitFor(maxV)
 	p := newPlot(title, xlabel, ylabel+" ("+unit+")")
-	p.Legend.Top = true // lines rise to the right: the top left is free
+	p.Legend.Top, p.Legend.Left = true, false
 	if logY {
 		minV := math.Inf(1)
 		for _, s := range series {
@@ -322,11 +323,11 @@ func lines(title, xlabel, ylabel string, series []XYSeries, logY bool) (*plot.Pl
 			}
 		}
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-		p.Y.Min = math.Pow(10, math.Floor(math.Log10(minV/div)))
-		p.Y.Max = math.Pow(10, math.Ceil(math.Log10(maxV/div)))
+		p.Y.Tick.Marker = logTicks{}
+		// Headroom above the lines for the legend (one row per series).
+		p.Y.Min, p.Y.Max = minV/div*0.7, maxV/div*math.Pow(1.5, float64(len(series)+1))
 	} else {
-		p.Y.Min = 0
+		p.Y.Min, p.Y.Max = 0, maxV/div*(1.15+0.08*float64(len(series)))
 	}
 	for i, s := range series {
 		var xys plotter.XYs
@@ -350,4 +351,26 @@ func lines(title, xlabel, ylabel string, series []XYSeries, logY bool) (*plot.Pl
 		p.Legend.Add(s.Name, l, pts)
 	}
 	return p, nil
+}
+
+// logTicks labels 1, 2 and 5 of every decade, so that a range inside one
+// decade still has labels.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	var ticks []plot.Tick
+	for d := math.Pow(10, math.Floor(math.Log10(min))); d <= max; d *= 10 {
+		for _, m := range []float64{1, 2, 3, 4, 5, 6, 7, 8, 9} {
+			v := d * m
+			if v < min || v > max {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || m == 2 || m == 5 {
+				t.Label = strconv.FormatFloat(v, 'g', 4, 64)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
 }

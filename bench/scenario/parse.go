@@ -555,6 +555,11 @@ func (p *parser) check(s *Scenario) {
 	for i := range s.Variants {
 		defaults(&s.Variants[i])
 	}
+	if s.Workload.Arguments == nil {
+		s.Workload.Arguments = json.RawMessage(map[string]string{
+			"echo": `{"message":"hello"}`, "compute": `{"rounds":100}`, "payload": `{"bytes":1024}`, "sleep": `{"ms":1}`,
+		}[s.Workload.Tool])
+	}
 }
 
 func sortedKeys(m map[string]int) []string {

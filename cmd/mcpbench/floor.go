@@ -82,7 +82,7 @@ func runFloor(ctx context.Context, args []string) error {
 	if len(runs) == 0 {
 		return runErr
 	}
-	return report(ctx, "floor", &lf, bench.NewSummary(os.Args, host, runs...), runErr)
+	return reportLoad(ctx, "floor", &lf, bench.NewSummary(os.Args, host, runs...), runErr)
 }
 
 // placement pins this process to the generator's CPUs and says where the

@@ -217,12 +217,12 @@ func runLoad(ctx context.Context, args []string) error {
 	}
 	host := bench.ThisHost()
 	host.GeneratorCPUs = lf.cpus
-	return report(ctx, "load", &lf, bench.NewSummary(os.Args, host, res), runErr)
+	return reportLoad(ctx, "load", &lf, bench.NewSummary(os.Args, host, res), runErr)
 }
 
 // report prints a summary and saves it; it turns an interrupted or
 // unbalanced run into the error that sets the exit code, after both.
-func report(ctx context.Context, command string, lf *loadFlags, s *bench.Summary, runErr error) error {
+func reportLoad(ctx context.Context, command string, lf *loadFlags, s *bench.Summary, runErr error) error {
 	var dir string
 	if !lf.noSave {
 		var err error

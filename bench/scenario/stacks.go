@@ -1,0 +1,338 @@
+package scenario
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/proc"
+)
+
+// Env is where a scenario's servers run: the mcpbench executable that
+// serves them (`mcpbench serve KIND`), and the CPUs they get.
+type Env struct {
+	// Exe is the mcpbench binary; empty means this program.
+	Exe string
+	// ServerCPUs pins every server; empty leaves them unpinned.
+	ServerCPUs []int
+	// Stderr receives the servers' stderr; nil discards it.
+	Stderr io.Writer
+	// Grace is how long a server gets to stop on SIGTERM; 0 means 5s.
+	Grace time.Duration
+}
+
+// The client the harness authenticates as, and the one the resource
+// servers introspect with. Secrets are made fresh for every run.
+const (
+	benchClient      = "mcpbench"
+	introspectClient = "resource"
+)
+
+// infra starts what variants share (authorization servers by algorithm
+// and token kind, the REST upstream) once, and stops everything at the end.
+type infra struct {
+	env     Env
+	mu      sync.Mutex
+	procs   []*proc.Proc
+	issuers map[string]*issuer
+	rest     string
+	restProc *proc.Proc
+	secrets struct{ bench, introspect, apiKey, hmac string }
+}
+
+type issuer struct {
+	url  string
+	alg  string
+	proc *proc.Proc
+}
+
+func newInfra(env Env) *infra {
+	in := &infra{env: env, issuers: map[string]*issuer{}}
+	in.secrets.bench = randomHex(16)
+	in.secrets.introspect = randomHex(16)
+	in.secrets.apiKey = randomHex(16)
+	in.secrets.hmac = randomHex(32)
+	return in
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// start runs `mcpbench serve args…` on the server CPUs.
+func (in *infra) start(ctx context.Context, args ...string) (*proc.Proc, error) {
+	if len(in.env.ServerCPUs) > 0 {
+		args = append(args, "--cpus", proc.FormatCPUList(in.env.ServerCPUs))
+	}
+	p, err := proc.Start(ctx, proc.Options{Path: in.env.Exe, Args: append([]string{"serve"}, args...), Stderr: in.env.Stderr})
+	if err != nil {
+		return nil, err
+	}
+	in.mu.Lock()
+	in.procs = append(in.procs, p)
+	in.mu.Unlock()
+	return p, nil
+}
+
+// stopAll stops every server, last started first, and says which failed.
+func (in *infra) stopAll() []error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	grace := in.env.Grace
+	if grace == 0 {
+		grace = 5 * time.Second
+	}
+	var errs []error
+	for i := len(in.procs) - 1; i >= 0; i-- {
+		if err := in.procs[i].Stop(grace); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	in.procs = nil
+	return errs
+}
+
+// issuer returns the authorization server for alg and token kind.
+func (in *infra) issuer(ctx context.Context, alg, tokens string) (*issuer, error) {
+	key := alg + "/" + tokens
+	if is, ok := in.issuers[key]; ok {
+		return is, nil
+	}
+	args := []string{"authserver", "--alg", alg, "--tokens", tokens, "--ttl", "1h",
+		"--client", benchClient + ":" + in.secrets.bench, "--client", introspectClient + ":" + in.secrets.introspect}
+	if alg == "HS256" {
+		args = append(args, "--hmac-secret", in.secrets.hmac)
+	}
+	p, err := in.start(ctx, args...)
+	if err != nil {
+		return nil, fmt.Errorf("authorization server: %w", err)
+	}
+	is := &issuer{url: p.URL(), alg: alg, proc: p}
+	in.issuers[key] = is
+	return is, nil
+}
+
+// upstream returns the REST upstream the gateways front.
+func (in *infra) upstream(ctx context.Context) (string, error) {
+	if in.rest != "" {
+		return in.rest, nil
+	}
+	p, err := in.start(ctx, "rest")
+	if err != nil {
+		return "", fmt.Errorf("REST upstream: %w", err)
+	}
+	in.rest, in.restProc = strings.TrimSuffix(p.URL(), "/tools"), p
+	return in.rest, nil
+}
+
+// authArgs are the serve flags of a protected server.
+func (in *infra) authArgs(ctx context.Context, v *Variant) ([]string, *issuer, error) {
+	if v.Auth != "jwt" && v.Auth != "introspect" {
+		return nil, nil, nil
+	}
+	is, err := in.issuer(ctx, v.Alg, v.Tokens)
+	if err != nil {
+		return nil, nil, err
+	}
+	args := []string{"--auth", v.Auth, "--issuer", is.url}
+	if v.Auth == "introspect" {
+		args = append(args, "--introspect-client", introspectClient+":"+in.secrets.introspect)
+	}
+	if v.Alg == "HS256" {
+		args = append(args, "--hmac-secret", in.secrets.hmac)
+	}
+	if v.Cache {
+		args = append(args, "--auth-cache")
+	}
+	return args, is, nil
+}
+
+// instance is one variant, started: its server and its driver.
+type instance struct {
+	v      Variant
+	server *proc.Proc // nil for an external URL and for stdio
+	// path are the processes that work for each call: the server, and the
+	// upstream behind a gateway, the authorization server for
+	// introspection. Server CPU per call is theirs together.
+	path   []*proc.Proc
+	driver bench.Driver
+	oauth  *bench.OAuth
+}
+
+// cpu is the CPU time of the processes on the call path.
+func (inst *instance) cpu() (time.Duration, error) {
+	var total time.Duration
+	for _, p := range inst.path {
+		t, err := p.CPUTime()
+		if err != nil {
+			return 0, err
+		}
+		total += t
+	}
+	return total, nil
+}
+
+// MCPDriver builds an MCP driver; it is set by the package that has one
+// (the MCP drivers live in bench and are wired in by the caller), so that
+// this package does not decide how MCP is spoken.
+var MCPDriver func(v Variant, url string, command []string, w Workload, l LoadSpec, token bench.TokenSource) (bench.Driver, error)
+
+// launch starts a variant's server (and what it needs) and its driver.
+// calls is how many calls the variant will make, for fresh tokens.
+func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, calls int) (*instance, error) {
+	inst := &instance{v: v}
+	authArgs, is, err := in.authArgs(ctx, &v)
+	if err != nil {
+		return nil, err
+	}
+	var serveArgs []string
+	switch v.Stack {
+	case "http-floor":
+		serveArgs = []string{"http"}
+	case "tcp-floor":
+		serveArgs = []string{"tcpecho"}
+	case "rest":
+		serveArgs = []string{"rest"}
+	case "mcp":
+		serveArgs = []string{"mcp", "--impl", v.Impl, "--transport", v.Transport}
+		if v.Stateful {
+			serveArgs = append(serveArgs, "--stateful")
+		}
+		if v.Reply != "" {
+			serveArgs = append(serveArgs, "--reply", v.Reply)
+		}
+		serveArgs = append(serveArgs, authArgs...)
+	case "gateway":
+		up, err := in.upstream(ctx)
+		if err != nil {
+			return nil, err
+		}
+		serveArgs = []string{"gateway", "--impl", v.Impl, "--upstream", up, "--auth", v.Auth}
+		if v.Auth == "apikey" {
+			serveArgs = append(serveArgs, "--api-key", in.secrets.apiKey)
+		} else if len(authArgs) > 2 {
+			serveArgs = append(serveArgs, authArgs[2:]...) // the issuer flags; --auth is given
+		}
+	case "graphql":
+		serveArgs = append([]string{"graphql"}, authArgs...)
+	}
+	url := v.URL
+	var command []string
+	switch {
+	case v.Stack == "mcp" && v.Transport == "stdio":
+		command = []string{in.env.Exe, "serve", "mcp", "--impl", v.Impl, "--transport", "stdio"}
+		if len(in.env.ServerCPUs) > 0 {
+			command = append(command, "--cpus", proc.FormatCPUList(in.env.ServerCPUs))
+		}
+	case v.Stack == "external":
+		command = v.Command
+	case serveArgs != nil:
+		p, err := in.start(ctx, serveArgs...)
+		if err != nil {
+			return nil, err
+		}
+		inst.server, url = p, p.URL()
+		inst.path = append(inst.path, p)
+		if v.Stack == "gateway" {
+			inst.path = append(inst.path, in.restProc)
+		}
+		if v.Auth == "introspect" {
+			inst.path = append(inst.path, is.proc) // it answers every introspection
+		}
+	}
+	var token bench.TokenSource
+	if is != nil {
+		cfg := bench.OAuthConfig{Resource: url, ClientID: benchClient, ClientSecret: in.secrets.bench}
+		if v.FreshTokens {
+			cfg.FreshTokens = min(calls, 500_000)
+		}
+		if v.Stack == "gateway" && v.Impl == "haproxy" { // HAProxy publishes no RFC 9728 metadata
+			cfg.TokenEndpoint, cfg.Issuer = is.url+"/token", is.url
+		}
+		o, err := bench.NewOAuth(cfg)
+		if err != nil {
+			return nil, err
+		}
+		inst.oauth, token = o, o
+	}
+	inst.driver, err = driverFor(v, url, command, w, l, token, in.secrets.apiKey)
+	if err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+func driverFor(v Variant, url string, command []string, w Workload, l LoadSpec, token bench.TokenSource, apiKey string) (bench.Driver, error) {
+	switch v.Stack {
+	case "tcp-floor":
+		return &bench.TCPEchoDriver{Addr: strings.TrimPrefix(url, "tcp://")}, nil
+	case "http-floor":
+		return bench.NewHTTP(bench.HTTPConfig{URL: url, Method: "POST", Body: w.Arguments, Connections: l.Connections})
+	case "rest", "gateway":
+		cfg := bench.RESTCall(url, w.Tool, w.Arguments)
+		cfg.Connections, cfg.Token = l.Connections, token
+		if v.Auth == "apikey" {
+			cfg.Header = append(cfg.Header, bench.Header{Name: "X-API-Key", Value: apiKey})
+		}
+		return bench.NewHTTP(cfg)
+	case "graphql":
+		q, err := graphQLQuery(w)
+		if err != nil {
+			return nil, err
+		}
+		return bench.NewGraphQL(bench.GraphQLConfig{URL: url, Query: q, Token: token, Connections: l.Connections})
+	case "mcp", "external":
+		if MCPDriver == nil {
+			return nil, fmt.Errorf("no MCP driver in this build")
+		}
+		return MCPDriver(v, url, command, w, l, token)
+	}
+	return nil, fmt.Errorf("stack %q has no driver", v.Stack)
+}
+
+// graphQLQuery writes the workload as a GraphQL query with literal
+// arguments: { echo(message: "hello") }.
+func graphQLQuery(w Workload) (string, error) {
+	var args map[string]any
+	if len(w.Arguments) > 0 {
+		if err := json.Unmarshal(w.Arguments, &args); err != nil {
+			return "", fmt.Errorf("workload arguments: %v", err)
+		}
+	}
+	keys := make([]string, 0, len(args))
+	for k := range args {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		var lit string
+		switch a := args[k].(type) {
+		case string:
+			b, _ := json.Marshal(a)
+			lit = string(b)
+		case float64:
+			lit = strconv.FormatFloat(a, 'f', -1, 64)
+		case bool:
+			lit = strconv.FormatBool(a)
+		default:
+			return "", fmt.Errorf("GraphQL argument %s: only strings, numbers and booleans", k)
+		}
+		parts = append(parts, k+": "+lit)
+	}
+	if len(parts) == 0 {
+		return "{ " + w.Tool + " }", nil
+	}
+	return "{ " + w.Tool + "(" + strings.Join(parts, ", ") + ") }", nil
+}

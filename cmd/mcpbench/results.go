@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"text/tabwriter"
+
+	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/chart"
+	"github.com/mcpbench/mcpbench/bench/report"
+)
+
+// readResults loads a results directory's summary.json.
+func readResults(dir string) (*bench.Summary, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		return nil, err
+	}
+	var s bench.Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s/summary.json: %v", dir, err)
+	}
+	if s.Schema != bench.SummarySchema {
+		return nil, fmt.Errorf("%s/summary.json is schema %q; this mcpbench reads %q", dir, s.Schema, bench.SummarySchema)
+	}
+	return &s, nil
+}
+
+func oneDir(name, about string, args []string) (string, error) {
+	fs := newFlags(name, "DIR", about)
+	if err := parse(fs, args); err != nil {
+		return "", err
+	}
+	if fs.NArg() != 1 {
+		return "", fmt.Errorf("%w: want one results directory", errUsage)
+	}
+	return fs.Arg(0), nil
+}
+
+func runReport(ctx context.Context, args []string) error {
+	dir, err := oneDir("report", "Print a results directory's table, sentences and thresholds again, and rewrite its report.md.", args)
+	if err != nil {
+		return err
+	}
+	s, err := readResults(dir)
+	if err != nil {
+		return err
+	}
+	if s.Scenario == nil {
+		return bench.WriteTable(out, s.Runs)
+	}
+	if _, err := printScenario(s); err != nil {
+		return err
+	}
+	charts, _ := filepath.Glob(filepath.Join(dir, "*.png"))
+	for i := range charts {
+		charts[i] = filepath.Base(charts[i])
+	}
+	sort.Strings(charts)
+	return os.WriteFile(filepath.Join(dir, "report.md"), report.Markdown(s, charts), 0o644)
+}
+
+func runPlot(ctx context.Context, args []string) error {
+	dir, err := oneDir("plot", "Draw the charts of a results directory again, from summary.json and the .hgrm files.", args)
+	if err != nil {
+		return err
+	}
+	s, err := readResults(dir)
+	if err != nil {
+		return err
+	}
+	if s.Scenario == nil {
+		return fmt.Errorf("%s holds no scenario run (charts are drawn for mcpbench run)", dir)
+	}
+	spectra := map[string][]chart.Point{}
+	for _, r := range s.Runs {
+		f, err := os.Open(filepath.Join(dir, bench.FileName(r.Name)+".hgrm"))
+		if err != nil {
+			continue
+		}
+		pts, err := chart.ParseHGRM(f)
+		f.Close()
+		if err == nil {
+			spectra[r.Name] = pts
+		}
+	}
+	files, err := report.Charts(s, spectra)
+	if err != nil {
+		return err
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, filepath.Join(dir, name))
+	}
+	return nil
+}
+
+const compareAbout = `
+Print, for every run present in both directories, how its figures moved
+from A to B: achieved rate, p50, p99 and max. Each side's figures are from
+its own merged histograms; no interval is drawn, since the two were not
+run side by side.`
+
+func runCompare(ctx context.Context, args []string) error {
+	fs := newFlags("compare", "DIR_A DIR_B", compareAbout)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return fmt.Errorf("%w: want two results directories", errUsage)
+	}
+	a, err := readResults(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	b, err := readResults(fs.Arg(1))
+	if err != nil {
+		return err
+	}
+	byName := map[string]*bench.Result{}
+	for _, r := range a.Runs {
+		byName[r.Name] = r
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\trate A\trate B\tp50 A\tp50 B\tΔp50\tp99 A\tp99 B\tΔp99\tmax A\tmax B\t")
+	n := 0
+	for _, rb := range b.Runs {
+		ra := byName[rb.Name]
+		if ra == nil {
+			continue
+		}
+		n++
+		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", rb.Name, ra.Achieved, rb.Achieved,
+			bench.FormatNs(ra.Response.P50), bench.FormatNs(rb.Response.P50), pct(ra.Response.P50, rb.Response.P50),
+			bench.FormatNs(ra.Response.P99), bench.FormatNs(rb.Response.P99), pct(ra.Response.P99, rb.Response.P99),
+			bench.FormatNs(ra.Response.Max), bench.FormatNs(rb.Response.Max))
+	}
+	if n == 0 {
+		return fmt.Errorf("no run names in common between %s and %s", fs.Arg(0), fs.Arg(1))
+	}
+	return tw.Flush()
+}
+
+func pct(a, b int64) string {
+	if a == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%+.1f%%", 100*float64(b-a)/float64(a))
+}
