@@ -40,13 +40,13 @@ const (
 // infra starts what variants share (authorization servers by algorithm
 // and token kind, the REST upstream) once, and stops everything at the end.
 type infra struct {
-	env     Env
-	mu      sync.Mutex
-	procs   []*proc.Proc
-	issuers map[string]*issuer
+	env      Env
+	mu       sync.Mutex
+	procs    []*proc.Proc
+	issuers  map[string]*issuer
 	rest     string
 	restProc *proc.Proc
-	secrets struct{ bench, introspect, apiKey, hmac string }
+	secrets  struct{ bench, introspect, apiKey, hmac string }
 }
 
 type issuer struct {
