@@ -283,3 +283,70 @@ func TestServeGateway(t *testing.T) {
 		}
 	}
 }
+
+// TestRunScenario: a small scenario end to end through child servers; the
+// results directory holds the summary, report and charts; a missed
+// threshold makes the exit status 1; report, plot and compare read the
+// directory back.
+func TestRunScenario(t *testing.T) {
+	t.Setenv("MCPBENCH_AS_MAIN", "1")
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "s.yaml")
+	os.WriteFile(sc, []byte(`
+name: tiny
+rounds: 2
+segment: 300ms
+warmup: 100ms
+floor: true
+load: {rate: 300, connections: 4}
+baseline: rest
+variants:
+  - {name: rest, stack: rest}
+  - {name: gw-apikey, stack: gateway, auth: apikey}
+  - {name: gw-jwt, stack: gateway, auth: jwt, alg: ES256}
+thresholds:
+  - {variant: "*", errors: 0.1%}
+  - {variant: "gw-*", p50: 1ns}
+`), 0o644)
+	out := filepath.Join(dir, "out")
+	code, o, e := run(t, "run", sc, "-o", out, "--progress", "off")
+	if code != 1 || !strings.Contains(e, "threshold checks missed") {
+		t.Fatalf("exit %d (want 1: a 1ns p50 is missed)\n%s%s", code, o, e)
+	}
+	for _, want := range []string{"gw-jwt", "floor-tcp", "Δp50", "MISSED gw-apikey p50", "gw-jwt adds"} {
+		if !strings.Contains(o, want) {
+			t.Errorf("output lacks %q:\n%s", want, o)
+		}
+	}
+	for _, f := range []string{"summary.json", "report.md", "spectrum.png", "overhead-p50.svg", "rest.hgrm", "rest_1.hlog", "gw-jwt_2.hlog", "timeseries.csv"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	s, err := readResults(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Runs) != 5 || len(s.Segments) != 10 || s.Scenario.Failed != nil {
+		t.Errorf("%d runs, %d segments, failed %v", len(s.Runs), len(s.Segments), s.Scenario.Failed)
+	}
+	for _, r := range s.Runs {
+		if r.Accounting.OK == 0 || r.Accounting.Errors != 0 || r.ServerCPUCall <= 0 {
+			t.Errorf("%s: %+v, server CPU/call %v", r.Name, r.Accounting, r.ServerCPUCall)
+		}
+	}
+	if code, o, e := run(t, "report", out); code != 0 || !strings.Contains(o, "gw-jwt") {
+		t.Errorf("report: %d\n%s%s", code, o, e)
+	}
+	if code, o, e := run(t, "plot", out); code != 0 || !strings.Contains(o, "spectrum.png") {
+		t.Errorf("plot: %d\n%s%s", code, o, e)
+	}
+	if code, o, e := run(t, "compare", out, out); code != 0 || !strings.Contains(o, "+0.0%") {
+		t.Errorf("compare: %d\n%s%s", code, o, e)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("name: x\nload: {rate: -1}\nvariants: [{name: a, stack: rest}]\n"), 0o644)
+	if code, _, e := run(t, "run", bad); code != 2 || !strings.Contains(e, "bad.yaml:2:") {
+		t.Errorf("bad scenario: exit %d, %s", code, e)
+	}
+}
