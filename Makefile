@@ -4,7 +4,9 @@ BIN      := bin/mcpbench
 GOFILES  := $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './.tools/*')
 BENCHTIME ?= 1s
 
-.PHONY: all build run test fmt-check vet unit bench perf-wrk clean
+FUZZTIME ?= 30s
+
+.PHONY: all build run test fmt-check vet unit bench fuzz perf-wrk clean
 
 all: build
 
@@ -32,6 +34,17 @@ unit:
 # Micro-benchmarks, benchstat-friendly: make bench BENCHTIME=2s > new.txt
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+# Every fuzz target for FUZZTIME each (make test runs their seed corpora).
+# What a target finds lands in its testdata/fuzz/ and stays as a test.
+fuzz:
+	@for f in $$(grep -rl --include='*_test.go' --exclude-dir=node_modules --exclude-dir=.tools '^func Fuzz' .); do \
+		pkg=$$(dirname $$f); \
+		for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/^func //'); do \
+			echo "== $$pkg $$t ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
 
 # mcpbench against wrk on the same minimal HTTP server (README, Performance).
 perf-wrk: build
