@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -230,5 +231,31 @@ func TestMetadata(t *testing.T) {
 	resp, _ = http.PostForm(srv.URL, url.Values{})
 	if resp.StatusCode != 405 {
 		t.Errorf("POST = %d", resp.StatusCode)
+	}
+}
+
+func TestMCPScopes(t *testing.T) {
+	for _, tc := range []struct {
+		header, body string
+		want         bool // needs tools:call
+	}{
+		{"tools/call", ``, true},
+		{"tools/list", `{"method":"tools/call"}`, false}, // the header rules; the server checks it against the body
+		{"", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}}`, true},
+		{"", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, false},
+		{"", ` [{"method":"ping"}]`, true},
+		{"", `{"method":`, true},
+		{"", `{"jsonrpc":"2.0","method":"notifications/initialized"}`, false},
+	} {
+		if got := auth.MCPScopes(tc.header, []byte(tc.body)); (len(got) > 0) != tc.want {
+			t.Errorf("%q %s: %v", tc.header, tc.body, got)
+		}
+	}
+	req := httptest.NewRequest("POST", "/mcp", strings.NewReader(`{"method":"tools/call"}`))
+	if got := auth.MCPRequired(req); len(got) != 1 {
+		t.Errorf("MCPRequired: %v", got)
+	}
+	if b, _ := io.ReadAll(req.Body); string(b) != `{"method":"tools/call"}` {
+		t.Errorf("the body was not put back: %q", b)
 	}
 }
