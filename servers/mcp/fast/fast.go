@@ -31,6 +31,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/mcpbench/mcpbench/servers/auth"
 )
 
 // Options configures a Server. The zero value is valid: JSON replies, a
@@ -39,6 +41,18 @@ type Options struct {
 	Reply          string   // "json" (default) or "sse": how a request is answered
 	MaxBody        int      // largest request body in bytes; 0 = 1 MiB; larger gets 413
 	AllowedOrigins []string // nil = loopback origins only; see New for the syntax
+
+	// Verifier, when set, makes Serve an OAuth resource server: every
+	// request to /mcp needs a valid bearer token (tools/call also the
+	// tools:call scope), refused by auth's challenge table otherwise, and
+	// RFC 9728 metadata is served at auth.MetadataPath(Resource).
+	Verifier auth.Verifier
+	// Resource is this endpoint's URL (http://ADDR/mcp): the audience the
+	// Verifier checks, named in the metadata. Serve fills it from the
+	// listener when empty.
+	Resource string
+	// Issuer is the authorization server the metadata names.
+	Issuer string
 }
 
 // DefaultMaxBody is the body limit when Options.MaxBody is 0.
@@ -183,7 +197,28 @@ func Serve(ctx context.Context, ln net.Listener, opts Options) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctx, ln, s.maxBody, route(s.Handler))
+	if opts.Verifier == nil {
+		return serve(ctx, ln, s.maxBody, route(s.Handler))
+	}
+	if opts.Resource == "" {
+		opts.Resource = "http://" + ln.Addr().String() + "/mcp"
+	}
+	protected := auth.FastMiddleware(opts.Verifier, auth.FastOptions{
+		ResourceMetadataURL: auth.MetadataURL(opts.Resource),
+		Scopes:              auth.DefaultScopes,
+		Required:            auth.FastMCPRequired,
+	}, s.Handler)
+	metaPath := auth.MetadataPath(opts.Resource)
+	meta := auth.FastMetadataHandler(auth.ResourceMetadata{Resource: opts.Resource, AuthorizationServers: []string{opts.Issuer},
+		ScopesSupported: auth.DefaultScopes, ResourceName: ServerName})
+	mcp := route(protected)
+	return serve(ctx, ln, s.maxBody, func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Path()) == metaPath {
+			meta(ctx)
+			return
+		}
+		mcp(ctx)
+	})
 }
 
 // ShutdownGrace bounds how long Serve waits for requests in flight once its
@@ -207,6 +242,7 @@ func serve(ctx context.Context, ln net.Listener, maxBody int, h fasthttp.Request
 	srv := &fasthttp.Server{
 		Handler:               h,
 		MaxRequestBodySize:    maxBody,
+		ReadBufferSize:        16 << 10, // room for a bearer token up to auth.MaxTokenBytes
 		ReadTimeout:           time.Minute,
 		IdleTimeout:           time.Minute,
 		NoDefaultServerHeader: true,
