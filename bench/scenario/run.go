@@ -51,14 +51,15 @@ func (r *Runner) Run(ctx context.Context) (*bench.Summary, error) {
 	}()
 	rep := &bench.ScenarioReport{Name: s.Name, Description: s.Description, File: s.File, Baseline: s.Baseline,
 		Rounds: s.Rounds, Segment: s.Segment, Failed: map[string]string{}}
-	perVariantCalls := int(s.Load.Rate*(s.Segment+s.Warmup).Seconds()*float64(s.Rounds)) + 1000
+	// Fresh tokens are fetched for each segment (its Prepare) : enough for one.
+	perSegmentCalls := int(s.Load.Rate*(s.Segment+s.Warmup).Seconds()*1.1) + 1000
 	insts := map[string]*instance{}
 	var order []string
 	for _, v := range variants {
 		if ctx.Err() != nil {
 			break
 		}
-		inst, err := in.launch(ctx, v, s.Workload, s.Load, perVariantCalls)
+		inst, err := in.launch(ctx, v, s.Workload, s.Load, perSegmentCalls)
 		if err != nil {
 			rep.Failed[v.Name] = err.Error()
 			logf("%s: cannot start: %v", v.Name, err)

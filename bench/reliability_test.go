@@ -1,0 +1,104 @@
+package bench
+
+import (
+	"context"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mcpbench/mcpbench/servers/auth"
+	"github.com/mcpbench/mcpbench/servers/authserver"
+	"github.com/mcpbench/mcpbench/servers/mcp/fast"
+)
+
+const mcpEcho = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}},"name":"echo","arguments":{"message":"hi"}}}`
+
+var mcpHeaders = []Header{{"Content-Type", "application/json"}, {"Accept", "application/json, text/event-stream"},
+	{"MCP-Protocol-Version", "2026-07-28"}, {"Mcp-Method", "tools/call"}, {"Mcp-Name", "echo"}}
+
+// protectedFast runs an authorization server (on asAddr, so that it can be
+// brought back on the same address) and the fast MCP server trusting it.
+func protectedFast(t *testing.T, ttl time.Duration) (as *authserver.Server, asCancel context.CancelFunc, asLn net.Listener, resource string) {
+	t.Helper()
+	asLn, _ = net.Listen("tcp", "127.0.0.1:0")
+	as, err := authserver.New(authserver.Options{Issuer: "http://" + asLn.Addr().String(), Clients: map[string]string{"bench": "pw"}, Alg: "ES256", TTL: ttl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asCtx, asCancel := context.WithCancel(context.Background())
+	asDone := make(chan struct{})
+	go func() { as.Serve(asCtx, asLn); close(asDone) }()
+	t.Cleanup(func() { asCancel(); <-asDone })
+
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	resource = "http://" + ln.Addr().String() + "/mcp"
+	ctx, cancel := context.WithCancel(context.Background())
+	v, err := auth.NewJWT(ctx, auth.JWTConfig{Issuer: as.Issuer(), Audience: resource, JWKSURL: as.Issuer() + "/jwks.json", RefetchEvery: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { fast.Serve(ctx, ln, fast.Options{Verifier: v, Resource: resource, Issuer: as.Issuer()}); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return as, asCancel, asLn, resource
+}
+
+// TestKeyRotationMidRun: the issuer rotates its signing key in the middle
+// of an open-loop run with 2-second tokens; the client refreshes, the
+// server fetches the new key on its unknown kid, and not one call fails.
+func TestKeyRotationMidRun(t *testing.T) {
+	as, _, _, resource := protectedFast(t, 2*time.Second)
+	o, _ := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw"})
+	d, err := NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(mcpEcho), Header: mcpHeaders, Token: o, Connections: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var rotated atomic.Bool
+	time.AfterFunc(1500*time.Millisecond, func() { as.Rotate(); rotated.Store(true) })
+	res := mustRun(t, context.Background(), Config{Driver: d, Pacer: constantPacer(t, 300), Connections: 4, Duration: 4 * time.Second, Warmup: 0})
+	if !rotated.Load() {
+		t.Fatal("the key was not rotated during the run")
+	}
+	if a := res.Accounting; a.Errors != 0 || a.OK < 1000 {
+		t.Errorf("accounting %+v: calls failed across a key rotation", a)
+	}
+	if fetched, _ := o.Stats(); fetched < 2 {
+		t.Errorf("%d tokens fetched: no refresh happened", fetched)
+	}
+}
+
+// TestAuthServerDownDuringRefresh: with 1-second tokens and the issuer
+// down, calls fail with the token class once the token expires — counted,
+// never lost — and succeed again once the issuer is back.
+func TestAuthServerDownDuringRefresh(t *testing.T) {
+	as, asCancel, asLn, resource := protectedFast(t, time.Second)
+	o, _ := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw", Client: nil})
+	d, err := NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(mcpEcho), Header: mcpHeaders, Token: o, Connections: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	addr := asLn.Addr().String()
+	time.AfterFunc(300*time.Millisecond, asCancel) // the issuer goes away after setup
+	time.AfterFunc(2800*time.Millisecond, func() { // and comes back on the same address
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Errorf("cannot bring the issuer back: %v", err)
+			return
+		}
+		go as.Serve(context.Background(), ln)
+	})
+	res := mustRun(t, context.Background(), Config{Driver: d, Pacer: constantPacer(t, 100), Connections: 2, Duration: 4 * time.Second})
+	a := res.Accounting
+	if a.ByClass["token"] == 0 {
+		t.Errorf("no call failed for want of a token while the issuer was down: %+v", a)
+	}
+	if a.OK == 0 || res.Intervals[len(res.Intervals)-1].ByClass[OK] == 0 {
+		t.Errorf("calls did not recover once the issuer was back: %+v", a)
+	}
+	if err := a.Check(); err != nil {
+		t.Error(err)
+	}
+}
