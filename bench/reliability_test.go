@@ -39,7 +39,10 @@ func protectedFast(t *testing.T, ttl time.Duration) (as *authserver.Server, asCa
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
-	go func() { fast.Serve(ctx, ln, fast.Options{Verifier: v, Resource: resource, Issuer: as.Issuer()}); close(done) }()
+	go func() {
+		fast.Serve(ctx, ln, fast.Options{Verifier: v, Resource: resource, Issuer: as.Issuer()})
+		close(done)
+	}()
 	t.Cleanup(func() { cancel(); <-done })
 	return as, asCancel, asLn, resource
 }
