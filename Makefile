@@ -10,6 +10,10 @@ FUZZTIME ?= 30s
 
 all: build
 
+# Tools the Makefile installs when missing: HAProxy (Debian), Node 22 and
+# the MCP conformance suite (npm), under .tools/ where possible.
+-include haproxy.mk conformance.mk
+
 build: $(BIN)
 
 $(BIN): $(GOFILES) go.mod go.sum

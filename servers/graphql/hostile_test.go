@@ -1,0 +1,28 @@
+package graphql
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/mcpbench/mcpbench/servers/internal/hostile"
+)
+
+func TestHostileInput(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, ln, Options{}) }()
+	defer func() { cancel(); <-done }()
+	url := "http://" + ln.Addr().String() + "/graphql"
+	h := map[string]string{"Content-Type": "application/json", "Accept": "application/graphql-response+json"}
+	hostile.Run(t, hostile.Target{URL: url, Headers: h, Good: func() *http.Request {
+		r, _ := http.NewRequest("POST", url, strings.NewReader(`{"query":"{ echo(message: \"hi\") }"}`))
+		for k, v := range h {
+			r.Header.Set(k, v)
+		}
+		return r
+	}})
+}

@@ -1,0 +1,31 @@
+package fast
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/mcpbench/mcpbench/servers/internal/hostile"
+)
+
+func TestHostileInput(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, ln, Options{}) }()
+	defer func() { cancel(); <-done }()
+	url := "http://" + ln.Addr().String() + "/mcp"
+	headers := map[string]string{"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+	for k, v := range modernHdr("tools/call", "echo") {
+		headers[k] = v
+	}
+	hostile.Run(t, hostile.Target{URL: url, Headers: headers, Good: func() *http.Request {
+		r, _ := http.NewRequest("POST", url, strings.NewReader(echoCall("1", `"hi"`)))
+		for k, v := range headers {
+			r.Header.Set(k, v)
+		}
+		return r
+	}})
+}

@@ -1,0 +1,25 @@
+package rest
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/mcpbench/mcpbench/servers/internal/hostile"
+)
+
+func TestHostileInput(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, ln, Options{}) }()
+	defer func() { cancel(); <-done }()
+	url := "http://" + ln.Addr().String() + "/tools/echo"
+	hostile.Run(t, hostile.Target{URL: url, Headers: map[string]string{"Content-Type": "application/json"}, Good: func() *http.Request {
+		r, _ := http.NewRequest("POST", url, strings.NewReader(`{"message":"hi"}`))
+		r.Header.Set("Content-Type", "application/json")
+		return r
+	}})
+}
