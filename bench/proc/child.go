@@ -161,6 +161,18 @@ func (p *Proc) Exited() (bool, string) {
 	}
 }
 
+// Signal sends sig to the child alone (not its group): SIGSTOP and
+// SIGCONT to stall it, SIGKILL to kill it, SIGHUP to ask a server to
+// reload (the authorization server rotates its key). Fault injection uses it.
+func (p *Proc) Signal(sig syscall.Signal) error {
+	select {
+	case <-p.done:
+		return fmt.Errorf("signal %v: the server has exited", sig)
+	default:
+	}
+	return syscall.Kill(p.pid, sig)
+}
+
 // Stderr returns the last few KiB the child wrote to stderr.
 func (p *Proc) Stderr() string { return p.tail.String() }
 

@@ -367,6 +367,9 @@ func (p *parser) variantFields(v *Variant) map[string]func(*yaml.Node) {
 		"cache":        p.boolean(&v.Cache, "cache"),
 		"fresh_tokens": p.boolean(&v.FreshTokens, "fresh_tokens"),
 		"url":          p.str(&v.URL, "url"),
+		"fault":        p.oneOf(&v.Fault, "fault", "kill", "stall", "issuer-down", "rotate-keys"),
+		"fault_at":     p.duration(&v.FaultAt, "fault_at", true),
+		"fault_for":    p.duration(&v.FaultFor, "fault_for", false),
 		"command": func(n *yaml.Node) {
 			if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
 				p.fail(n, "command is a list: the program and its arguments, e.g. [npx, -y, some-mcp-server]")
@@ -620,6 +623,22 @@ func checkVariant(v *Variant) string {
 	}
 	if v.Stateful && v.Transport != "" && v.Transport != "http" {
 		return "stateful is for transport http"
+	}
+	switch v.Fault {
+	case "":
+		if v.FaultAt != 0 || v.FaultFor != 0 {
+			return "fault_at and fault_for need a fault"
+		}
+	case "stall", "issuer-down":
+		if v.FaultFor == 0 {
+			return "fault " + v.Fault + " needs fault_for, how long it lasts"
+		}
+	}
+	if (v.Fault == "issuer-down" || v.Fault == "rotate-keys") && v.Auth != "jwt" && v.Auth != "introspect" {
+		return "fault " + v.Fault + " needs an authorization server: auth jwt or introspect"
+	}
+	if (v.Fault == "kill" || v.Fault == "stall") && (v.Stack == "external" || v.Transport == "stdio") {
+		return "fault " + v.Fault + " needs a server mcpbench starts over HTTP"
 	}
 	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
@@ -198,7 +199,50 @@ func (r *Runner) segment(ctx context.Context, inst *instance, round int) (*bench
 	if r.OnInterval != nil {
 		cfg.OnInterval = func(iv bench.Interval) { r.OnInterval(inst.v.Name, round+1, iv) }
 	}
+	if round == 0 && inst.v.Fault != "" {
+		stop := r.inject(inst, s.Warmup+inst.v.FaultAt)
+		defer stop()
+	}
 	return bench.Run(ctx, cfg)
+}
+
+// inject schedules the variant's fault after d and returns a function
+// that cancels what has not happened yet (and ends a stall).
+func (r *Runner) inject(inst *instance, d time.Duration) (stop func()) {
+	v := inst.v
+	logf := func(format string, a ...any) {
+		if r.Log != nil {
+			fmt.Fprintf(r.Log, format+"\n", a...)
+		}
+	}
+	target := inst.server
+	if v.Fault == "issuer-down" || v.Fault == "rotate-keys" {
+		target = inst.issuer
+	}
+	if target == nil {
+		logf("%s: no process to inject %s into", v.Name, v.Fault)
+		return func() {}
+	}
+	var resume *time.Timer
+	start := time.AfterFunc(d, func() {
+		var err error
+		switch v.Fault {
+		case "kill":
+			err = target.Signal(syscall.SIGKILL)
+		case "rotate-keys":
+			err = target.Signal(syscall.SIGHUP)
+		case "stall", "issuer-down":
+			err = target.Signal(syscall.SIGSTOP)
+			resume = time.AfterFunc(v.FaultFor, func() { target.Signal(syscall.SIGCONT) })
+		}
+		logf("%s: fault %s injected (%v)", v.Name, v.Fault, err)
+	})
+	return func() {
+		start.Stop()
+		if resume != nil && resume.Stop() {
+			target.Signal(syscall.SIGCONT)
+		}
+	}
 }
 
 // pacer builds the load's schedule for one segment (the warm-up at the

@@ -85,6 +85,13 @@ type Variant struct {
 	// URL and Command name an external server (stack external).
 	URL     string
 	Command []string
+	// Fault is injected once, FaultAt into the first round's measured
+	// segment: kill (the server, SIGKILL), stall (the server stopped for
+	// FaultFor), issuer-down (the authorization server stopped for
+	// FaultFor), rotate-keys (the authorization server makes a new key).
+	Fault    string
+	FaultAt  time.Duration
+	FaultFor time.Duration
 	Line    int // where it was defined
 }
 

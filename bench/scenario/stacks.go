@@ -168,6 +168,7 @@ type instance struct {
 	path   []*proc.Proc
 	driver bench.Driver
 	oauth  *bench.OAuth
+	issuer *proc.Proc // the variant's authorization server, if any
 }
 
 // cpu is the CPU time of the processes on the call path.
@@ -253,6 +254,7 @@ func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, 
 	}
 	var token bench.TokenSource
 	if is != nil {
+		inst.issuer = is.proc
 		cfg := bench.OAuthConfig{Resource: url, ClientID: benchClient, ClientSecret: in.secrets.bench}
 		if v.FreshTokens {
 			cfg.FreshTokens = min(calls, 500_000)

@@ -350,3 +350,56 @@ thresholds:
 		t.Errorf("bad scenario: exit %d, %s", code, e)
 	}
 }
+
+// TestRunFaults: a server killed in the middle of a run ends its variant
+// (results kept, errors classified) while the others carry on; a stalled
+// server shows in the tail; a key rotation fails no call.
+func TestRunFaults(t *testing.T) {
+	t.Setenv("MCPBENCH_AS_MAIN", "1")
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "f.yaml")
+	os.WriteFile(sc, []byte(`
+name: faults
+rounds: 2
+segment: 1s
+warmup: 100ms
+load: {rate: 200, connections: 4, timeout: 2s}
+baseline: steady
+variants:
+  - {name: steady, stack: rest}
+  - {name: killed, stack: gateway, fault: kill, fault_at: 300ms}
+  - {name: stalled, stack: rest, fault: stall, fault_at: 300ms, fault_for: 400ms}
+  - {name: rotated, stack: gateway, auth: jwt, alg: ES256, fault: rotate-keys, fault_at: 200ms}
+`), 0o644)
+	out := filepath.Join(dir, "out")
+	code, o, e := run(t, "run", sc, "-o", out, "--progress", "off")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, o, e)
+	}
+	s, err := readResults(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if why := s.Scenario.Failed["killed"]; !strings.Contains(why, "server exited") {
+		t.Errorf("killed variant: failed %q", why)
+	}
+	runs := map[string]*bench.Result{}
+	for _, r := range s.Runs {
+		runs[r.Name] = r
+		if err := r.Accounting.Check(); err != nil {
+			t.Errorf("%s: %v", r.Name, err)
+		}
+	}
+	if k := runs["killed"]; k == nil || k.Accounting.OK == 0 || k.Accounting.ByClass["transport"]+k.Accounting.ByClass["http"] == 0 {
+		t.Errorf("killed: %+v; want its calls before the kill, and classified errors after", k)
+	}
+	if st := runs["stalled"]; st == nil || st.Response.Max < 300_000_000 || st.Accounting.Errors != 0 {
+		t.Errorf("stalled: max %v, errors %d; want a tail of the 400ms stall and no errors", st.Response.Max, st.Accounting.Errors)
+	}
+	if r := runs["rotated"]; r == nil || r.Accounting.Errors != 0 || r.Accounting.OK == 0 {
+		t.Errorf("rotated: %+v", r)
+	}
+	if st := runs["steady"]; st == nil || st.Accounting.OK == 0 || st.Accounting.Errors != 0 {
+		t.Errorf("steady variant affected: %+v", st)
+	}
+}

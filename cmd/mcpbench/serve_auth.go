@@ -5,7 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mcpbench/mcpbench/servers/authserver"
@@ -63,10 +66,29 @@ func registerAuthServer(fs *pflag.FlagSet) func() (serveSpec, error) {
 				if *rotate > 0 {
 					go rotateEvery(ctx, s, *rotate)
 				}
+				go rotateOnHUP(ctx, s)
 				return s.Serve(ctx, ln)
 			},
 			url: func(addr string) string { return "http://" + addr },
 		}, nil
+	}
+}
+
+// rotateOnHUP makes a new signing key on each SIGHUP (fault injection:
+// a key rotation in the middle of a run).
+func rotateOnHUP(ctx context.Context, s *authserver.Server) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := s.Rotate(); err != nil {
+				fmt.Fprintf(errOut, "authserver: key rotation: %v\n", err)
+			}
+		}
 	}
 }
 
