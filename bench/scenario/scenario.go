@@ -92,7 +92,7 @@ type Variant struct {
 	Fault    string
 	FaultAt  time.Duration
 	FaultFor time.Duration
-	Line    int // where it was defined
+	Line     int // where it was defined
 }
 
 // Threshold fails a run when a variant misses it.
