@@ -216,7 +216,7 @@ func Sentences(s *bench.Summary) []string {
 		if d50.Mean < 0 {
 			verb = "saves"
 		}
-		line := fmt.Sprintf("%s %s %s at p50 and %s at p99 against %s", v.Name, verb, amount(d50), amount(d99), rep.Baseline)
+		line := fmt.Sprintf("%s %s %s at p50 (p99: %s) against %s", v.Name, verb, amount(d50), signedAmount(d99), rep.Baseline)
 		if d50.N > 1 && !d50.Significant() {
 			line += "; at p50 the difference is within the noise of " + fmt.Sprint(d50.N) + " rounds"
 		}
@@ -231,13 +231,18 @@ func Sentences(s *bench.Summary) []string {
 // amount is a delta's size and interval in words: "41.2µs ± 3.10µs".
 func amount(d bench.Delta) string {
 	m := bench.FormatNs(int64(math.Abs(d.Mean)))
-	if d.Mean < 0 && d.N > 0 {
-		m = "−" + m
-	}
 	if d.N < 2 {
 		return m
 	}
 	return m + " ± " + bench.FormatNs(int64(math.Abs(d.HalfWidth())))
+}
+
+// signedAmount is amount with its sign: "+61.7µs ± 7.17µs", "−3.10µs".
+func signedAmount(d bench.Delta) string {
+	if d.Mean < 0 {
+		return "−" + amount(d)
+	}
+	return "+" + amount(d)
 }
 
 // ThresholdLines describes the thresholds missed, or says all passed.

@@ -119,7 +119,7 @@ func TestSentences(t *testing.T) {
 	got := strings.Join(Sentences(fixture(t)), "\n")
 	for _, want := range []string{
 		"jwt-rs256 adds 41.3µs ± ",
-		"at p50 and 61.7µs ± ",
+		"at p50 (p99: +61.7µs ± ",
 		"jwt-cached adds 400ns ± ",
 		"within the noise",
 	} {

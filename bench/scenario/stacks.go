@@ -184,11 +184,6 @@ func (inst *instance) cpu() (time.Duration, error) {
 	return total, nil
 }
 
-// MCPDriver builds an MCP driver; it is set by the package that has one
-// (the MCP drivers live in bench and are wired in by the caller), so that
-// this package does not decide how MCP is spoken.
-var MCPDriver func(v Variant, url string, command []string, w Workload, l LoadSpec, token bench.TokenSource) (bench.Driver, error)
-
 // launch starts a variant's server (and what it needs) and its driver.
 // calls is how many calls the variant will make, for fresh tokens.
 func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, calls int) (*instance, error) {
@@ -295,10 +290,12 @@ func driverFor(v Variant, url string, command []string, w Workload, l LoadSpec, 
 		}
 		return bench.NewGraphQL(bench.GraphQLConfig{URL: url, Query: q, Token: token, Connections: l.Connections})
 	case "mcp", "external":
-		if MCPDriver == nil {
-			return nil, fmt.Errorf("no MCP driver in this build")
+		transport := v.Transport
+		if transport == "" && len(command) > 0 {
+			transport = "stdio"
 		}
-		return MCPDriver(v, url, command, w, l, token)
+		return bench.NewMCP(bench.MCPConfig{URL: url, Command: command, Transport: transport, Protocol: v.Protocol,
+			Tool: w.Tool, Arguments: w.Arguments, Token: token, Connections: l.Connections})
 	}
 	return nil, fmt.Errorf("stack %q has no driver", v.Stack)
 }
