@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -24,12 +25,20 @@ request waits, and the wait counts. --closed instead runs --connections
 callers back to back (a saturation run, labelled closed in every output).
 
 URL is http://host:port/path, or tcp://host:port for a raw echo round trip.
+With --mcp it is an MCP endpoint, called with tools/call in whichever
+protocol the server offers (2026-07-28 stateless, else an initialized
+session); with --mcp --transport stdio the arguments after -- are a stdio
+server's command line, one process per connection. --client ID:SECRET makes
+mcpbench an OAuth client: it finds the authorization server from the
+server's 401 and gets tokens by client credentials.
 
 Examples:
   mcpbench load http://127.0.0.1:8080/ --rate 2000 --duration 30s
   mcpbench load http://127.0.0.1:8080/ --rate 100 --ramp-to 5000 --duration 60s
   mcpbench load http://127.0.0.1:8080/ --closed -c 16 --duration 10s
-  mcpbench load http://127.0.0.1:8080/mcp -X POST -H 'Content-Type: application/json' --body '{}'`
+  mcpbench load --mcp http://127.0.0.1:8080/mcp --rate 1000 --tool echo --args '{"message":"hi"}'
+  mcpbench load --mcp http://127.0.0.1:8080/mcp --rate 1000 --client bench:secret
+  mcpbench load --mcp --transport stdio --rate 100 -- npx -y @modelcontextprotocol/server-everything`
 
 // loadFlags are the load options shared by load and floor.
 type loadFlags struct {
@@ -152,14 +161,42 @@ func runLoad(ctx context.Context, args []string) error {
 	body := fs.String("body", "", "request body")
 	bodyFile := fs.String("body-file", "", "read the request body from this file")
 	size := fs.Int("size", 64, "tcp:// only: bytes written and echoed per call")
+	isMCP := fs.Bool("mcp", false, "URL is an MCP endpoint: call a tool")
+	tool := fs.String("tool", "echo", "--mcp: the tool to call")
+	toolArgs := fs.String("args", `{"message":"hello"}`, "--mcp: the tool's arguments, a JSON object")
+	protocol := fs.String("protocol", "auto", "--mcp: 2026-07-28 (stateless), 2025-11-25 (sessions), or auto (what the server offers)")
+	transport := fs.String("transport", "http", "--mcp: http (Streamable HTTP), sse (legacy HTTP+SSE), stdio (a command after --)")
+	client := fs.String("client", "", "OAuth client credentials ID:SECRET: discover the authorization server from the 401 and send bearer tokens")
+	fresh := fs.Int("fresh-tokens", 0, "with --client: fetch this many tokens ahead and use each for one call only (no cache can help)")
 	name := fs.String("name", "load", "the run's name in results")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if *isMCP && *transport == "stdio" {
+		if fs.NArg() == 0 {
+			return fmt.Errorf("%w: --transport stdio wants the server's command after --", errUsage)
+		}
+	} else if fs.NArg() != 1 {
 		return fmt.Errorf("%w: want exactly one URL, got %d arguments", errUsage, fs.NArg())
 	}
 	target := fs.Arg(0)
+	if !*isMCP && (*transport != "http" || fs.Changed("tool") || fs.Changed("args") || fs.Changed("protocol")) {
+		return fmt.Errorf("%w: --tool, --args, --protocol and --transport are for --mcp", errUsage)
+	}
+	var token bench.TokenSource
+	if *client != "" {
+		id, secret, ok := strings.Cut(*client, ":")
+		if !ok || id == "" {
+			return fmt.Errorf("%w: --client wants ID:SECRET", errUsage)
+		}
+		o, err := bench.NewOAuth(bench.OAuthConfig{Resource: target, ClientID: id, ClientSecret: secret, FreshTokens: *fresh})
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		token = o
+	} else if *fresh > 0 {
+		return fmt.Errorf("%w: --fresh-tokens needs --client", errUsage)
+	}
 	cfg, err := lf.config(*name)
 	if err != nil {
 		return err
@@ -167,6 +204,28 @@ func runLoad(ctx context.Context, args []string) error {
 	cfg.Target = target
 	if err := pinGenerator(lf.cpus); err != nil {
 		return err
+	}
+	if *isMCP {
+		mc := bench.MCPConfig{URL: target, Transport: *transport, Protocol: *protocol, Tool: *tool,
+			Arguments: json.RawMessage(*toolArgs), Token: token, Connections: lf.connections}
+		if *transport == "stdio" {
+			mc.URL, mc.Command = "", fs.Args()
+			cfg.Target = strings.Join(fs.Args(), " ")
+		}
+		for _, h := range *headers {
+			k, v, ok := strings.Cut(h, ":")
+			if !ok {
+				return fmt.Errorf("%w: header %q: want \"Name: value\"", errUsage, h)
+			}
+			mc.Header = append(mc.Header, bench.Header{Name: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
+		}
+		d, err := bench.NewMCP(mc)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		defer d.Close()
+		cfg.Driver = d
+		return loadAndReport(ctx, &lf, cfg)
 	}
 	u, err := url.Parse(target)
 	if err != nil {
@@ -201,6 +260,7 @@ func runLoad(ctx context.Context, args []string) error {
 			}
 			hc.Body = b
 		}
+		hc.Token = token
 		d, err := bench.NewHTTP(hc)
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
@@ -210,14 +270,22 @@ func runLoad(ctx context.Context, args []string) error {
 	default:
 		return fmt.Errorf("%w: URL %q: the scheme must be http, https or tcp", errUsage, target)
 	}
+	return loadAndReport(ctx, &lf, cfg)
+}
+
+// loadAndReport runs cfg and reports it.
+func loadAndReport(ctx context.Context, lf *loadFlags, cfg bench.Config) error {
 	res, runErr := bench.Run(ctx, cfg)
 	lf.prog.end()
 	if res == nil {
+		if runErr != nil && strings.Contains(runErr.Error(), "HTTP 401") {
+			return fmt.Errorf("%w\n(the server wants a bearer token: give --client ID:SECRET to get one from its authorization server)", runErr)
+		}
 		return runErr
 	}
 	host := bench.ThisHost()
 	host.GeneratorCPUs = lf.cpus
-	return reportLoad(ctx, "load", &lf, bench.NewSummary(os.Args, host, res), runErr)
+	return reportLoad(ctx, "load", lf, bench.NewSummary(os.Args, host, res), runErr)
 }
 
 // report prints a summary and saves it; it turns an interrupted or

@@ -403,3 +403,39 @@ variants:
 		t.Errorf("steady variant affected: %+v", st)
 	}
 }
+
+// TestLoadMCP: load --mcp against the fast server, plain and protected
+// (the OAuth client discovers the issuer from the 401).
+func TestLoadMCP(t *testing.T) {
+	as := startServe(t, "authserver", "--client", "bench:pw", "--alg", "ES256")
+	plain := startServe(t, "mcp", "--impl", "fast")
+	protected := startServe(t, "mcp", "--impl", "fast", "--auth", "jwt", "--issuer", as)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"plain", []string{plain}, `"ok": 30`},
+		{"sse protocol 2025-11-25", []string{plain, "--protocol", "2025-11-25"}, `"ok": 30`},
+		{"tool error", []string{plain, "--args", `{"message":5}`}, `"protocol -1": 30`},
+		{"protected", []string{protected, "--client", "bench:pw"}, `"ok": 30`},
+		{"protected, fresh tokens", []string{protected, "--client", "bench:pw", "--fresh-tokens", "40"}, `"ok": 30`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"load", "--mcp", "--rate", "300", "-n", "30", "--warmup", "0", "--no-save", "--format", "json"}, tc.args...)
+			code, o, e := run(t, args...)
+			if code != 0 || !strings.Contains(o, tc.want) {
+				t.Errorf("exit %d, want %s\n%s%s", code, tc.want, o, e)
+			}
+		})
+	}
+	if code, _, e := run(t, "load", "--mcp", protected, "--rate", "5", "-n", "5"); code != 1 || !strings.Contains(e, "401") || !strings.Contains(e, "--client") {
+		t.Errorf("protected without a token: exit %d %s", code, e)
+	}
+	if code, _, e := run(t, "load", plain, "--tool", "echo", "--rate", "5"); code != 2 || !strings.Contains(e, "are for --mcp") {
+		t.Errorf("--tool without --mcp: %d %s", code, e)
+	}
+	if code, _, e := run(t, "load", "--mcp", "--transport", "stdio", "--rate", "5"); code != 2 || !strings.Contains(e, "command after --") {
+		t.Errorf("stdio without a command: %d %s", code, e)
+	}
+}
