@@ -116,6 +116,22 @@ type run struct {
 	scheduleDone chan struct{} // closed once nothing more will be scheduled
 	scheduleOnce sync.Once
 	dispatchDone chan struct{} // closed when the dispatcher has returned
+
+	// The CPU and byte marks at the start of the measured segment, taken
+	// by whichever goroutine first crosses into it (the dispatcher, or a
+	// closed-loop worker): a collector woken late must not take them
+	// after the calls they should precede.
+	startMark  marks
+	startOnce  sync.Once
+	startTaken atomic.Bool
+}
+
+// markStart takes the measured segment's start marks, once.
+func (r *run) markStart() {
+	r.startOnce.Do(func() {
+		r.mark(&r.startMark, 0)
+		r.startTaken.Store(true)
+	})
 }
 
 // Run carries out one run and returns what it measured. A cancelled ctx ends
@@ -274,6 +290,9 @@ func (r *run) dispatch(jobs chan<- job) {
 		if r.stopped.Load() {
 			return
 		}
+		if !warm {
+			r.markStart()
+		}
 		select {
 		case jobs <- job{due: due, warm: warm}:
 			if !warm {
@@ -320,6 +339,9 @@ func (r *run) closedWorker(i int) {
 		if !rec.begin(warm) {
 			return
 		}
+		if !warm {
+			r.markStart()
+		}
 		o := conn.Call(r.start.Add(time.Duration(sent) + r.cfg.Timeout))
 		rec.end(sent, sent, r.now(), o, warm)
 	}
@@ -355,9 +377,6 @@ func (r *run) collect(ctx context.Context, col *collector, res *Result, workersD
 	var m marks
 	warmup, step := r.cfg.Warmup, r.cfg.Interval
 	m.measuring = warmup == 0
-	if m.measuring {
-		r.mark(&m, 0)
-	}
 	var from time.Duration
 	next := func() time.Duration {
 		if !m.measuring && from+step > warmup {
@@ -399,13 +418,27 @@ func (r *run) collect(ctx context.Context, col *collector, res *Result, workersD
 		lastDueC = t.C
 	}
 	for {
+		// The warm-up boundary is handled as soon as it is due, before any
+		// other event: a collector scheduled late must not find the run's
+		// end first and lose the measured segment's CPU and byte marks.
+		for !m.measuring && time.Since(r.start) >= warmup {
+			to := next()
+			rotate(to, false)
+			if to >= warmup {
+				m.measuring = true
+				tick.Reset(time.Until(r.start.Add(next())))
+			}
+		}
 		select {
 		case <-tick.C:
 			to := next()
+			if to > time.Since(r.start)+time.Millisecond {
+				tick.Reset(time.Until(r.start.Add(to))) // a stale fire from before a reset
+				continue
+			}
 			rotate(to, false)
 			if !m.measuring && to >= warmup {
 				m.measuring = true
-				r.mark(&m, 0)
 			}
 			tick.Reset(time.Until(r.start.Add(next())))
 			continue
@@ -436,10 +469,13 @@ func (r *run) collect(ctx context.Context, col *collector, res *Result, workersD
 	}
 	m.end = time.Since(r.start)
 	rotate(m.end, true)
-	if !m.measuring {
-		r.mark(&m, 0) // the run never left its warm-up
-	}
 	r.mark(&m, 1)
+	if r.startTaken.Load() {
+		m.genCPU[0], m.srvCPU[0], m.srvErr = r.startMark.genCPU[0], r.startMark.srvCPU[0], errors.Join(r.startMark.srvErr, m.srvErr)
+		m.bytesR[0], m.bytesW[0] = r.startMark.bytesR[0], r.startMark.bytesW[0]
+	} else { // no measured call started: nothing to count
+		m.genCPU[0], m.srvCPU[0], m.bytesR[0], m.bytesW[0] = m.genCPU[1], m.srvCPU[1], m.bytesR[1], m.bytesW[1]
+	}
 	return m
 }
 

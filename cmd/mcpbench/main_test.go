@@ -175,7 +175,7 @@ func TestServeContract(t *testing.T) {
 func TestFloor(t *testing.T) {
 	t.Setenv("MCPBENCH_AS_MAIN", "1") // children of this test binary run Main
 	dir := filepath.Join(t.TempDir(), "floor")
-	code, o, e := run(t, "floor", "-d", "300ms", "--warmup", "100ms", "--rate", "300", "-o", dir)
+	code, o, e := run(t, "floor", "-d", "1s", "--warmup", "200ms", "--rate", "300", "-o", dir)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, o, e)
 	}
@@ -194,7 +194,7 @@ func TestFloor(t *testing.T) {
 	}
 	for _, r := range s.Runs {
 		if r.Accounting.OK == 0 || r.Accounting.Errors != 0 || r.ServerCPU <= 0 {
-			t.Errorf("%s: %+v, server CPU %v", r.Name, r.Accounting, r.ServerCPU)
+			t.Errorf("%s: %+v, server CPU %v, warnings %v", r.Name, r.Accounting, r.ServerCPU, r.Warnings)
 		}
 	}
 	if s.Host.ServerCPUs == "" || s.Host.GeneratorCPUs == "" {
