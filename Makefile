@@ -24,7 +24,7 @@ $(BIN): $(GOFILES) go.mod go.sum
 run: build
 	./$(BIN) floor
 
-test: fmt-check vet unit
+test: fmt-check vet unit conformance
 
 fmt-check:
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
