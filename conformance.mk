@@ -20,7 +20,7 @@ CONFORMANCE_MCPBENCH ?= bin/mcpbench
 # Each configuration: the server command and the spec revision whose frozen
 # requirement set it is held to (stateless Streamable HTTP serves 2026-07-28,
 # sessions 2025-11-25). Expected failures: $(CONFORMANCE_DIR)/NAME.expected.
-CONFORMANCE_SERVERS ?= fast-json fast-sse
+CONFORMANCE_SERVERS ?= sdk-json sdk-stateful fast-json fast-sse
 conformance_cmd_sdk-json     := $(CONFORMANCE_MCPBENCH) serve mcp --impl sdk --transport http --reply json
 conformance_rev_sdk-json     := 2026-07-28
 conformance_cmd_sdk-stateful := $(CONFORMANCE_MCPBENCH) serve mcp --impl sdk --transport http --stateful

@@ -1,8 +1,45 @@
 package main
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
 
-// sdkSpec serves the go-sdk server; it lands with servers/mcp/sdk.
+	"github.com/mcpbench/mcpbench/servers/mcp/sdk"
+)
+
+// sdkSpec serves the official go-sdk server on the chosen transport.
 func sdkSpec(f *mcpFlags) (serveSpec, error) {
-	return serveSpec{}, fmt.Errorf("--impl sdk is not built yet")
+	switch f.transport {
+	case "stdio":
+		if f.stateful || f.reply != "json" {
+			return serveSpec{}, fmt.Errorf("--stateful and --reply are for --transport http")
+		}
+		return serveSpec{stdio: func(ctx context.Context) error { return sdk.ServeStdio(ctx, os.Stdin, os.Stdout) }}, nil
+	case "http", "sse":
+	default:
+		return serveSpec{}, fmt.Errorf("--transport is http, sse or stdio, not %q", f.transport)
+	}
+	opts := sdk.Options{Transport: f.transport, Stateful: f.stateful, MaxBody: int64(f.maxBody)}
+	if f.transport == "http" {
+		opts.Reply = f.reply
+	} else if f.reply != "json" || f.stateful {
+		return serveSpec{}, fmt.Errorf("--reply and --stateful are for --transport http")
+	}
+	if _, err := sdk.Handler(opts); err != nil {
+		return serveSpec{}, err
+	}
+	return serveSpec{
+		serve: func(ctx context.Context, ln net.Listener) error {
+			opts := opts
+			v, aud, err := f.auth.verifier(ctx, "http://"+ln.Addr().String()+"/mcp")
+			if err != nil {
+				return err
+			}
+			opts.Verifier, opts.Resource, opts.Issuer = v, aud, f.auth.issuer
+			return sdk.ServeHTTP(ctx, ln, opts)
+		},
+		url: httpURL("/mcp"),
+	}, nil
 }

@@ -1,0 +1,91 @@
+package sdk
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/mcpbench/mcpbench/servers/auth"
+	"github.com/mcpbench/mcpbench/servers/auth/authtest"
+	"github.com/mcpbench/mcpbench/servers/internal/hostile"
+)
+
+const modernEcho = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}},"name":"echo","arguments":{"message":"hi"}}}`
+
+var modernHeaders = map[string]string{"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+	"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "echo"}
+
+func serveSDK(t *testing.T, ln net.Listener, opts Options) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ServeHTTP(ctx, ln, opts) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// TestAuthBadTokens: the SDK server behind the shared middleware refuses
+// every bad token of the table, stateless and with sessions.
+func TestAuthBadTokens(t *testing.T) {
+	for _, mode := range []string{"jwt", "jwt+cache", "introspect"} {
+		t.Run(mode, func(t *testing.T) {
+			ln, _ := net.Listen("tcp", "127.0.0.1:0")
+			resource := "http://" + ln.Addr().String() + "/mcp"
+			cfg := authtest.Config{Resource: resource}
+			if mode == "introspect" {
+				cfg.Tokens = "opaque"
+			}
+			env := authtest.New(t, cfg)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var v auth.Verifier
+			var err error
+			if mode == "introspect" {
+				v, err = auth.NewIntrospection(auth.IntrospectionConfig{URL: env.Issuer + "/introspect", ClientID: authtest.IntrospectorID,
+					ClientSecret: authtest.IntrospectorSecret, Issuer: env.Issuer, Audience: resource})
+			} else {
+				v, err = auth.NewJWT(ctx, auth.JWTConfig{Issuer: env.Issuer, Audience: resource, JWKSURL: env.JWKSURL})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mode == "jwt+cache" {
+				v = auth.Cached(v, auth.CacheConfig{})
+			}
+			serveSDK(t, ln, Options{Verifier: v, Resource: resource, Issuer: env.Issuer})
+			authtest.Run(t, env, auth.MetadataURL(resource), func(r authtest.Request) authtest.Answer {
+				u := resource
+				if r.QueryToken != "" {
+					u += "?access_token=" + r.QueryToken
+				}
+				req, _ := http.NewRequest("POST", u, strings.NewReader(modernEcho))
+				for k, val := range modernHeaders {
+					req.Header.Set(k, val)
+				}
+				for _, a := range r.Authorization {
+					req.Header.Add("Authorization", a)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				return authtest.Answer{Status: resp.StatusCode, WWWAuthenticate: resp.Header.Get("WWW-Authenticate")}
+			})
+		})
+	}
+}
+
+func TestHostileInput(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	serveSDK(t, ln, Options{})
+	url := "http://" + ln.Addr().String() + "/mcp"
+	hostile.Run(t, hostile.Target{URL: url, Headers: modernHeaders, Good: func() *http.Request {
+		r, _ := http.NewRequest("POST", url, strings.NewReader(modernEcho))
+		for k, v := range modernHeaders {
+			r.Header.Set(k, v)
+		}
+		return r
+	}})
+}
