@@ -32,7 +32,7 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-unit:
+unit: tools-haproxy
 	$(GO) test -race -count=1 ./...
 
 # Micro-benchmarks, benchstat-friendly: make bench BENCHTIME=2s > new.txt

@@ -236,16 +236,59 @@ func (p *Proc) CPUTime() (time.Duration, error) {
 	// group sample (seen here with children built with -race: the clock
 	// stood still for 300 ms of load), so the live per-thread schedstat
 	// sum is read too and the larger taken.
+	own, err := processCPU(p.pid)
+	if err != nil {
+		return 0, err
+	}
+	// A server that runs its own child (HAProxy under serve gateway) does
+	// its work there: count the live descendants too.
+	return own + descendantsCPU(p.pid, 3), nil
+}
+
+// processCPU is one process's CPU time: the larger of its process CPU
+// clock and its threads' schedstat sum, else /proc/PID/stat.
+func processCPU(pid int) (time.Duration, error) {
 	var ts unix.Timespec
-	clock := int32(^p.pid)<<3 | 2 // MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)
-	sched, serr := schedstatCPU(p.pid)
+	clock := int32(^pid)<<3 | 2 // MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)
+	sched, serr := schedstatCPU(pid)
 	if err := unix.ClockGettime(clock, &ts); err == nil {
 		return max(time.Duration(ts.Nano()), sched), nil
 	}
 	if serr == nil {
 		return sched, nil
 	}
-	return statCPU(p.pid)
+	return statCPU(pid)
+}
+
+// descendantsCPU sums the CPU time of pid's live descendants, depth levels
+// down, from /proc/PID/task/*/children.
+func descendantsCPU(pid, depth int) time.Duration {
+	if depth == 0 {
+		return 0
+	}
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/children")
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			child, err := strconv.Atoi(f)
+			if err != nil {
+				continue
+			}
+			if c, err := processCPU(child); err == nil {
+				total += c
+			}
+			total += descendantsCPU(child, depth-1)
+		}
+	}
+	return total
 }
 
 // schedstatCPU sums the run time of pid's live threads from
