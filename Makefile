@@ -19,10 +19,12 @@ build: $(BIN)
 $(BIN): $(GOFILES) go.mod go.sum
 	$(GO) build -o $(BIN) ./cmd/mcpbench
 
-# The main job. Until the scenario runner lands it measures the machine's
-# floor: raw TCP echo and a minimal HTTP handler, servers in child processes.
-run: build
-	./$(BIN) floor
+# The main job: the default scenario (about two minutes) on servers started
+# as child processes; prints the table and writes results/default/TIMESTAMP
+# with report.md and the charts.
+SCENARIO ?= scenarios/default.yaml
+run: build tools-haproxy
+	./$(BIN) run $(SCENARIO)
 
 test: fmt-check vet unit conformance
 
