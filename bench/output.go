@@ -73,7 +73,7 @@ func ThisHost() Host {
 // NewSummary starts a summary of runs made by the given command line.
 func NewSummary(command []string, host Host, runs ...*Result) *Summary {
 	return &Summary{
-		Schema: SummarySchema, Tool: "mcpbench " + Version(), Command: command, Created: time.Now().UTC(), Host: host,
+		Schema: SummarySchema, Tool: "mcpbench " + Version(), Command: RedactArgs(command), Created: time.Now().UTC(), Host: host,
 		Units: map[string]string{"summary.json": "ns", ".hgrm": "us", ".hlog": "ns", "timeseries.csv": "us"},
 		Runs:  runs,
 	}

@@ -1,0 +1,63 @@
+package bench
+
+import "strings"
+
+// secretFlags take a secret as their value (or as the part after ':').
+var secretFlags = map[string]bool{
+	"--client": true, "--api-key": true, "--hmac-secret": true, "--introspect-client": true,
+}
+
+// secretHeaders are headers whose values are credentials.
+var secretHeaders = []string{"authorization", "x-api-key", "cookie", "proxy-authorization"}
+
+// RedactArgs returns a copy of a command line with secrets replaced by
+// "REDACTED": the values of --client ID:SECRET (the ID is kept),
+// --api-key, --hmac-secret and --introspect-client, and credential headers
+// given with -H. Results record the command that made them; they must not
+// record its secrets.
+func RedactArgs(args []string) []string {
+	out := append([]string(nil), args...)
+	redact := func(i int, flag string) {
+		v := out[i]
+		if flag == "--client" || flag == "--introspect-client" {
+			if id, _, ok := strings.Cut(v, ":"); ok {
+				out[i] = id + ":REDACTED"
+				return
+			}
+		}
+		out[i] = "REDACTED"
+	}
+	for i := 0; i < len(out); i++ {
+		a := out[i]
+		name, value, hasValue := strings.Cut(a, "=")
+		switch {
+		case secretFlags[name] && hasValue:
+			tmp := []string{value}
+			out2 := RedactArgs(append([]string{name}, tmp...))
+			out[i] = name + "=" + out2[1]
+		case secretFlags[a] && i+1 < len(out):
+			redact(i+1, a)
+			i++
+		case (a == "-H" || a == "--header") && i+1 < len(out):
+			out[i+1] = redactHeader(out[i+1])
+			i++
+		case strings.HasPrefix(a, "--header=") || strings.HasPrefix(a, "-H="):
+			k, v, _ := strings.Cut(a, "=")
+			out[i] = k + "=" + redactHeader(v)
+		}
+	}
+	return out
+}
+
+func redactHeader(h string) string {
+	name, _, ok := strings.Cut(h, ":")
+	if !ok {
+		return h
+	}
+	for _, s := range secretHeaders {
+		if strings.EqualFold(strings.TrimSpace(name), s) {
+			return name + ": REDACTED"
+		}
+	}
+	return h
+}
