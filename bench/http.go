@@ -89,6 +89,9 @@ func NewHTTP(cfg HTTPConfig) (*HTTPDriver, error) {
 		NoDefaultUserAgentHeader:      true,
 		DisableHeaderNamesNormalizing: true,
 		DisablePathNormalizing:        true,
+		// A benchmark must see a failed call, not a silent retry: fasthttp
+		// would otherwise repeat an idempotent request on a reset connection.
+		MaxIdemponentCallAttempts: 1,
 		Dial: func(addr string) (net.Conn, error) {
 			c, err := dialer.Dial("tcp", addr)
 			if err != nil {

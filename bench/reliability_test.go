@@ -2,7 +2,11 @@ package bench
 
 import (
 	"context"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -103,5 +107,67 @@ func TestAuthServerDownDuringRefresh(t *testing.T) {
 	}
 	if err := a.Check(); err != nil {
 		t.Error(err)
+	}
+}
+
+// resetProxy forwards TCP to target and resets (RST) every connection
+// after it has carried `every` bytes from the client.
+func resetProxy(t *testing.T, target string, every int) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				s, err := net.Dial("tcp", target)
+				if err != nil {
+					c.Close()
+					return
+				}
+				go func() { io.Copy(c, s); c.Close() }()
+				buf := make([]byte, 4096)
+				n := 0
+				for {
+					k, err := c.Read(buf)
+					if k > 0 {
+						s.Write(buf[:k])
+						n += k
+					}
+					if err != nil || n >= every {
+						break
+					}
+				}
+				c.(*net.TCPConn).SetLinger(0) // close with RST
+				c.Close()
+				s.Close()
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestConnectionResets: connections reset mid-stream give classified
+// transport errors, later calls reconnect and succeed, and every call is
+// accounted for.
+func TestConnectionResets(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	addr := resetProxy(t, strings.TrimPrefix(srv.URL, "http://"), 2000) // about 20 requests per connection
+	d, err := NewHTTP(HTTPConfig{URL: "http://" + addr + "/", Connections: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	res := mustRun(t, context.Background(), Config{Driver: d, Pacer: constantPacer(t, 500), Connections: 4, Duration: 2 * time.Second})
+	a := res.Accounting
+	if a.ByClass["transport"] == 0 || a.OK < a.Scheduled/2 || a.OK+a.Errors+a.InFlight+a.Queued != a.Scheduled {
+		t.Errorf("accounting %+v: want some transport errors, most calls OK, all accounted", a)
 	}
 }
