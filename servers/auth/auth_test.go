@@ -26,21 +26,7 @@ func callScopes(*http.Request) []string { return []string{"tools:call"} }
 // verifiers builds each verifier configuration the servers offer.
 func verifiers(t *testing.T, env *authtest.Env, mode string) map[string]auth.Verifier {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	var v auth.Verifier
-	var err error
-	switch mode {
-	case "jwt":
-		v, err = auth.NewJWT(ctx, auth.JWTConfig{Issuer: env.Issuer, Audience: env.Resource, JWKSURL: env.JWKSURL})
-	case "introspect":
-		v, err = auth.NewIntrospection(auth.IntrospectionConfig{URL: env.Issuer + "/introspect", ClientID: authtest.IntrospectorID,
-			ClientSecret: authtest.IntrospectorSecret, Issuer: env.Issuer, Audience: env.Resource})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return map[string]auth.Verifier{mode: v, mode + "+cache": auth.Cached(v, auth.CacheConfig{Size: 100})}
+	return map[string]auth.Verifier{mode: env.Verifier(t, mode), mode + "+cache": env.Verifier(t, mode+"+cache")}
 }
 
 func doHTTP(t *testing.T, url string) func(authtest.Request) authtest.Answer {

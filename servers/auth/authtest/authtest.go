@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/mcpbench/mcpbench/servers/auth"
 	"github.com/mcpbench/mcpbench/servers/authserver"
 )
 
@@ -274,4 +276,32 @@ func Run(t *testing.T, e *Env, metadataURL string, do func(Request) Answer) {
 	if accepted > 0 {
 		t.Errorf("%d bad tokens accepted", accepted)
 	}
+}
+
+// Verifier builds the verifier a server trusting e uses in mode: "jwt",
+// "introspect", or either with "+cache" (the verified-token cache). Its
+// JWKS refreshes end with the test.
+func (e *Env) Verifier(t testing.TB, mode string) auth.Verifier {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	base, cached := strings.CutSuffix(mode, "+cache")
+	var v auth.Verifier
+	var err error
+	switch base {
+	case "jwt":
+		v, err = auth.NewJWT(ctx, auth.JWTConfig{Issuer: e.Issuer, Audience: e.Resource, JWKSURL: e.JWKSURL})
+	case "introspect":
+		v, err = auth.NewIntrospection(auth.IntrospectionConfig{URL: e.Issuer + "/introspect", ClientID: IntrospectorID,
+			ClientSecret: IntrospectorSecret, Issuer: e.Issuer, Audience: e.Resource})
+	default:
+		t.Fatalf("authtest: verifier mode %q: jwt or introspect, +cache optional", mode)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cached {
+		v = auth.Cached(v, auth.CacheConfig{Size: 100})
+	}
+	return v
 }

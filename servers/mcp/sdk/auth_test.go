@@ -37,22 +37,7 @@ func TestAuthBadTokens(t *testing.T) {
 				cfg.Tokens = "opaque"
 			}
 			env := authtest.New(t, cfg)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			var v auth.Verifier
-			var err error
-			if mode == "introspect" {
-				v, err = auth.NewIntrospection(auth.IntrospectionConfig{URL: env.Issuer + "/introspect", ClientID: authtest.IntrospectorID,
-					ClientSecret: authtest.IntrospectorSecret, Issuer: env.Issuer, Audience: resource})
-			} else {
-				v, err = auth.NewJWT(ctx, auth.JWTConfig{Issuer: env.Issuer, Audience: resource, JWKSURL: env.JWKSURL})
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if mode == "jwt+cache" {
-				v = auth.Cached(v, auth.CacheConfig{})
-			}
+			v := env.Verifier(t, mode)
 			serveSDK(t, ln, Options{Verifier: v, Resource: resource, Issuer: env.Issuer})
 			authtest.Run(t, env, auth.MetadataURL(resource), func(r authtest.Request) authtest.Answer {
 				u := resource
