@@ -33,30 +33,8 @@ func Markdown(s *bench.Summary, charts []string) []byte {
 
 	b.WriteString("| variant | rate/s | p50 | p90 | p99 | p99.9 | max | Δp50 (95% CI) | Δp99 (95% CI) | server CPU/call | bytes/call (req+resp) | errors |\n")
 	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
-	byName := map[string]*bench.Result{}
-	for _, r := range s.Runs {
-		byName[r.Name] = r
-	}
-	for _, v := range rep.Variants {
-		r := byName[v.Name]
-		if r == nil {
-			continue
-		}
-		p := r.Response
-		d50, d99 := "baseline", "baseline"
-		if v.Name != rep.Baseline {
-			d50, d99 = deltaCell(v.DeltaP50), deltaCell(v.DeltaP99)
-		}
-		if v.Floor {
-			d50, d99 = "floor", "floor"
-		}
-		bytesCell := "-"
-		if v.RequestBytes+v.ResponseBytes > 0 {
-			bytesCell = fmt.Sprintf("%.0f + %.0f", v.RequestBytes, v.ResponseBytes)
-		}
-		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", v.Name, r.Achieved,
-			bench.FormatNs(p.P50), bench.FormatNs(p.P90), bench.FormatNs(p.P99), bench.FormatNs(p.P999), bench.FormatNs(p.Max),
-			d50, d99, cpuCell(r.ServerCPUCall), bytesCell, errorsCell(r.Accounting))
+	for _, c := range rows(s, " + ") {
+		fmt.Fprintf(&b, "| %s |\n", strings.Join(c, " | "))
 	}
 	for name, why := range rep.Failed {
 		fmt.Fprintf(&b, "| %s | failed: %s |||||||||||\n", name, strings.ReplaceAll(why, "|", "/"))

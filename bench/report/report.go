@@ -132,17 +132,16 @@ type Threshold struct {
 	MinRate                  float64
 }
 
-// Table prints the comparison: one row per variant with its merged
-// percentiles, the deltas against the baseline with their 95% intervals,
-// server CPU and bytes per call, and errors.
-func Table(w io.Writer, s *bench.Summary) error {
+// rows are the comparison's cells, one row per variant that ran: name,
+// rate, p50, p90, p99, p99.9, max, Δp50, Δp99, server CPU, bytes, errors.
+// join separates request and response bytes.
+func rows(s *bench.Summary, join string) [][]string {
 	rep := s.Scenario
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "variant\trate/s\tp50\tp90\tp99\tp99.9\tmax\tΔp50 (95% CI)\tΔp99 (95% CI)\tsrv cpu/call\treq+resp bytes\terrors\t")
 	byName := map[string]*bench.Result{}
 	for _, r := range s.Runs {
 		byName[r.Name] = r
 	}
+	var out [][]string
 	for _, v := range rep.Variants {
 		r := byName[v.Name]
 		if r == nil {
@@ -158,11 +157,24 @@ func Table(w io.Writer, s *bench.Summary) error {
 		}
 		bytes := "-"
 		if v.RequestBytes+v.ResponseBytes > 0 {
-			bytes = fmt.Sprintf("%.0f+%.0f", v.RequestBytes, v.ResponseBytes)
+			bytes = fmt.Sprintf("%.0f%s%.0f", v.RequestBytes, join, v.ResponseBytes)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", v.Name, r.Achieved,
+		out = append(out, []string{v.Name, fmt.Sprintf("%.0f", r.Achieved),
 			bench.FormatNs(p.P50), bench.FormatNs(p.P90), bench.FormatNs(p.P99), bench.FormatNs(p.P999), bench.FormatNs(p.Max),
-			d50, d99, cpuCell(r.ServerCPUCall), bytes, errorsCell(r.Accounting))
+			d50, d99, cpuCell(r.ServerCPUCall), bytes, errorsCell(r.Accounting)})
+	}
+	return out
+}
+
+// Table prints the comparison: one row per variant with its merged
+// percentiles, the deltas against the baseline with their 95% intervals,
+// server CPU and bytes per call, and errors.
+func Table(w io.Writer, s *bench.Summary) error {
+	rep := s.Scenario
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "variant\trate/s\tp50\tp90\tp99\tp99.9\tmax\tΔp50 (95% CI)\tΔp99 (95% CI)\tsrv cpu/call\treq+resp bytes\terrors\t")
+	for _, c := range rows(s, "+") {
+		fmt.Fprintln(tw, strings.Join(c, "\t")+"\t")
 	}
 	for name, why := range rep.Failed {
 		fmt.Fprintf(tw, "%s\tfailed: %s\t\t\t\t\t\t\t\t\t\t\t\n", name, why)
