@@ -2,63 +2,98 @@ package bench
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"strconv"
-	"sync/atomic"
 	"time"
-
-	"github.com/valyala/fasthttp"
 )
 
 // MCP protocol versions the drivers speak.
 const (
 	MCP20260728 = "2026-07-28" // stateless: no initialize, _meta on every request
 	MCP20251125 = "2025-11-25" // initialize, then a session
+	MCP20241105 = "2024-11-05" // the legacy HTTP+SSE transport's version
+)
+
+// Outcome codes of an ErrProtocol outcome that carries no JSON-RPC error:
+// the call succeeded as JSON-RPC but not as a tool call.
+const (
+	// ToolErrorCode: the tools/call result has isError true, the tool's
+	// own failure reported as a result.
+	ToolErrorCode = -1
+	// IncompleteCode: the result's resultType is not "complete" (2026-07-28
+	// "input_required"): the server wants more from the client, the call
+	// did not finish.
+	IncompleteCode = -2
 )
 
 // MCPConfig describes the MCP call a driver repeats: one tools/call.
+// Its zero value, with a URL, calls echo {"message":"hello"} over
+// Streamable HTTP, stateless, at protocol 2026-07-28.
 type MCPConfig struct {
 	// URL is the Streamable HTTP endpoint (http://host:port/mcp), or the
-	// legacy SSE endpoint with Transport "sse".
+	// legacy SSE endpoint (the GET stream) with Transport "sse".
 	URL string
-	// Command is a stdio server's command line (Transport "stdio").
+	// Command is a stdio server's command line, argv (Transport "stdio").
 	Command []string
-	// Transport is "http" (Streamable HTTP, default), "sse" (legacy
-	// HTTP+SSE, 2024-11-05) or "stdio".
+	// Transport is "http" (Streamable HTTP, default), "sse" (the legacy
+	// HTTP+SSE transport of 2024-11-05) or "stdio".
 	Transport string
-	// Protocol is "2026-07-28" (stateless, default over http),
-	// "2025-11-25" (initialize and a session per connection), or "auto":
-	// server/discover at 2026-07-28, else initialize with what the server offers.
+	// Protocol is "2026-07-28" (stateless; default over http), "2025-11-25"
+	// (initialize and a session per connection; default over stdio),
+	// "2025-06-18" or "2025-03-26" (sessions too), "2024-11-05" (default
+	// over sse), or "auto": server/discover at 2026-07-28, and when the
+	// server does not serve that, initialize with the newest version it
+	// accepts.
 	Protocol string
 	// Tool and Arguments are the call; default echo {"message":"hello"}.
+	// Arguments must be a JSON object.
 	Tool      string
 	Arguments json.RawMessage
-	// Header goes on every HTTP request; Token adds a bearer token.
+	// Header goes on every HTTP request (e.g. a static Authorization).
 	Header []Header
-	Token  TokenSource
-	// Connections: keep-alive connections (http) or server processes
-	// (stdio); give it the run's Connections.
+	// Token, when set, gives each HTTP request's bearer token. If it is also
+	// a Preparer, the driver's Prepare runs it first. Not for stdio.
+	Token TokenSource
+	// Connections is the run's Connections, for the record. The drivers
+	// need no pool size: every Conn owns its connection (one keep-alive
+	// connection, or a stream and its POST connection), its session, or
+	// its server process, so the run's workers decide how many there are.
 	Connections int
+	// Timeout bounds each setup exchange (dial, server/discover,
+	// initialize, the endpoint event, DELETE) whose context has no deadline
+	// of its own; default 10s. Calls are bounded by their deadline.
+	Timeout time.Duration
 }
 
-// NewMCP checks cfg and returns the driver for its transport.
+// NewMCP checks cfg and returns the driver for its transport. Each driver
+// implements Driver and ByteCounter; the HTTP one also Preparer and
+// PhaseReporter.
 func NewMCP(cfg MCPConfig) (Driver, error) {
 	if cfg.Tool == "" {
 		cfg.Tool = "echo"
 	}
+	for i := 0; i < len(cfg.Tool); i++ {
+		if c := cfg.Tool[i]; c <= ' ' || c >= 0x7f {
+			return nil, fmt.Errorf("%w: MCP tool name %q: want printable ASCII without spaces (it goes in the Mcp-Name header)", ErrConfig, cfg.Tool)
+		}
+	}
 	if cfg.Arguments == nil {
 		cfg.Arguments = json.RawMessage(`{"message":"hello"}`)
 	}
-	if !json.Valid(cfg.Arguments) || bytes.TrimSpace(cfg.Arguments)[0] != '{' {
-		return nil, fmt.Errorf("%w: MCP arguments must be a JSON object", ErrConfig)
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, cfg.Arguments); err != nil || buf.Len() == 0 || buf.Bytes()[0] != '{' {
+		return nil, fmt.Errorf("%w: MCP arguments %.80q: want a JSON object", ErrConfig, cfg.Arguments)
 	}
-	if cfg.Connections <= 0 {
-		cfg.Connections = 16
+	cfg.Arguments = buf.Bytes()
+	if cfg.Connections < 0 {
+		return nil, fmt.Errorf("%w: MCP connections %d", ErrConfig, cfg.Connections)
+	}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("%w: MCP timeout %v", ErrConfig, cfg.Timeout)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Second
 	}
 	switch cfg.Transport {
 	case "", "http":
@@ -71,449 +106,324 @@ func NewMCP(cfg MCPConfig) (Driver, error) {
 	return nil, fmt.Errorf("%w: MCP transport %q: http, sse or stdio", ErrConfig, cfg.Transport)
 }
 
-// rpcReply is what a driver reads of a JSON-RPC response.
-type rpcReply struct {
-	ID     json.RawMessage `json:"id"`
-	Method string          `json:"method"` // set on requests and notifications from the server
-	Error  *struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-	Result json.RawMessage `json:"result"`
-}
-
-// ToolErrorCode is the Outcome code of a tools/call whose result has
-// isError true: a JSON-RPC success carrying a tool's failure.
-const ToolErrorCode = -1
-
-// outcomeOf classifies a decoded JSON-RPC response to a tools/call.
-func outcomeOf(r *rpcReply) Outcome {
-	if r.Error != nil {
-		return Outcome{Class: ErrProtocol, Code: r.Error.Code}
+// checkProtocol checks cfg.Protocol against what a transport speaks, and
+// sets it to def when it is empty.
+func checkProtocol(cfg *MCPConfig, def string, allowed ...string) error {
+	if cfg.Protocol == "" {
+		cfg.Protocol = def
+		return nil
 	}
-	if r.Result == nil {
-		return Outcome{Class: ErrTransport}
-	}
-	if bytes.Contains(r.Result, []byte(`"isError":true`)) {
-		var res struct {
-			IsError bool `json:"isError"`
-		}
-		if json.Unmarshal(r.Result, &res) == nil && res.IsError {
-			return Outcome{Class: ErrProtocol, Code: ToolErrorCode}
+	for _, v := range allowed {
+		if cfg.Protocol == v {
+			return nil
 		}
 	}
-	return Outcome{Class: OK}
+	t := cfg.Transport
+	if t == "" {
+		t = "http"
+	}
+	return fmt.Errorf("%w: MCP protocol %q over %s: want one of %v", ErrConfig, cfg.Protocol, t, allowed)
 }
 
-// callBody writes a tools/call request with id.
-func callBody(dst []byte, id int64, tool string, args json.RawMessage, modern bool) []byte {
-	dst = append(dst, `{"jsonrpc":"2.0","id":`...)
-	dst = strconv.AppendInt(dst, id, 10)
-	dst = append(dst, `,"method":"tools/call","params":{`...)
+// callBody is the tools/call request of one driver, built once: a
+// connection appends its id between rpcPrefix and suffix.
+type callBody struct{ suffix []byte }
+
+const rpcPrefix = `{"jsonrpc":"2.0","id":`
+
+// newCallBody builds the request; modern puts the 2026-07-28 _meta in.
+func newCallBody(cfg *MCPConfig, modern bool) callBody {
+	name, _ := json.Marshal(cfg.Tool)
+	s := []byte(`,"method":"tools/call","params":{`)
 	if modern {
-		dst = append(dst, modernMeta...)
-		dst = append(dst, ',')
+		s = append(s, modernMeta...)
+		s = append(s, ',')
 	}
-	dst = append(dst, `"name":`...)
-	dst = strconv.AppendQuote(dst, tool) // tool names are ASCII identifiers
-	dst = append(dst, `,"arguments":`...)
-	dst = append(dst, args...)
-	return append(dst, "}}"...)
+	s = append(s, `"name":`...)
+	s = append(s, name...)
+	s = append(s, `,"arguments":`...)
+	s = append(s, cfg.Arguments...)
+	return callBody{suffix: append(s, "}}"...)}
 }
 
-// modernMeta is the _meta a 2026-07-28 request carries.
-const modernMeta = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"mcpbench","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}`
+// append appends the request with id to dst.
+func (b callBody) append(dst []byte, id int64) []byte {
+	dst = append(dst, rpcPrefix...)
+	dst = strconv.AppendInt(dst, id, 10)
+	return append(dst, b.suffix...)
+}
 
-func initializeBody(version string) []byte {
-	return []byte(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"` + version +
-		`","capabilities":{},"clientInfo":{"name":"mcpbench","version":"1"}}}`)
+// modernMeta is the _meta every 2026-07-28 request carries (SEP-2575; the
+// go-sdk's names, mcp/protocol.go MetaKeyProtocolVersion and the rest).
+// clientCapabilities is required, clientInfo optional (mcp/shared.go
+// validateRequestMeta).
+const modernMeta = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28",` +
+	`"io.modelcontextprotocol/clientInfo":{"name":"mcpbench","version":"1"},` +
+	`"io.modelcontextprotocol/clientCapabilities":{}}`
+
+func discoverBody(id int64) []byte {
+	b := strconv.AppendInt([]byte(rpcPrefix), id, 10)
+	return append(b, `,"method":"server/discover","params":{`+modernMeta+`}}`...)
+}
+
+func initializeBody(id int64, version string) []byte {
+	b := strconv.AppendInt([]byte(rpcPrefix), id, 10)
+	return append(b, `,"method":"initialize","params":{"protocolVersion":"`+version+
+		`","capabilities":{},"clientInfo":{"name":"mcpbench","version":"1"}}}`...)
 }
 
 var initializedNote = []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 
-// streamable is the Streamable HTTP driver, stateless or with sessions.
-type streamable struct {
-	cfg      MCPConfig
-	client   *fasthttp.HostClient
-	wire     wireCounter
-	version  string // negotiated at Prepare
-	stateful bool
-	nextID   atomic.Int64
+// rpcMsg is what a driver reads of one JSON-RPC message, found without
+// decoding it: raw values sliced from the message (nil when absent), valid
+// as long as the message is.
+type rpcMsg struct {
+	id, method, error, result []byte
 }
 
-var (
-	_ Driver        = (*streamable)(nil)
-	_ Preparer      = (*streamable)(nil)
-	_ ByteCounter   = (*streamable)(nil)
-	_ PhaseReporter = (*streamable)(nil)
-)
-
-func newStreamable(cfg MCPConfig) (*streamable, error) {
-	u, err := url.Parse(cfg.URL)
-	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("%w: MCP URL %q: want http://host:port/mcp", ErrConfig, cfg.URL)
-	}
-	switch cfg.Protocol {
-	case "":
-		cfg.Protocol = MCP20260728
-	case MCP20260728, MCP20251125, "auto", "2025-06-18", "2025-03-26":
-	default:
-		return nil, fmt.Errorf("%w: MCP protocol %q: 2026-07-28, 2025-11-25 or auto", ErrConfig, cfg.Protocol)
-	}
-	addr := u.Host
-	if u.Port() == "" {
-		addr = net.JoinHostPort(u.Hostname(), map[bool]string{true: "443", false: "80"}[u.Scheme == "https"])
-	}
-	d := &streamable{cfg: cfg}
-	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	d.client = &fasthttp.HostClient{
-		Addr: addr, IsTLS: u.Scheme == "https", MaxConns: cfg.Connections, MaxIdleConnDuration: time.Minute,
-		NoDefaultUserAgentHeader: true, DisableHeaderNamesNormalizing: true, DisablePathNormalizing: true,
-		Dial: func(addr string) (net.Conn, error) {
-			c, err := dialer.Dial("tcp", addr)
-			if err != nil {
-				return nil, err
-			}
-			return d.wire.wrap(c), nil
-		},
-	}
-	return d, nil
-}
-
-// Prepare prepares the token source, then settles the protocol: for
-// 2026-07-28 a server/discover; for auto, discover or else initialize.
-func (d *streamable) Prepare(ctx context.Context) error {
-	if p, ok := d.cfg.Token.(Preparer); ok {
-		if err := p.Prepare(ctx); err != nil {
-			return err
-		}
-	}
-	switch d.cfg.Protocol {
-	case MCP20260728:
-		d.version = MCP20260728
-		return d.discover(ctx)
-	case "auto":
-		if err := d.discover(ctx); err == nil {
-			// Some servers answer discover yet serve calls only in sessions
-			// (the go-sdk's stateful handler says -32022): probe one call.
-			d.version = MCP20260728
-			if c, err := d.Open(ctx, 0); err == nil {
-				deadline, ok := ctx.Deadline()
-				if !ok {
-					deadline = time.Now().Add(10 * time.Second)
-				}
-				o := c.Call(deadline)
-				c.Close()
-				if o.Class == OK || o.Class == ErrProtocol && o.Code != -32022 && o.Code != -32600 {
-					return nil
-				}
-			}
-			d.version = ""
-		}
-		d.stateful = true
-		c, err := d.open(ctx, MCP20251125)
-		if err != nil {
-			return fmt.Errorf("neither server/discover (2026-07-28) nor initialize worked: %w", err)
-		}
-		d.version = c.version
-		c.Close()
-		return nil
-	default:
-		d.stateful, d.version = true, d.cfg.Protocol
-		return nil
-	}
-}
-
-// SetupPhases reports the token source's steps.
-func (d *streamable) SetupPhases() map[string]time.Duration {
-	if p, ok := d.cfg.Token.(PhaseReporter); ok {
-		return p.SetupPhases()
-	}
-	return nil
-}
-
-func (d *streamable) discover(ctx context.Context) error {
-	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	if err := d.setup(ctx, req, "server/discover", ""); err != nil {
-		return err
-	}
-	req.SetBodyString(`{"jsonrpc":"2.0","id":0,"method":"server/discover","params":{` + modernMeta + `}}`)
-	r, err := d.exchange(ctx, req, resp)
-	if err != nil {
-		return err
-	}
-	if r.Error != nil {
-		return fmt.Errorf("server/discover: JSON-RPC error %d %s", r.Error.Code, r.Error.Message)
-	}
-	return nil
-}
-
-// setup fills the headers every POST carries.
-func (d *streamable) setup(ctx context.Context, req *fasthttp.Request, method, name string) error {
-	req.SetRequestURI(d.cfg.URL)
-	req.Header.SetMethod("POST")
-	req.Header.SetContentType("application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("User-Agent", "mcpbench")
-	if d.version == MCP20260728 || (d.version == "" && !d.stateful) {
-		req.Header.Set("MCP-Protocol-Version", MCP20260728)
-		req.Header.Set("Mcp-Method", method)
-		if name != "" {
-			req.Header.Set("Mcp-Name", name)
-		}
-	}
-	for _, h := range d.cfg.Header {
-		req.Header.Set(h.Name, h.Value)
-	}
-	if d.cfg.Token != nil {
-		tok, err := d.cfg.Token.Token(ctx)
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	return nil
-}
-
-// exchange does one setup request and decodes its reply.
-func (d *streamable) exchange(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response) (*rpcReply, error) {
-	deadline, ok := ctx.Deadline()
+// scanMsg finds the members of a JSON-RPC message that the drivers need.
+// It does not validate the message; it reports false when b is not a JSON
+// object it can walk. Of a member given twice, the last counts.
+func scanMsg(b []byte, m *rpcMsg) bool {
+	*m = rpcMsg{}
+	it, ok := openObject(b)
 	if !ok {
-		deadline = time.Now().Add(10 * time.Second)
+		return false
 	}
-	if err := d.client.DoDeadline(req, resp, deadline); err != nil {
-		return nil, err
-	}
-	if s := resp.StatusCode(); s != 200 {
-		return nil, fmt.Errorf("HTTP %d: %.200s", s, resp.Body())
-	}
-	var r rpcReply
-	if err := decodeReply(resp, 0, &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
-}
-
-var errNoReply = errors.New("no JSON-RPC response in the reply")
-
-// decodeReply reads the JSON-RPC response from a JSON body or from the SSE
-// stream of one request (skipping the server's own requests and
-// notifications).
-func decodeReply(resp *fasthttp.Response, _ int64, r *rpcReply) error {
-	body := resp.Body()
-	if !bytes.HasPrefix(resp.Header.ContentType(), []byte("text/event-stream")) {
-		return json.Unmarshal(body, r)
-	}
-	found := false
-	var err error
-	p := SSEParser{OnEvent: func(e SSEEvent) {
-		if found || e.Event != "message" {
-			return
+	for {
+		key, esc, val, ok := it.next()
+		if !ok {
+			return it.ok()
 		}
-		var m rpcReply
-		if err = json.Unmarshal(e.Data, &m); err == nil && m.Method == "" {
-			*r, found = m, true
-		}
-	}}
-	p.Feed(body)
-	p.Feed([]byte("\n\n")) // a stream that ends without its blank line still ends its event
-	if !found {
-		if err != nil {
-			return err
-		}
-		return errNoReply
-	}
-	return nil
-}
-
-// Open makes a worker's connection; with sessions it initializes one.
-func (d *streamable) Open(ctx context.Context, worker int) (Conn, error) {
-	if d.stateful {
-		return d.open(ctx, d.version)
-	}
-	c := &streamConn{d: d, req: new(fasthttp.Request), resp: new(fasthttp.Response)}
-	if err := d.setup(ctx, c.req, "tools/call", d.cfg.Tool); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-func (d *streamable) open(ctx context.Context, version string) (*streamConn, error) {
-	c := &streamConn{d: d, req: new(fasthttp.Request), resp: new(fasthttp.Response), version: version}
-	if err := c.initialize(ctx); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// Bytes returns the bytes moved on the driver's connections.
-func (d *streamable) Bytes() (read, written int64) { return d.wire.bytes() }
-
-// Close closes every connection, ending calls still blocked.
-func (d *streamable) Close() error {
-	d.client.CloseIdleConnections()
-	d.wire.closeAll()
-	return nil
-}
-
-// streamConn is one worker's Streamable HTTP caller.
-type streamConn struct {
-	d       *streamable
-	req     *fasthttp.Request
-	resp    *fasthttp.Response
-	body    []byte
-	id      int64
-	session string
-	version string // with sessions: the negotiated version
-	tok     string
-}
-
-// initialize starts a session: initialize, then notifications/initialized.
-func (c *streamConn) initialize(ctx context.Context) error {
-	d := c.d
-	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	saved := d.version
-	if err := d.setupSession(ctx, req, ""); err != nil {
-		return err
-	}
-	req.SetBody(initializeBody(c.version))
-	r, err := d.exchange(ctx, req, resp)
-	if err != nil {
-		return fmt.Errorf("initialize: %w", err)
-	}
-	if r.Error != nil {
-		return fmt.Errorf("initialize: JSON-RPC error %d %s", r.Error.Code, r.Error.Message)
-	}
-	var res struct {
-		ProtocolVersion string `json:"protocolVersion"`
-	}
-	if err := json.Unmarshal(r.Result, &res); err != nil || res.ProtocolVersion == "" {
-		return fmt.Errorf("initialize: no protocolVersion in %.200s", r.Result)
-	}
-	c.version = res.ProtocolVersion
-	c.session = string(resp.Header.Peek("Mcp-Session-Id"))
-	_ = saved
-	req.Reset()
-	resp.Reset()
-	if err := d.setupSession(ctx, req, c.session); err != nil {
-		return err
-	}
-	req.Header.Set("MCP-Protocol-Version", c.version)
-	req.SetBody(initializedNote)
-	deadline, _ := ctx.Deadline()
-	if deadline.IsZero() {
-		deadline = time.Now().Add(10 * time.Second)
-	}
-	if err := d.client.DoDeadline(req, resp, deadline); err != nil {
-		return fmt.Errorf("notifications/initialized: %w", err)
-	}
-	if s := resp.StatusCode(); s != 202 && s != 200 {
-		return fmt.Errorf("notifications/initialized: HTTP %d", s)
-	}
-	// The calls' request, made once.
-	c.req.Reset()
-	if err := d.setupSession(ctx, c.req, c.session); err != nil {
-		return err
-	}
-	c.req.Header.Set("MCP-Protocol-Version", c.version)
-	return nil
-}
-
-// setupSession fills the headers of a request in a session (no
-// 2026-07-28 headers).
-func (d *streamable) setupSession(ctx context.Context, req *fasthttp.Request, session string) error {
-	req.SetRequestURI(d.cfg.URL)
-	req.Header.SetMethod("POST")
-	req.Header.SetContentType("application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("User-Agent", "mcpbench")
-	if session != "" {
-		req.Header.Set("Mcp-Session-Id", session)
-	}
-	for _, h := range d.cfg.Header {
-		req.Header.Set(h.Name, h.Value)
-	}
-	if d.cfg.Token != nil {
-		tok, err := d.cfg.Token.Token(ctx)
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	return nil
-}
-
-// Call makes one tools/call.
-func (c *streamConn) Call(deadline time.Time) Outcome {
-	d := c.d
-	if d.cfg.Token != nil {
-		tok, err := d.cfg.Token.Token(context.Background())
-		if err != nil {
-			return Outcome{Class: ErrToken}
-		}
-		if tok != c.tok {
-			c.req.Header.Set("Authorization", "Bearer "+tok)
-			c.tok = tok
+		switch {
+		case keyIs(key, esc, "id"):
+			m.id = val
+		case keyIs(key, esc, "method"):
+			m.method = val
+		case keyIs(key, esc, "error"):
+			m.error = val
+		case keyIs(key, esc, "result"):
+			m.result = val
 		}
 	}
-	c.id++
-	c.body = callBody(c.body[:0], c.id, d.cfg.Tool, d.cfg.Arguments, !d.stateful)
-	c.req.SetBodyRaw(c.body)
-	o := c.do(deadline)
-	if o.Class == ErrHTTP && o.Code == 404 && d.stateful {
-		// The session is gone: initialize a new one and try once more.
-		ctx, cancel := context.WithDeadline(context.Background(), deadline)
-		err := c.initialize(ctx)
-		cancel()
-		if err != nil {
-			return Outcome{Class: ErrHTTP, Code: 404}
-		}
-		c.req.SetBodyRaw(c.body)
-		o = c.do(deadline)
-	}
-	return o
 }
 
-func (c *streamConn) do(deadline time.Time) Outcome {
-	if err := c.d.client.DoDeadline(c.req, c.resp, deadline); err != nil {
-		return ClassifyError(err)
+// isResponse says whether m answers a request (it has no method).
+func (m *rpcMsg) isResponse() bool { return m.method == nil }
+
+// idIs says whether m's id is the number id.
+func (m *rpcMsg) idIs(id int64) bool {
+	var buf [24]byte
+	return bytes.Equal(m.id, strconv.AppendInt(buf[:0], id, 10))
+}
+
+// outcome classifies a response to a tools/call: a JSON-RPC error is
+// ErrProtocol with its code; a result with isError true, or with a
+// resultType other than "complete", is ErrProtocol with ToolErrorCode or
+// IncompleteCode; a response with neither a result object nor an error is
+// ErrTransport (a broken reply).
+func (m *rpcMsg) outcome() Outcome {
+	if m.error != nil && string(m.error) != "null" {
+		return Outcome{Class: ErrProtocol, Code: errorCode(m.error)}
 	}
-	if o := ClassifyStatus(c.resp); o.Class != OK {
-		if o.Class == ErrHTTP && c.resp.StatusCode() >= 400 && c.resp.StatusCode() < 500 && c.resp.StatusCode() != 404 {
-			// A 2026-07-28 server answers JSON-RPC errors with 4xx and a body.
-			var r rpcReply
-			if decodeReply(c.resp, c.id, &r) == nil && r.Error != nil {
-				return Outcome{Class: ErrProtocol, Code: r.Error.Code}
-			}
-		}
-		return o
-	}
-	var r rpcReply
-	if err := decodeReply(c.resp, c.id, &r); err != nil {
+	it, ok := openObject(m.result)
+	if !ok {
 		return Outcome{Class: ErrTransport}
 	}
-	return outcomeOf(&r)
+	o := Outcome{Class: OK}
+	for {
+		key, esc, val, ok := it.next()
+		if !ok {
+			if !it.ok() {
+				return Outcome{Class: ErrTransport}
+			}
+			return o
+		}
+		switch {
+		case keyIs(key, esc, "isError"):
+			if string(val) == "true" {
+				o = Outcome{Class: ErrProtocol, Code: ToolErrorCode}
+			}
+		case keyIs(key, esc, "resultType"):
+			if string(val) != `"complete"` && o.Class == OK {
+				o = Outcome{Class: ErrProtocol, Code: IncompleteCode}
+			}
+		}
+	}
 }
 
-// Close ends the session (DELETE), if there is one.
-func (c *streamConn) Close() error {
-	if c.session == "" {
-		return nil
+// errorCode is the integer code of a JSON-RPC error object, or 0.
+func errorCode(e []byte) int {
+	it, ok := openObject(e)
+	if !ok {
+		return 0
 	}
-	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI(c.d.cfg.URL)
-	req.Header.SetMethod("DELETE")
-	req.Header.Set("Mcp-Session-Id", c.session)
-	req.Header.Set("MCP-Protocol-Version", c.version)
-	if c.tok != "" {
-		req.Header.Set("Authorization", "Bearer "+c.tok)
+	code := 0
+	for {
+		key, esc, val, ok := it.next()
+		if !ok {
+			return code
+		}
+		if keyIs(key, esc, "code") {
+			n, err := strconv.ParseInt(string(val), 10, 0)
+			if err != nil {
+				n = 0
+			}
+			code = int(n)
+		}
 	}
-	c.session = ""
-	return c.d.client.DoTimeout(req, resp, 2*time.Second)
+}
+
+// errorMessage describes a JSON-RPC error object, for a setup error.
+func errorMessage(e []byte) string {
+	var x struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}
+	_ = json.Unmarshal(e, &x)
+	return fmt.Sprintf("JSON-RPC error %d %q", x.Code, x.Message)
+}
+
+// keyIs compares an object key with name, unescaping it only when it
+// holds escapes (rare: that allocates).
+func keyIs(key []byte, esc bool, name string) bool {
+	if !esc {
+		return string(key) == name
+	}
+	var s string
+	q := make([]byte, 0, len(key)+2)
+	q = append(append(append(q, '"'), key...), '"')
+	return json.Unmarshal(q, &s) == nil && s == name
+}
+
+// objectIter walks the members of one JSON object without allocating.
+type objectIter struct {
+	b    []byte
+	i    int
+	done bool // the closing brace was reached
+	bad  bool
+}
+
+func openObject(b []byte) (objectIter, bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return objectIter{}, false
+	}
+	return objectIter{b: b, i: i + 1}, true
+}
+
+// next returns the next member: its key (without quotes; esc when it has
+// escapes) and raw value. ok is false at the end or at malformed input.
+func (it *objectIter) next() (key []byte, esc bool, val []byte, ok bool) {
+	if it.done || it.bad {
+		return nil, false, nil, false
+	}
+	b, i := it.b, skipSpace(it.b, it.i)
+	if i < len(b) && b[i] == ',' {
+		i = skipSpace(b, i+1)
+	}
+	if i < len(b) && b[i] == '}' {
+		it.done = true
+		return nil, false, nil, false
+	}
+	if i >= len(b) || b[i] != '"' {
+		it.bad = true
+		return nil, false, nil, false
+	}
+	end, esc, sok := scanString(b, i)
+	if !sok {
+		it.bad = true
+		return nil, false, nil, false
+	}
+	key = b[i+1 : end-1]
+	i = skipSpace(b, end)
+	if i >= len(b) || b[i] != ':' {
+		it.bad = true
+		return nil, false, nil, false
+	}
+	i = skipSpace(b, i+1)
+	vend, vok := skipValue(b, i)
+	if !vok {
+		it.bad = true
+		return nil, false, nil, false
+	}
+	it.i = vend
+	return key, esc, b[i:vend], true
+}
+
+// ok says whether the walk ended at the object's closing brace.
+func (it *objectIter) ok() bool { return it.done && !it.bad }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// scanString returns the index just past the string starting at b[i] (a
+// quote), and whether it holds escapes.
+func scanString(b []byte, i int) (end int, esc, ok bool) {
+	i++
+	for {
+		j := bytes.IndexAny(b[i:], `"\`)
+		if j < 0 {
+			return 0, false, false
+		}
+		i += j
+		if b[i] == '"' {
+			return i + 1, esc, true
+		}
+		esc = true
+		i += 2
+		if i > len(b) {
+			return 0, false, false
+		}
+	}
+}
+
+// skipValue returns the index just past the JSON value starting at b[i].
+// Objects and arrays are skipped by bracket depth, minding strings.
+func skipValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		end, _, ok := scanString(b, i)
+		return end, ok
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				end, _, ok := scanString(b, i)
+				if !ok {
+					return 0, false
+				}
+				i = end
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, true
+				}
+			}
+			i++
+		}
+		return 0, false
+	case '}', ']', ',', ':':
+		return 0, false
+	}
+	j := i
+	for j < len(b) {
+		switch b[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r', ':', '"', '{', '[':
+			return j, true
+		}
+		j++
+	}
+	return j, true
 }

@@ -1,24 +1,52 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
-	"net/http"
-	"net/http/httptest"
+	"fmt"
 	"os"
-	"strings"
-	"sync/atomic"
+	"os/signal"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-
-	"github.com/mcpbench/mcpbench/servers/mcp/fast"
 )
 
-// sdkServer is a go-sdk server with an echo tool that fails on "fail".
+// testServerEnv makes the test binary an MCP server on stdio (TestMain):
+// "sdk" the go-sdk server, "noisy" a hand-written one that surrounds each
+// response with what a client must skip, "stubborn" one that ignores the
+// end of its input and SIGTERM.
+const testServerEnv = "BENCH_MCP_TEST_SERVER"
+
+// blockFor is how long the block tool takes: longer than any test waits
+// before it closes a blocked call.
+const blockFor = time.Second
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(testServerEnv) {
+	case "":
+		os.Exit(m.Run())
+	case "sdk":
+		if err := sdkServer().Run(context.Background(), &mcp.StdioTransport{}); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	case "noisy":
+		os.Exit(handServer(false))
+	case "stubborn":
+		os.Exit(handServer(true))
+	}
+	os.Exit(2)
+}
+
+// sdkServer is a go-sdk server with tools: echo, which fails (isError) on
+// a message that is not a string, and block, which answers after
+// blockFor, or when its request ends (the go-sdk does not end a stateless
+// request's context when the client goes away: servers under test would
+// wait for it on Close).
 func sdkServer() *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "1"}, nil)
 	s.AddTool(&mcp.Tool{Name: "echo", InputSchema: json.RawMessage(`{"type":"object"}`)},
@@ -27,29 +55,55 @@ func sdkServer() *mcp.Server {
 			err := json.Unmarshal(req.Params.Arguments, &a)
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: a.Message}}, IsError: err != nil}, nil
 		})
+	s.AddTool(&mcp.Tool{Name: "block", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(blockFor):
+				return &mcp.CallToolResult{}, nil
+			}
+		})
 	return s
 }
 
-// TestMain doubles the test binary as a stdio MCP server.
-func TestMain(m *testing.M) {
-	if os.Getenv("BENCH_TEST_STDIO_SERVER") != "" {
-		if err := sdkServer().Run(context.Background(), &mcp.StdioTransport{}); err != nil {
-			os.Exit(1)
-		}
-		os.Exit(0)
+// handServer answers initialize and tools/call on stdio, and around every
+// response writes a log notification, a line that is not JSON, a ping
+// request to the client, and a response to another id. stubborn ignores
+// SIGTERM and stays after its input ends.
+func handServer(stubborn bool) int {
+	if stubborn {
+		signal.Ignore(syscall.SIGTERM)
 	}
-	os.Exit(m.Run())
+	out := bufio.NewWriter(os.Stdout)
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		var m struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+		}
+		if json.Unmarshal(in.Bytes(), &m) != nil || m.ID == nil || m.Method == "" {
+			continue // a notification, or our answer to the ping
+		}
+		result := `{"content":[{"type":"text","text":"hello"}]}`
+		if m.Method == "initialize" {
+			result = `{"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"hand","version":"1"}}`
+		}
+		fmt.Fprintf(out, `{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"x"}}`+"\n")
+		fmt.Fprintf(out, "not json at all\n")
+		fmt.Fprintf(out, `{"jsonrpc":"2.0","id":"srv-1","method":"ping"}`+"\n")
+		fmt.Fprintf(out, `{"jsonrpc":"2.0","id":9999%s,"result":{"isError":true}}`+"\r\n", m.ID)
+		fmt.Fprintf(out, `{"jsonrpc":"2.0","id":%s,"result":%s}`+"\n", m.ID, result)
+		out.Flush()
+	}
+	if stubborn {
+		time.Sleep(time.Hour)
+	}
+	return 0
 }
 
-func fastServer(t *testing.T, reply string) string {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { fast.Serve(ctx, ln, fast.Options{Reply: reply}); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return "http://" + ln.Addr().String() + "/mcp"
-}
-
+// runMCP runs n calls, closed loop, on 4 connections, checks the books
+// and the byte counts, and returns the result.
 func runMCP(t *testing.T, cfg MCPConfig, n uint64) *Result {
 	t.Helper()
 	cfg.Connections = 4
@@ -59,155 +113,215 @@ func runMCP(t *testing.T, cfg MCPConfig, n uint64) *Result {
 	}
 	defer d.Close()
 	res := mustRun(t, context.Background(), Config{Driver: d, Closed: true, Connections: 4, Requests: n, Timeout: 5 * time.Second})
-	if bc, ok := d.(ByteCounter); ok {
-		if r, w := bc.Bytes(); r == 0 || w == 0 {
-			t.Errorf("bytes not counted: %d read, %d written", r, w)
-		}
+	if a := res.Accounting; a.Scheduled != n || a.InFlight != 0 || a.Queued != 0 {
+		t.Errorf("accounting %+v, want %d scheduled, all done", a, n)
+	}
+	if r, w := d.(ByteCounter).Bytes(); r == 0 || w == 0 {
+		t.Errorf("bytes not counted: %d read, %d written", r, w)
+	}
+	if res.BytesPerCall <= 0 {
+		t.Errorf("bytes per call %v", res.BytesPerCall)
 	}
 	return res
 }
 
-func TestMCPDrivers(t *testing.T) {
-	sdkStateful := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return sdkServer() }, &mcp.StreamableHTTPOptions{JSONResponse: true}))
-	defer sdkStateful.Close()
-	sdkStatefulSSE := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return sdkServer() }, nil))
-	defer sdkStatefulSSE.Close()
-	sdkStateless := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return sdkServer() }, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true}))
-	defer sdkStateless.Close()
-	legacy := httptest.NewServer(mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return sdkServer() }, nil))
-	defer legacy.Close()
-	exe, _ := os.Executable()
-	os.Setenv("BENCH_TEST_STDIO_SERVER", "1")
-	defer os.Unsetenv("BENCH_TEST_STDIO_SERVER")
+// checkCalls runs the echo, a tool error and an unknown tool on cfg and
+// checks how each is classified.
+func checkCalls(t *testing.T, cfg MCPConfig) {
+	t.Helper()
+	if a := runMCP(t, cfg, 200).Accounting; a.OK != 200 {
+		t.Errorf("echo: %+v", a)
+	}
+	bad := cfg
+	bad.Arguments = json.RawMessage(`{"message":5}`)
+	if a := runMCP(t, bad, 20).Accounting; a.ByCode[fmt.Sprint("protocol ", ToolErrorCode)] != 20 {
+		t.Errorf("tool error: %+v", a)
+	}
+	bad.Tool, bad.Arguments = "nope", nil
+	if a := runMCP(t, bad, 10).Accounting; a.ByCode["protocol -32602"] != 10 {
+		t.Errorf("unknown tool: %+v, want protocol -32602 (the go-sdk's invalid params)", a)
+	}
+}
 
+func TestNewMCPRejects(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		cfg  MCPConfig
 	}{
-		{"fast stateless json", MCPConfig{URL: fastServer(t, "json")}},
-		{"fast stateless sse", MCPConfig{URL: fastServer(t, "sse")}},
-		{"fast 2025-11-25", MCPConfig{URL: fastServer(t, "json"), Protocol: MCP20251125}},
-		{"fast auto", MCPConfig{URL: fastServer(t, "json"), Protocol: "auto"}},
-		{"sdk stateless", MCPConfig{URL: sdkStateless.URL}},
-		{"sdk stateful json", MCPConfig{URL: sdkStateful.URL, Protocol: MCP20251125}},
-		{"sdk stateful sse", MCPConfig{URL: sdkStatefulSSE.URL, Protocol: MCP20251125}},
-		{"sdk stateful auto", MCPConfig{URL: sdkStateful.URL, Protocol: "auto"}},
-		{"sdk legacy sse", MCPConfig{URL: legacy.URL, Transport: "sse"}},
-		{"sdk stdio", MCPConfig{Command: []string{exe}, Transport: "stdio"}},
+		{"bad URL", MCPConfig{URL: "ftp://x"}},
+		{"no URL", MCPConfig{}},
+		{"bad protocol", MCPConfig{URL: "http://127.0.0.1:1/mcp", Protocol: "2099-01-01"}},
+		{"arguments not an object", MCPConfig{URL: "http://127.0.0.1:1/mcp", Arguments: json.RawMessage(`[1]`)}},
+		{"arguments not JSON", MCPConfig{URL: "http://127.0.0.1:1/mcp", Arguments: json.RawMessage(`{`)}},
+		{"tool name with a space", MCPConfig{URL: "http://127.0.0.1:1/mcp", Tool: "a b"}},
+		{"tool name not ASCII", MCPConfig{URL: "http://127.0.0.1:1/mcp", Tool: "é"}},
+		{"negative connections", MCPConfig{URL: "http://127.0.0.1:1/mcp", Connections: -1}},
+		{"negative timeout", MCPConfig{URL: "http://127.0.0.1:1/mcp", Timeout: -time.Second}},
+		{"bad transport", MCPConfig{URL: "http://127.0.0.1:1/mcp", Transport: "ws"}},
+		{"stdio without a command", MCPConfig{Transport: "stdio"}},
+		{"stdio with a token", MCPConfig{Transport: "stdio", Command: []string{"x"}, Token: &OAuth{}}},
+		{"legacy SSE at 2026-07-28", MCPConfig{URL: "http://127.0.0.1:1/sse", Transport: "sse", Protocol: MCP20260728}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res := runMCP(t, tc.cfg, 200)
-			if a := res.Accounting; a.OK != 200 {
-				t.Errorf("accounting %+v", a)
-			}
-			// A tool error is a protocol error with the tool-error code.
-			cfg := tc.cfg
-			cfg.Arguments = json.RawMessage(`{"message":5}`)
-			res = runMCP(t, cfg, 20)
-			if got := res.Accounting.ByCode["protocol -1"]; got != 20 {
-				t.Errorf("tool errors: %+v", res.Accounting)
-			}
-			// An unknown tool is a JSON-RPC error.
-			cfg.Tool, cfg.Arguments = "nope", nil
-			res = runMCP(t, cfg, 10)
-			if res.Accounting.ByClass["protocol"] != 10 {
-				t.Errorf("unknown tool: %+v", res.Accounting)
+			if _, err := NewMCP(tc.cfg); !errors.Is(err, ErrConfig) {
+				t.Errorf("got %v, want ErrConfig", err)
 			}
 		})
 	}
 }
 
-// TestMCPSessionLost: a server that forgets a session (404) gets a new
-// initialize, and the call goes through.
-func TestMCPSessionLost(t *testing.T) {
-	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return sdkServer() }, &mcp.StreamableHTTPOptions{JSONResponse: true})
-	var calls, lost atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Mcp-Session-Id") != "" && r.Method == "POST" && calls.Add(1) == 5 {
-			lost.Add(1)
-			http.Error(w, "session not found", 404)
+// TestMCPCallBody: the 2026-07-28 request carries the _meta keys the
+// go-sdk defines, the arguments compacted, and the id it is given.
+func TestMCPCallBody(t *testing.T) {
+	cfg := MCPConfig{Tool: "echo", Arguments: json.RawMessage(`{"message": "hi"}`)}
+	d, err := NewMCP(MCPConfig{URL: "http://127.0.0.1:1/mcp", Arguments: cfg.Arguments})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := d.(*streamable).call.append(nil, 42)
+	var req struct {
+		JSONRPC string `json:"jsonrpc"`
+		ID      int64  `json:"id"`
+		Method  string `json:"method"`
+		Params  struct {
+			Meta      map[string]json.RawMessage `json:"_meta"`
+			Name      string                     `json:"name"`
+			Arguments json.RawMessage            `json:"arguments"`
+		} `json:"params"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		t.Fatalf("%s: %v", body, err)
+	}
+	if req.JSONRPC != "2.0" || req.ID != 42 || req.Method != "tools/call" || req.Params.Name != "echo" || string(req.Params.Arguments) != `{"message":"hi"}` {
+		t.Errorf("request %s", body)
+	}
+	if v := string(req.Params.Meta[mcp.MetaKeyProtocolVersion]); v != `"2026-07-28"` {
+		t.Errorf("%s = %s", mcp.MetaKeyProtocolVersion, v)
+	}
+	for _, k := range []string{mcp.MetaKeyClientCapabilities, mcp.MetaKeyClientInfo} {
+		if _, ok := req.Params.Meta[k]; !ok {
+			t.Errorf("no %s in %s", k, body)
+		}
+	}
+	session := newCallBody(&MCPConfig{Tool: "echo", Arguments: json.RawMessage(`{}`)}, false).append(nil, 7)
+	if want := `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{}}}`; string(session) != want {
+		t.Errorf("session request %s, want %s", session, want)
+	}
+}
+
+func TestScanMsg(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		msg  string
+		want Outcome
+		ok   bool // scanMsg walks it
+	}{
+		{"result", `{"jsonrpc":"2.0","id":3,"result":{"content":[{"type":"text","text":"a}\"]"}]}}`, Outcome{Class: OK}, true},
+		{"tool error", `{"jsonrpc":"2.0","id":3,"result":{"content":[],"isError":true}}`, Outcome{Class: ErrProtocol, Code: ToolErrorCode}, true},
+		{"isError false", `{"id":3,"result":{"isError":false}}`, Outcome{Class: OK}, true},
+		{"nested isError does not count", `{"id":3,"result":{"structuredContent":{"isError":true}}}`, Outcome{Class: OK}, true},
+		{"input required", `{"id":3,"result":{"resultType":"input_required"}}`, Outcome{Class: ErrProtocol, Code: IncompleteCode}, true},
+		{"complete", `{"id":3,"result":{"resultType":"complete"}}`, Outcome{Class: OK}, true},
+		{"JSON-RPC error", `{"jsonrpc":"2.0","id":3,"error":{"code":-32602,"message":"unknown tool \"x\""}}`, Outcome{Class: ErrProtocol, Code: -32602}, true},
+		{"error first, spaces", " { \"error\" : { \"message\":\"m\", \"code\" : -32601 } , \"id\" : 3 } ", Outcome{Class: ErrProtocol, Code: -32601}, true},
+		{"escaped key", `{"id":3,"\u0065rror":{"code":-5}}`, Outcome{Class: ErrProtocol, Code: -5}, true},
+		{"no result", `{"jsonrpc":"2.0","id":3}`, Outcome{Class: ErrTransport}, true},
+		{"result not an object", `{"id":3,"result":"x"}`, Outcome{Class: ErrTransport}, true},
+		{"broken result", `{"id":3,"result":{"isError":}}`, Outcome{Class: ErrTransport}, true},
+		{"truncated", `{"jsonrpc":"2.0","id":3,"result":{"content":[`, Outcome{}, false},
+		{"not an object", `[{"id":3}]`, Outcome{}, false},
+		{"empty", ``, Outcome{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var m rpcMsg
+			ok := scanMsg([]byte(tc.msg), &m)
+			if ok != tc.ok {
+				t.Fatalf("scanMsg %v, want %v", ok, tc.ok)
+			}
+			if !ok {
+				return
+			}
+			if !m.idIs(3) || m.idIs(4) || !m.isResponse() {
+				t.Errorf("id %q", m.id)
+			}
+			if o := m.outcome(); o != tc.want {
+				t.Errorf("outcome %+v, want %+v", o, tc.want)
+			}
+		})
+	}
+	var m rpcMsg
+	if !scanMsg([]byte(`{"jsonrpc":"2.0","id":"s1","method":"ping"}`), &m) || m.isResponse() || string(m.id) != `"s1"` {
+		t.Errorf("a server request: %+v", m)
+	}
+}
+
+// TestScanMsgAllocs: classifying a reply allocates nothing.
+func TestScanMsgAllocs(t *testing.T) {
+	msg := []byte(`{"jsonrpc":"2.0","id":12345,"result":{"content":[{"type":"text","text":"hello"}],"isError":false}}`)
+	n := testing.AllocsPerRun(100, func() {
+		var m rpcMsg
+		if !scanMsg(msg, &m) || !m.idIs(12345) || m.outcome().Class != OK {
+			t.Fatal("misread")
+		}
+	})
+	if n != 0 {
+		t.Errorf("%v allocations per reply", n)
+	}
+}
+
+// FuzzMCPReply: scanMsg never panics, and on valid JSON it finds the
+// members encoding/json finds, with the same values.
+func FuzzMCPReply(f *testing.F) {
+	for _, s := range []string{
+		`{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"hi"}],"isError":true}}`,
+		`{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"x"}}`,
+		`{"id":1,"id":2,"\u0069d":3,"result":{"a":[1,{"b":"}"}]}}`,
+		`{"jsonrpc":"2.0","method":"notifications/message","params":{}}`,
+		`{"error":{"code":1e3}}`, `[1]`, `{"a":"\\"}`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m rpcMsg
+		ok := scanMsg(b, &m)
+		if ok {
+			m.outcome()
+			m.idIs(1)
+		}
+		var want map[string]json.RawMessage
+		if !json.Valid(b) || json.Unmarshal(b, &want) != nil || want == nil {
 			return
 		}
-		h.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	res := runMCP(t, MCPConfig{URL: srv.URL, Protocol: MCP20251125}, 50)
-	if lost.Load() != 1 || res.Accounting.OK != 50 {
-		t.Errorf("lost %d sessions; accounting %+v", lost.Load(), res.Accounting)
-	}
+		if !ok {
+			t.Fatalf("valid object not walked: %q", b)
+		}
+		for key, got := range map[string][]byte{"id": m.id, "method": m.method, "error": m.error, "result": m.result} {
+			w, present := want[key]
+			if present != (got != nil) || present && string(w) != string(got) {
+				t.Fatalf("%s: got %q, encoding/json %q (present %v) in %q", key, got, w, present, b)
+			}
+		}
+		if m.error == nil {
+			return
+		}
+		var e map[string]json.RawMessage
+		var code int
+		if json.Unmarshal(m.error, &e) == nil && e["code"] != nil && json.Unmarshal(e["code"], &code) == nil {
+			if got := errorCode(m.error); got != code {
+				t.Fatalf("code %d, encoding/json %d in %q", got, code, b)
+			}
+		}
+	})
 }
 
-// TestMCPCloseUnblocks: closing the driver ends a call stuck on a server
-// that never answers.
-func TestMCPCloseUnblocks(t *testing.T) {
-	block := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.Header.Get("Mcp-Method"), "tools/call") {
-			<-block
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"jsonrpc":"2.0","id":0,"result":{}}`))
-	}))
-	defer srv.Close()
-	defer close(block)
-	d, err := NewMCP(MCPConfig{URL: srv.URL})
+// stdioCommand is the test binary as a stdio server of the given kind.
+func stdioCommand(tb testing.TB, kind string) []string {
+	tb.Helper()
+	exe, err := os.Executable()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	if err := d.(Preparer).Prepare(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	c, err := d.Open(context.Background(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := make(chan Outcome, 1)
-	go func() { got <- c.Call(time.Now().Add(time.Minute)) }()
-	time.Sleep(100 * time.Millisecond)
-	d.Close()
-	select {
-	case o := <-got:
-		if o.Class != ErrTransport {
-			t.Errorf("outcome %v", o)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not end the blocked call")
-	}
-}
-
-func TestNewMCPRejects(t *testing.T) {
-	for name, cfg := range map[string]MCPConfig{
-		"bad URL":         {URL: "ftp://x"},
-		"bad protocol":    {URL: "http://127.0.0.1:1/mcp", Protocol: "2099-01-01"},
-		"bad arguments":   {URL: "http://127.0.0.1:1/mcp", Arguments: json.RawMessage(`[1]`)},
-		"stdio, no cmd":   {Transport: "stdio"},
-		"bad transport":   {URL: "http://127.0.0.1:1/mcp", Transport: "ws"},
-		"stdio and token": {Transport: "stdio", Command: []string{"x"}, Token: &OAuth{}},
-	} {
-		if _, err := NewMCP(cfg); !errors.Is(err, ErrConfig) {
-			t.Errorf("%s: %v", name, err)
-		}
-	}
-}
-
-func BenchmarkMCPStatelessEcho(b *testing.B) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go fast.Serve(ctx, ln, fast.Options{})
-	d, err := NewMCP(MCPConfig{URL: "http://" + ln.Addr().String() + "/mcp", Connections: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
-	if err := d.(Preparer).Prepare(ctx); err != nil {
-		b.Fatal(err)
-	}
-	c, _ := d.Open(ctx, 0)
-	b.ReportAllocs()
-	for b.Loop() {
-		if o := c.Call(time.Now().Add(5 * time.Second)); o.Class != OK {
-			b.Fatal(o)
-		}
-	}
+	tb.Setenv(testServerEnv, kind)
+	tb.Setenv("GORACE", "atexit_sleep_ms=0") // a race-enabled server would wait 1s to exit
+	return []string{exe, "-test.run=^$"}
 }

@@ -2,30 +2,49 @@ package bench
 
 import "bytes"
 
-// SSEEvent is one server-sent event.
+// SSEEvent is one server-sent event, as SSEParser hands it to OnEvent.
 type SSEEvent struct {
-	Event string // "message" when the stream names none
-	ID    string
-	Data  []byte // data lines joined by "\n"
+	Event string // the event type; "message" when the stream names none
+	ID    string // the last event ID, which carries over to later events
+	// Data is the event's data lines joined by "\n". It is only valid
+	// during the OnEvent call: the parser reuses it; copy what you keep.
+	Data []byte
 }
 
-// SSEParser reads an event stream incrementally: Feed it bytes as they
-// arrive, split anywhere (inside a line, between CR and LF), and it calls
-// the handler once per complete event. It follows the WHATWG rules: lines
-// end in LF, CRLF or CR; comments start with ':'; a field without a colon
-// has an empty value; one leading space after the colon is dropped; an
-// event is dispatched at a blank line and only when it has data.
+// SSEParser reads a text/event-stream incrementally: Feed it bytes as
+// they arrive, split anywhere (inside a line, between CR and LF, inside a
+// byte-order mark), and it calls OnEvent once per complete event, in
+// order. Splitting a stream differently never changes the events.
+//
+// It follows the WHATWG rules: lines end in LF, CRLF or CR; a leading
+// byte-order mark is dropped; lines starting with ':' are comments; a
+// field without a colon has an empty value; one space after the colon is
+// dropped; unknown fields (retry included) are ignored; an id holding NUL
+// is ignored; an event is dispatched at a blank line, and only when it has
+// data. An event not ended by a blank line when the stream ends is never
+// dispatched.
+//
+// The zero value is ready to use once OnEvent is set. A parser is not
+// safe for concurrent use. After warm-up it allocates only for event
+// types other than "message" and "endpoint" and for changed IDs.
 type SSEParser struct {
 	OnEvent func(SSEEvent)
-	line    []byte
-	lastCR  bool
+
+	line    []byte // a line begun in an earlier Feed
+	started bool   // the first line has been seen (BOM check done)
+	lastCR  bool   // the last byte fed ended a line with CR
 	event   string
 	id      string
 	data    []byte
 	hasData bool
 }
 
-// Feed parses b.
+// Reset forgets all state but OnEvent, for a new stream.
+func (p *SSEParser) Reset() {
+	*p = SSEParser{OnEvent: p.OnEvent, line: p.line[:0], data: p.data[:0]}
+}
+
+// Feed parses the next piece of the stream.
 func (p *SSEParser) Feed(b []byte) {
 	for len(b) > 0 {
 		if p.lastCR { // a CR ended the last line: an LF right after belongs to it
@@ -40,22 +59,32 @@ func (p *SSEParser) Feed(b []byte) {
 			p.line = append(p.line, b...)
 			return
 		}
-		p.line = append(p.line, b[:i]...)
 		p.lastCR = b[i] == '\r'
+		if len(p.line) == 0 {
+			p.processLine(b[:i]) // the whole line is in b: no copy
+		} else {
+			p.line = append(p.line, b[:i]...)
+			p.processLine(p.line)
+			p.line = p.line[:0]
+		}
 		b = b[i+1:]
-		p.processLine(p.line)
-		p.line = p.line[:0]
 	}
 }
 
+var utf8BOM = []byte("\xef\xbb\xbf")
+
 func (p *SSEParser) processLine(line []byte) {
+	if !p.started {
+		p.started = true
+		line = bytes.TrimPrefix(line, utf8BOM)
+	}
 	if len(line) == 0 {
 		if p.hasData && p.OnEvent != nil {
 			ev := p.event
 			if ev == "" {
 				ev = "message"
 			}
-			p.OnEvent(SSEEvent{Event: ev, ID: p.id, Data: append([]byte(nil), p.data...)})
+			p.OnEvent(SSEEvent{Event: ev, ID: p.id, Data: p.data})
 		}
 		p.event, p.data, p.hasData = "", p.data[:0], false
 		return
@@ -72,7 +101,14 @@ func (p *SSEParser) processLine(line []byte) {
 	}
 	switch string(field) {
 	case "event":
-		p.event = string(value)
+		switch string(value) {
+		case "message":
+			p.event = "message"
+		case "endpoint":
+			p.event = "endpoint"
+		default:
+			p.event = string(value)
+		}
 	case "data":
 		if p.hasData {
 			p.data = append(p.data, '\n')
@@ -80,7 +116,7 @@ func (p *SSEParser) processLine(line []byte) {
 		p.data = append(p.data, value...)
 		p.hasData = true
 	case "id":
-		if bytes.IndexByte(value, 0) < 0 {
+		if bytes.IndexByte(value, 0) < 0 && string(value) != p.id {
 			p.id = string(value)
 		}
 	}

@@ -1,0 +1,472 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/valyala/fasthttp"
+
+	"github.com/mcpbench/mcpbench/servers/mcp/fast"
+)
+
+// sdkHTTP serves sdkServer over Streamable HTTP with opts, wrapped by
+// wrap when it is given.
+func sdkHTTP(t testing.TB, opts *mcp.StreamableHTTPOptions, wrap func(http.Handler) http.Handler) string {
+	s := sdkServer() // one server for every request and session, as in production
+	var h http.Handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, opts)
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// fastServer serves the fast MCP server, replying "json" or "sse".
+func fastServer(t testing.TB, reply string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { fast.Serve(ctx, ln, fast.Options{Reply: reply}); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return "http://" + ln.Addr().String() + "/mcp"
+}
+
+func TestMCPStreamable(t *testing.T) {
+	stateless := &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true}
+	statelessSSE := &mcp.StreamableHTTPOptions{Stateless: true}
+	stateful := &mcp.StreamableHTTPOptions{JSONResponse: true}
+	for _, tc := range []struct {
+		name string
+		url  func(t *testing.T) string
+		cfg  MCPConfig
+	}{
+		{"sdk stateless json", func(t *testing.T) string { return sdkHTTP(t, stateless, nil) }, MCPConfig{}},
+		{"sdk stateless sse", func(t *testing.T) string { return sdkHTTP(t, statelessSSE, nil) }, MCPConfig{}},
+		{"sdk stateless auto", func(t *testing.T) string { return sdkHTTP(t, stateless, nil) }, MCPConfig{Protocol: "auto"}},
+		{"sdk stateful json", func(t *testing.T) string { return sdkHTTP(t, stateful, nil) }, MCPConfig{Protocol: MCP20251125}},
+		{"sdk stateful sse", func(t *testing.T) string { return sdkHTTP(t, nil, nil) }, MCPConfig{Protocol: MCP20251125}},
+		{"sdk stateful 2025-06-18", func(t *testing.T) string { return sdkHTTP(t, nil, nil) }, MCPConfig{Protocol: "2025-06-18"}},
+		{"sdk stateful auto", func(t *testing.T) string { return sdkHTTP(t, nil, nil) }, MCPConfig{Protocol: "auto"}},
+		{"fast json", func(t *testing.T) string { return fastServer(t, "json") }, MCPConfig{}},
+		{"fast sse", func(t *testing.T) string { return fastServer(t, "sse") }, MCPConfig{}},
+		{"fast 2025-11-25", func(t *testing.T) string { return fastServer(t, "json") }, MCPConfig{Protocol: MCP20251125}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.URL = tc.url(t)
+			checkCalls(t, tc.cfg)
+		})
+	}
+}
+
+// TestMCPAutoSettles: auto picks stateless against a stateless server and
+// a session protocol against a stateful one, and times server/discover.
+func TestMCPAutoSettles(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		opts     *mcp.StreamableHTTPOptions
+		stateful bool
+	}{
+		{"stateless", &mcp.StreamableHTTPOptions{Stateless: true}, false},
+		{"stateful", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := NewMCP(MCPConfig{URL: sdkHTTP(t, tc.opts, nil), Protocol: "auto"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			s := d.(*streamable)
+			if _, err := s.Open(context.Background(), 0); err == nil {
+				t.Error("Open before Prepare with auto worked")
+			}
+			if err := s.Prepare(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if s.stateful != tc.stateful || s.SetupPhases()["discover"] <= 0 {
+				t.Errorf("stateful %v (version %s), phases %v", s.stateful, s.version, s.SetupPhases())
+			}
+		})
+	}
+}
+
+// TestMCPStatelessRejectsStateful: asking a stateful server for
+// 2026-07-28 fails in Prepare, saying what the server offers.
+func TestMCPStatelessRejectsStateful(t *testing.T) {
+	d, err := NewMCP(MCPConfig{URL: sdkHTTP(t, nil, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.(Preparer).Prepare(context.Background()); err == nil || !strings.Contains(err.Error(), MCP20251125) {
+		t.Errorf("Prepare: %v", err)
+	}
+}
+
+// recorded is what a recording handler saw of one request.
+type recorded struct {
+	method string
+	header http.Header
+	body   string
+}
+
+func recorder(mu *sync.Mutex, log *[]recorded) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			*log = append(*log, recorded{r.Method, r.Header.Clone(), string(body)})
+			mu.Unlock()
+			r.Body = io.NopCloser(strings.NewReader(string(body)))
+			h.ServeHTTP(w, r)
+		})
+	}
+}
+
+// TestMCPStatelessWire: what a stateless call puts on the wire.
+func TestMCPStatelessWire(t *testing.T) {
+	var mu sync.Mutex
+	var log []recorded
+	url := sdkHTTP(t, &mcp.StreamableHTTPOptions{Stateless: true}, recorder(&mu, &log))
+	runMCP(t, MCPConfig{URL: url, Header: []Header{{"X-Extra", "1"}}}, 10)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(log) != 1+10+1 { // discover, 10 calls, the cold call
+		t.Fatalf("%d requests", len(log))
+	}
+	if h := log[0].header; h.Get("Mcp-Method") != "server/discover" || !strings.Contains(log[0].body, `"method":"server/discover"`) {
+		t.Errorf("first request %v %s", h, log[0].body)
+	}
+	count := map[int64]int{} // how many calls had each id
+	for _, r := range log[1:] {
+		h := r.header
+		want := map[string]string{
+			"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+			"Mcp-Protocol-Version": MCP20260728, "Mcp-Method": "tools/call", "Mcp-Name": "echo", "X-Extra": "1",
+		}
+		for k, v := range want {
+			if h.Get(k) != v {
+				t.Errorf("%s: %q, want %q", k, h.Get(k), v)
+			}
+		}
+		if h.Get("Mcp-Session-Id") != "" || r.method != http.MethodPost {
+			t.Errorf("%s with session %q", r.method, h.Get("Mcp-Session-Id"))
+		}
+		var body struct {
+			ID int64 `json:"id"`
+		}
+		if err := json.Unmarshal([]byte(r.body), &body); err != nil {
+			t.Fatal(err)
+		}
+		count[body.ID]++
+	}
+	// Each of the 4 connections counts its ids from 1: id k+1 is used no
+	// more often than id k.
+	if count[1] < 1 || count[1] > 4 {
+		t.Errorf("ids %v: want 1 to 4 connections starting at 1", count)
+	}
+	for id, n := range count {
+		if id > 1 && n > count[id-1] {
+			t.Errorf("ids %v: id %d used more often than %d", count, id, id-1)
+		}
+	}
+}
+
+// TestMCPSessionLost: a server that forgets a session (404) gets a new
+// initialize, and the call goes through; Close deletes each session.
+func TestMCPSessionLost(t *testing.T) {
+	var calls, lost, deletes atomic.Int64
+	url := sdkHTTP(t, &mcp.StreamableHTTPOptions{JSONResponse: true}, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodDelete && r.Header.Get("Mcp-Session-Id") != "" {
+				deletes.Add(1)
+			}
+			if r.Header.Get("Mcp-Session-Id") != "" && r.Method == http.MethodPost && calls.Add(1) == 20 {
+				lost.Add(1)
+				http.Error(w, "session not found", http.StatusNotFound)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	res := runMCP(t, MCPConfig{URL: url, Protocol: MCP20251125}, 50)
+	if lost.Load() != 1 || res.Accounting.OK != 50 {
+		t.Errorf("lost %d sessions; accounting %+v", lost.Load(), res.Accounting)
+	}
+	if deletes.Load() != 4 {
+		t.Errorf("%d sessions deleted, want 4", deletes.Load())
+	}
+}
+
+// TestMCPHTTPStatuses: 429 is rate-limited, other statuses are HTTP
+// errors, a JSON-RPC error in a 4xx is a protocol error, a broken body
+// is a transport error.
+func TestMCPHTTPStatuses(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		ctype  string
+		body   string
+		want   Outcome
+	}{
+		{"429", 429, "text/plain", "slow down", Outcome{Class: ErrRateLimited, Code: 429}},
+		{"503", 503, "text/plain", "down", Outcome{Class: ErrHTTP, Code: 503}},
+		{"401", 401, "text/plain", "", Outcome{Class: ErrHTTP, Code: 401}},
+		{"JSON-RPC error in a 400", 400, "application/json", `{"jsonrpc":"2.0","id":1,"error":{"code":-32020,"message":"header mismatch"}}`, Outcome{Class: ErrProtocol, Code: -32020}},
+		{"broken JSON", 200, "application/json", `{"jsonrpc":"2.0","id":1,"res`, Outcome{Class: ErrTransport}},
+		{"wrong id", 200, "application/json", `{"jsonrpc":"2.0","id":77,"result":{}}`, Outcome{Class: ErrTransport}},
+		{"SSE without our response", 200, "text/event-stream", "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n", Outcome{Class: ErrTransport}},
+		{"SSE, CRLF, after a notification", 200, "text/event-stream", "data: {\"jsonrpc\":\"2.0\",\"method\":\"x\"}\r\n\r\n: keep-alive\r\nid: 5\r\ndata: {\"jsonrpc\":\"2.0\",\r\ndata: \"id\":1,\"result\":{}}\r\n\r\n", Outcome{Class: OK}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tc.ctype)
+				w.WriteHeader(tc.status)
+				io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			d, err := NewMCP(MCPConfig{URL: srv.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			c, err := d.Open(context.Background(), 0) // no Prepare: no discover
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if o := c.Call(time.Now().Add(5 * time.Second)); o != tc.want {
+				t.Errorf("outcome %+v, want %+v", o, tc.want)
+			}
+		})
+	}
+}
+
+// TestMCPTimeout: a call past its deadline is a timeout, and the Conn
+// carries on.
+func TestMCPTimeout(t *testing.T) {
+	d, err := NewMCP(MCPConfig{URL: sdkHTTP(t, &mcp.StreamableHTTPOptions{Stateless: true}, nil), Tool: "block", Arguments: json.RawMessage(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	c, err := d.Open(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if o := c.Call(time.Now().Add(100 * time.Millisecond)); o.Class != ErrTimeout {
+		t.Errorf("outcome %+v", o)
+	}
+	// The connection recovers: the next call, given time, goes through.
+	if o := c.Call(time.Now().Add(blockFor + 5*time.Second)); o.Class != OK {
+		t.Errorf("the call after a timeout: %+v", o)
+	}
+}
+
+// TestMCPCloseUnblocks: Conn.Close, and the driver's Close, end a call
+// stuck on a server that never answers.
+func TestMCPCloseUnblocks(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		protocol string
+		driver   bool // close the driver, not the Conn
+	}{
+		{"stateless, Conn.Close", MCP20260728, false},
+		{"session, Conn.Close", MCP20251125, false},
+		{"stateless, driver Close", MCP20260728, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := NewMCP(MCPConfig{URL: sdkHTTP(t, &mcp.StreamableHTTPOptions{Stateless: tc.protocol == MCP20260728}, nil),
+				Protocol: tc.protocol, Tool: "block", Arguments: json.RawMessage(`{}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			c, err := d.Open(context.Background(), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkUnblocks(t, c, func() {
+				if tc.driver {
+					d.Close()
+				} else {
+					c.Close()
+				}
+			})
+		})
+	}
+}
+
+// checkUnblocks starts a call on c, then closes, and wants the call to
+// return a transport error soon.
+func checkUnblocks(t *testing.T, c Conn, closeIt func()) {
+	t.Helper()
+	got := make(chan Outcome, 1)
+	go func() { got <- c.Call(time.Now().Add(time.Minute)) }()
+	time.Sleep(150 * time.Millisecond)
+	select {
+	case o := <-got:
+		t.Fatalf("the call returned before Close: %+v", o)
+	default:
+	}
+	closeIt()
+	select {
+	case o := <-got:
+		if o.Class != ErrTransport {
+			t.Errorf("outcome %+v, want a transport error", o)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not end the blocked call")
+	}
+	c.Close()
+}
+
+func benchConn(b *testing.B, cfg MCPConfig) {
+	d, err := NewMCP(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	if p, ok := d.(Preparer); ok {
+		if err := p.Prepare(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c, err := d.Open(context.Background(), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		if o := c.Call(time.Now().Add(5 * time.Second)); o.Class != OK {
+			b.Fatal(o)
+		}
+	}
+	r, w := d.(ByteCounter).Bytes()
+	b.ReportMetric(float64(r+w)/float64(b.N), "wire-B/call")
+}
+
+func BenchmarkMCPStatelessEcho(b *testing.B) {
+	b.Run("sdk-json", func(b *testing.B) {
+		benchConn(b, MCPConfig{URL: sdkHTTP(b, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true}, nil)})
+	})
+	b.Run("sdk-sse", func(b *testing.B) {
+		benchConn(b, MCPConfig{URL: sdkHTTP(b, &mcp.StreamableHTTPOptions{Stateless: true}, nil)})
+	})
+	b.Run("fast-json", func(b *testing.B) { benchConn(b, MCPConfig{URL: fastServer(b, "json")}) })
+	b.Run("fast-sse", func(b *testing.B) { benchConn(b, MCPConfig{URL: fastServer(b, "sse")}) })
+}
+
+func BenchmarkMCPSessionEcho(b *testing.B) {
+	b.Run("sdk-json", func(b *testing.B) {
+		benchConn(b, MCPConfig{URL: sdkHTTP(b, &mcp.StreamableHTTPOptions{JSONResponse: true}, nil), Protocol: MCP20251125})
+	})
+	b.Run("sdk-sse", func(b *testing.B) {
+		benchConn(b, MCPConfig{URL: sdkHTTP(b, nil, nil), Protocol: MCP20251125})
+	})
+}
+
+// BenchmarkMCPCallOnly is the driver's own cost per call: a canned
+// reply from a fasthttp server that does no MCP work.
+func BenchmarkMCPCallOnly(b *testing.B) {
+	b.Run("json", func(b *testing.B) { benchConn(b, MCPConfig{URL: cannedServer(b, false)}) })
+	b.Run("sse", func(b *testing.B) { benchConn(b, MCPConfig{URL: cannedServer(b, true)}) })
+}
+
+// cannedServer answers every request with a result to its id, in JSON or
+// as an SSE event.
+func cannedServer(tb testing.TB, sse bool) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		var m rpcMsg
+		scanMsg(ctx.PostBody(), &m)
+		if sse {
+			ctx.SetContentType("text/event-stream")
+			ctx.Response.AppendBodyString("event: message\ndata: ")
+		} else {
+			ctx.SetContentType("application/json")
+		}
+		ctx.Response.AppendBodyString(`{"jsonrpc":"2.0","id":`)
+		ctx.Response.AppendBody(m.id)
+		ctx.Response.AppendBodyString(`,"result":{"supportedVersions":["2026-07-28"],"content":[{"type":"text","text":"hello"}]}}`)
+		if sse {
+			ctx.Response.AppendBodyString("\n\n")
+		}
+	}}
+	go s.Serve(ln)
+	tb.Cleanup(func() { s.Shutdown() })
+	return "http://" + ln.Addr().String() + "/mcp"
+}
+
+// switchingToken hands out "t1", then "t2" from its 10th call on.
+type switchingToken struct{ n atomic.Int64 }
+
+func (s *switchingToken) Token(context.Context) (string, error) {
+	if s.n.Add(1) >= 10 {
+		return "t2", nil
+	}
+	return "t1", nil
+}
+
+// TestMCPToken: every request carries the token source's current token,
+// on each HTTP transport.
+func TestMCPToken(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  MCPConfig
+		url  func(wrap func(http.Handler) http.Handler) string
+	}{
+		{"stateless", MCPConfig{}, func(w func(http.Handler) http.Handler) string {
+			return sdkHTTP(t, &mcp.StreamableHTTPOptions{Stateless: true}, w)
+		}},
+		{"session", MCPConfig{Protocol: MCP20251125}, func(w func(http.Handler) http.Handler) string { return sdkHTTP(t, nil, w) }},
+		{"legacy", MCPConfig{Transport: "sse"}, func(w func(http.Handler) http.Handler) string {
+			srv := httptest.NewServer(w(mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return sdkServer() }, nil)))
+			t.Cleanup(srv.Close)
+			return srv.URL
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			seen := map[string]int{}
+			tc.cfg.URL = tc.url(func(h http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					mu.Lock()
+					seen[r.Method+" "+r.Header.Get("Authorization")]++
+					mu.Unlock()
+					h.ServeHTTP(w, r)
+				})
+			})
+			tc.cfg.Token = &switchingToken{}
+			runMCP(t, tc.cfg, 40)
+			mu.Lock()
+			defer mu.Unlock()
+			for k := range seen {
+				if !strings.HasSuffix(k, " Bearer t1") && !strings.HasSuffix(k, " Bearer t2") {
+					t.Errorf("a request with %q", k)
+				}
+			}
+			if seen["POST Bearer t2"] < 30 {
+				t.Errorf("requests by method and token: %v", seen)
+			}
+		})
+	}
+}
