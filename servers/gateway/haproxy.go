@@ -335,7 +335,10 @@ func hapRender(c HAProxyConfig) []byte {
 	p("    timeout http-keep-alive 60s")
 	p("")
 	p("backend hap_rate")
-	p("    stick-table type string len 128 size 100k expire 10s store http_req_rate(1s)")
+	// gpc0_rate counts the requests let through, not every request: with
+	// http_req_rate a client sending twice the limit is refused entirely,
+	// since the refused requests keep the rate above it.
+	p("    stick-table type string len 128 size 100k expire 10s store gpc0,gpc0_rate(1s)")
 	p("")
 	p("frontend hap_gateway")
 	p("    bind %s", c.Listen)
@@ -361,7 +364,8 @@ func hapRender(c HAProxyConfig) []byte {
 	case "jwt":
 		hapRenderJWT(p, c, path(hapKeyFile))
 	}
-	p("    %s hdr Retry-After 1 if { sc_http_req_rate(0) gt %d }", hapReturn(429, "rate_limited", "too many requests"), c.RateLimit)
+	p("    %s hdr Retry-After 1 if { sc_gpc0_rate(0) ge %d }", hapReturn(429, "rate_limited", "too many requests"), c.RateLimit)
+	p("    http-request sc-inc-gpc0(0)")
 	p("    # Credentials never leave the gateway.")
 	p("    http-request del-header Authorization")
 	p("    http-request del-header X-API-Key")
