@@ -112,7 +112,10 @@ func runMCP(t *testing.T, cfg MCPConfig, n uint64) *Result {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	res := mustRun(t, context.Background(), Config{Driver: d, Closed: true, Connections: 4, Requests: n, Timeout: 5 * time.Second})
+	// A generous per-call timeout: a lost reply still fails the test (as a
+	// timeout), a -race server slowed by a busy machine does not (seen once:
+	// one stdio call over 5 s in a full make test).
+	res := mustRun(t, context.Background(), Config{Driver: d, Closed: true, Connections: 4, Requests: n, Timeout: 30 * time.Second})
 	if a := res.Accounting; a.Scheduled != n || a.InFlight != 0 || a.Queued != 0 {
 		t.Errorf("accounting %+v, want %d scheduled, all done", a, n)
 	}
