@@ -30,22 +30,7 @@ func verifiers(t *testing.T, env *authtest.Env, mode string) map[string]auth.Ver
 }
 
 func doHTTP(t *testing.T, url string) func(authtest.Request) authtest.Answer {
-	return func(r authtest.Request) authtest.Answer {
-		u := url
-		if r.QueryToken != "" {
-			u += "?access_token=" + r.QueryToken
-		}
-		req, _ := http.NewRequest("POST", u, strings.NewReader(`{}`))
-		for _, a := range r.Authorization {
-			req.Header.Add("Authorization", a)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return authtest.Answer{Status: resp.StatusCode, WWWAuthenticate: resp.Header.Get("WWW-Authenticate")}
-	}
+	return authtest.Post(t, url, `{}`, nil)
 }
 
 func TestBadTokensNetHTTP(t *testing.T) {

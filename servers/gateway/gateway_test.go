@@ -151,23 +151,8 @@ func TestJWTBadTokens(t *testing.T) {
 			done := make(chan error)
 			go func() { done <- g.Serve(sctx, ln) }()
 			defer func() { stop(); <-done }()
-			authtest.Run(t, env, auth.MetadataURL(resource), func(r authtest.Request) authtest.Answer {
-				u := "http://" + addr + "/tools/echo"
-				if r.QueryToken != "" {
-					u += "?access_token=" + r.QueryToken
-				}
-				req, _ := http.NewRequest("POST", u, strings.NewReader(`{"message":"x"}`))
-				req.Header.Set("Content-Type", "application/json")
-				for _, a := range r.Authorization {
-					req.Header.Add("Authorization", a)
-				}
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				return authtest.Answer{Status: resp.StatusCode, WWWAuthenticate: resp.Header.Get("WWW-Authenticate")}
-			})
+			authtest.Run(t, env, auth.MetadataURL(resource), authtest.Post(t, "http://"+addr+"/tools/echo", `{"message":"x"}`,
+				map[string]string{"Content-Type": "application/json"}))
 			status, _, body := do(t, "GET", "http://"+addr+auth.MetadataPath(resource), nil, "")
 			if status != 200 || !strings.Contains(body, env.Issuer) {
 				t.Errorf("metadata: %d %s", status, body)

@@ -18,6 +18,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -304,4 +305,32 @@ func (e *Env) Verifier(t testing.TB, mode string) auth.Verifier {
 		v = auth.Cached(v, auth.CacheConfig{Size: 100})
 	}
 	return v
+}
+
+// Post returns a do function for Run that POSTs body to url with headers,
+// adding each request's Authorization values and its token in the query.
+func Post(t testing.TB, url, body string, headers map[string]string) func(Request) Answer {
+	return func(r Request) Answer {
+		t.Helper()
+		u := url
+		if r.QueryToken != "" {
+			u += "?access_token=" + r.QueryToken
+		}
+		req, err := http.NewRequest("POST", u, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		for _, a := range r.Authorization {
+			req.Header.Add("Authorization", a)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return Answer{Status: resp.StatusCode, WWWAuthenticate: resp.Header.Get("WWW-Authenticate")}
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/mcpbench/mcpbench/servers/auth"
@@ -35,27 +34,11 @@ func TestAuthBadTokens(t *testing.T) {
 			env := authtest.New(t, cfg)
 			v := env.Verifier(t, mode)
 			serveAuth(t, ln, v, resource, env.Issuer)
-			authtest.Run(t, env, auth.MetadataURL(resource), func(r authtest.Request) authtest.Answer {
-				u := resource
-				if r.QueryToken != "" {
-					u += "?access_token=" + r.QueryToken
-				}
-				req, _ := http.NewRequest("POST", u, strings.NewReader(echoCall("1", `"hi"`)))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Accept", "application/json, text/event-stream")
-				for k, val := range modernHdr("tools/call", "echo") {
-					req.Header.Set(k, val)
-				}
-				for _, a := range r.Authorization {
-					req.Header.Add("Authorization", a)
-				}
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				return authtest.Answer{Status: resp.StatusCode, WWWAuthenticate: resp.Header.Get("WWW-Authenticate")}
-			})
+			headers := map[string]string{"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+			for k, val := range modernHdr("tools/call", "echo") {
+				headers[k] = val
+			}
+			authtest.Run(t, env, auth.MetadataURL(resource), authtest.Post(t, resource, echoCall("1", `"hi"`), headers))
 			// The metadata is public.
 			resp, err := http.Get(auth.MetadataURL(resource))
 			if err != nil || resp.StatusCode != 200 {

@@ -39,25 +39,7 @@ func TestAuthBadTokens(t *testing.T) {
 			env := authtest.New(t, cfg)
 			v := env.Verifier(t, mode)
 			serveSDK(t, ln, Options{Verifier: v, Resource: resource, Issuer: env.Issuer})
-			authtest.Run(t, env, auth.MetadataURL(resource), func(r authtest.Request) authtest.Answer {
-				u := resource
-				if r.QueryToken != "" {
-					u += "?access_token=" + r.QueryToken
-				}
-				req, _ := http.NewRequest("POST", u, strings.NewReader(modernEcho))
-				for k, val := range modernHeaders {
-					req.Header.Set(k, val)
-				}
-				for _, a := range r.Authorization {
-					req.Header.Add("Authorization", a)
-				}
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				return authtest.Answer{Status: resp.StatusCode, WWWAuthenticate: resp.Header.Get("WWW-Authenticate")}
-			})
+			authtest.Run(t, env, auth.MetadataURL(resource), authtest.Post(t, resource, modernEcho, modernHeaders))
 		})
 	}
 }
