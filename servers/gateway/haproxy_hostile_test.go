@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/mcpbench/mcpbench/servers/internal/hostile"
@@ -15,11 +13,5 @@ func TestHAProxyHostileInput(t *testing.T) {
 	h := hapStart(t, HAProxyConfig{Listen: hapFreeAddr(t), Upstream: startREST(t), Auth: "apikey", APIKeys: []string{"k"}, Dir: t.TempDir()})
 	url := h.URL() + "/tools/echo"
 	headers := map[string]string{"Content-Type": "application/json", "X-API-Key": "k"}
-	hostile.Run(t, hostile.Target{URL: url, Headers: headers, Good: func() *http.Request {
-		r, _ := http.NewRequest("POST", url, strings.NewReader(`{"message":"hi"}`))
-		for k, v := range headers {
-			r.Header.Set(k, v)
-		}
-		return r
-	}})
+	hostile.Run(t, hostile.Target{URL: url, Headers: headers, GoodBody: `{"message":"hi"}`})
 }

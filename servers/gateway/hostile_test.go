@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/mcpbench/mcpbench/servers/internal/hostile"
@@ -12,11 +10,5 @@ func TestHostileInput(t *testing.T) {
 	gw := startGateway(t, Options{Upstream: startREST(t), Auth: "apikey", APIKeys: []string{"k"}})
 	url := gw + "/tools/echo"
 	h := map[string]string{"Content-Type": "application/json", "X-API-Key": "k"}
-	hostile.Run(t, hostile.Target{URL: url, Headers: h, Good: func() *http.Request {
-		r, _ := http.NewRequest("POST", url, strings.NewReader(`{"message":"hi"}`))
-		for k, v := range h {
-			r.Header.Set(k, v)
-		}
-		return r
-	}})
+	hostile.Run(t, hostile.Target{URL: url, Headers: h, GoodBody: `{"message":"hi"}`})
 }

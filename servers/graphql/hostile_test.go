@@ -3,8 +3,6 @@ package graphql
 import (
 	"context"
 	"net"
-	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/mcpbench/mcpbench/servers/internal/hostile"
@@ -18,11 +16,5 @@ func TestHostileInput(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	url := "http://" + ln.Addr().String() + "/graphql"
 	h := map[string]string{"Content-Type": "application/json", "Accept": "application/graphql-response+json"}
-	hostile.Run(t, hostile.Target{URL: url, Headers: h, Good: func() *http.Request {
-		r, _ := http.NewRequest("POST", url, strings.NewReader(`{"query":"{ echo(message: \"hi\") }"}`))
-		for k, v := range h {
-			r.Header.Set(k, v)
-		}
-		return r
-	}})
+	hostile.Run(t, hostile.Target{URL: url, Headers: h, GoodBody: `{"query":"{ echo(message: \"hi\") }"}`})
 }

@@ -3,8 +3,6 @@ package rest
 import (
 	"context"
 	"net"
-	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/mcpbench/mcpbench/servers/internal/hostile"
@@ -17,9 +15,5 @@ func TestHostileInput(t *testing.T) {
 	go func() { done <- Serve(ctx, ln, Options{}) }()
 	defer func() { cancel(); <-done }()
 	url := "http://" + ln.Addr().String() + "/tools/echo"
-	hostile.Run(t, hostile.Target{URL: url, Headers: map[string]string{"Content-Type": "application/json"}, Good: func() *http.Request {
-		r, _ := http.NewRequest("POST", url, strings.NewReader(`{"message":"hi"}`))
-		r.Header.Set("Content-Type", "application/json")
-		return r
-	}})
+	hostile.Run(t, hostile.Target{URL: url, Headers: map[string]string{"Content-Type": "application/json"}, GoodBody: `{"message":"hi"}`})
 }

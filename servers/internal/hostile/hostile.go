@@ -5,7 +5,7 @@
 // server must keep serving, and its goroutines must come back to where
 // they were: nothing leaks.
 //
-//	hostile.Run(t, hostile.Target{URL: url, Good: goodRequest})
+//	hostile.Run(t, hostile.Target{URL: url, Headers: h, GoodBody: `{"message":"hi"}`})
 package hostile
 
 import (
@@ -26,7 +26,11 @@ import (
 type Target struct {
 	// URL is the endpoint to attack (POST).
 	URL string
-	// Good makes a request the server must answer 2xx, before and after.
+	// GoodBody is a body the server must answer 2xx, POSTed to URL with
+	// Headers, before and after each case.
+	GoodBody string
+	// Good, when set, makes the good request instead (one that needs more
+	// than Headers, such as client credentials).
 	Good func() *http.Request
 	// Headers are added to every hostile POST (Content-Type, Accept, MCP
 	// headers…), so that what is tested is the body, not a missing header.
@@ -41,9 +45,20 @@ func client() *http.Client {
 	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 }
 
+func (tg Target) goodRequest() *http.Request {
+	if tg.Good != nil {
+		return tg.Good()
+	}
+	r, _ := http.NewRequest("POST", tg.URL, strings.NewReader(tg.GoodBody))
+	for k, v := range tg.Headers {
+		r.Header.Set(k, v)
+	}
+	return r
+}
+
 func (tg Target) good(t *testing.T, when string) {
 	t.Helper()
-	resp, err := client().Do(tg.Good())
+	resp, err := client().Do(tg.goodRequest())
 	if err != nil {
 		t.Fatalf("%s: the good request failed: %v", when, err)
 	}

@@ -3,8 +3,6 @@ package fast
 import (
 	"context"
 	"net"
-	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/mcpbench/mcpbench/servers/internal/hostile"
@@ -21,11 +19,5 @@ func TestHostileInput(t *testing.T) {
 	for k, v := range modernHdr("tools/call", "echo") {
 		headers[k] = v
 	}
-	hostile.Run(t, hostile.Target{URL: url, Headers: headers, Good: func() *http.Request {
-		r, _ := http.NewRequest("POST", url, strings.NewReader(echoCall("1", `"hi"`)))
-		for k, v := range headers {
-			r.Header.Set(k, v)
-		}
-		return r
-	}})
+	hostile.Run(t, hostile.Target{URL: url, Headers: headers, GoodBody: echoCall("1", `"hi"`)})
 }

@@ -3,8 +3,6 @@ package sdk
 import (
 	"context"
 	"net"
-	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/mcpbench/mcpbench/servers/auth"
@@ -48,11 +46,5 @@ func TestHostileInput(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	serveSDK(t, ln, Options{})
 	url := "http://" + ln.Addr().String() + "/mcp"
-	hostile.Run(t, hostile.Target{URL: url, Headers: modernHeaders, Good: func() *http.Request {
-		r, _ := http.NewRequest("POST", url, strings.NewReader(modernEcho))
-		for k, v := range modernHeaders {
-			r.Header.Set(k, v)
-		}
-		return r
-	}})
+	hostile.Run(t, hostile.Target{URL: url, Headers: modernHeaders, GoodBody: modernEcho})
 }
