@@ -186,9 +186,9 @@ func (o *OAuth) discover(ctx context.Context) error {
 		TokenEndpoint string `json:"token_endpoint"`
 		JWKSURI       string `json:"jwks_uri"`
 	}
-	err = o.get(ctx, wellKnown(issuer, "oauth-authorization-server"), &asm)
+	err = o.get(ctx, WellKnownURL(issuer, "oauth-authorization-server"), &asm)
 	if err != nil { // OpenID Connect discovery is the fallback the MCP spec names
-		if err2 := o.get(ctx, wellKnown(issuer, "openid-configuration"), &asm); err2 != nil {
+		if err2 := o.get(ctx, WellKnownURL(issuer, "openid-configuration"), &asm); err2 != nil {
 			return fmt.Errorf("%w: authorization-server metadata of %s: %v; %v", ErrOAuth, issuer, err, err2)
 		}
 	}
@@ -202,9 +202,9 @@ func (o *OAuth) discover(ctx context.Context) error {
 	return nil
 }
 
-// wellKnown is RFC 8414's metadata URL: the well-known segment goes
+// WellKnownURL is RFC 8414's metadata URL: the well-known segment goes
 // between the host and the issuer's path.
-func wellKnown(issuer, name string) string {
+func WellKnownURL(issuer, name string) string {
 	u, err := url.Parse(issuer)
 	if err != nil {
 		return issuer + "/.well-known/" + name

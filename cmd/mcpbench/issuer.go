@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
+
+	"github.com/mcpbench/mcpbench/bench"
 )
 
 // asMetadata is the part of RFC 8414 metadata the servers use.
@@ -19,11 +20,10 @@ type asMetadata struct {
 
 // issuerMetadata fetches an authorization server's RFC 8414 metadata.
 func issuerMetadata(ctx context.Context, issuer string) (*asMetadata, error) {
-	u, err := url.Parse(issuer)
-	if err != nil {
+	if _, err := url.Parse(issuer); err != nil {
 		return nil, err
 	}
-	wk := u.Scheme + "://" + u.Host + "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.EscapedPath(), "/")
+	wk := bench.WellKnownURL(issuer, "oauth-authorization-server")
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", wk, nil)
