@@ -1,6 +1,10 @@
 package bench
 
-import "strings"
+import (
+	"fmt"
+	"os"
+	"strings"
+)
 
 // secretFlags take a secret as their value (or as the part after ':').
 var secretFlags = map[string]bool{
@@ -20,12 +24,16 @@ func RedactArgs(args []string) []string {
 	redact := func(i int, flag string) {
 		v := out[i]
 		if flag == "--client" || flag == "--introspect-client" {
-			if id, _, ok := strings.Cut(v, ":"); ok {
-				out[i] = id + ":REDACTED"
+			if id, sec, ok := strings.Cut(v, ":"); ok {
+				if !isSecretRef(sec) {
+					out[i] = id + ":REDACTED"
+				}
 				return
 			}
 		}
-		out[i] = "REDACTED"
+		if !isSecretRef(v) {
+			out[i] = "REDACTED"
+		}
 	}
 	for i := 0; i < len(out); i++ {
 		a := out[i]
@@ -60,4 +68,37 @@ func redactHeader(h string) string {
 		}
 	}
 	return h
+}
+
+// ReadSecret returns the secret v names: "env:NAME" is the value of the
+// environment variable NAME, "@PATH" the first line of the file PATH, and
+// anything else v itself. A command line is readable by every user of the
+// machine (ps, /proc/PID/cmdline); a process's environment and a 0600 file
+// are not, so secrets given as references stay private. References are kept
+// as they are by RedactArgs: they name a secret without holding it.
+func ReadSecret(v string) (string, error) {
+	switch {
+	case strings.HasPrefix(v, "env:"):
+		name := v[len("env:"):]
+		s, ok := os.LookupEnv(name)
+		if name == "" || !ok || s == "" {
+			return "", fmt.Errorf("%s: the environment has no %s (export it, or give the secret another way)", v, name)
+		}
+		return s, nil
+	case strings.HasPrefix(v, "@"):
+		b, err := os.ReadFile(v[1:])
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", v, err)
+		}
+		s, _, _ := strings.Cut(string(b), "\n")
+		if s = strings.TrimSpace(s); s == "" {
+			return "", fmt.Errorf("%s: the file's first line is empty", v)
+		}
+		return s, nil
+	}
+	return v, nil
+}
+
+func isSecretRef(v string) bool {
+	return strings.HasPrefix(v, "env:") || strings.HasPrefix(v, "@")
 }

@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -22,5 +24,33 @@ func TestRedactArgs(t *testing.T) {
 		if strings.Contains(a, "s3cret") || strings.Contains(a, "eyJabc") || strings.Contains(a, "k1") {
 			t.Errorf("a secret reached the summary: %q", s.Command)
 		}
+	}
+}
+
+func TestReadSecret(t *testing.T) {
+	t.Setenv("MCPBENCH_TEST_SECRET", "s3cret")
+	file := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(file, []byte("  f1le \nsecond line\n"), 0o600)
+	empty := filepath.Join(t.TempDir(), "empty")
+	os.WriteFile(empty, []byte("\n"), 0o600)
+	for _, tc := range []struct{ in, want, err string }{
+		{"plain", "plain", ""},
+		{"env:MCPBENCH_TEST_SECRET", "s3cret", ""},
+		{"@" + file, "f1le", ""},
+		{"env:MCPBENCH_TEST_UNSET", "", "the environment has no MCPBENCH_TEST_UNSET"},
+		{"env:", "", "the environment has no"},
+		{"@" + empty, "", "first line is empty"},
+		{"@/nonexistent/x", "", "no such file"},
+	} {
+		got, err := ReadSecret(tc.in)
+		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("ReadSecret(%q) = %q, %v; want %q, %q", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+	// References are not secrets: results may keep them.
+	in := []string{"--client", "bench:env:X", "--api-key", "@/run/key", "--hmac-secret=env:H", "--client", "b:pw"}
+	want := []string{"--client", "bench:env:X", "--api-key", "@/run/key", "--hmac-secret=env:H", "--client", "b:REDACTED"}
+	if got := RedactArgs(in); !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }

@@ -75,7 +75,7 @@ func (in *infra) start(ctx context.Context, args ...string) (*proc.Proc, error) 
 	if len(in.env.ServerCPUs) > 0 {
 		args = append(args, "--cpus", proc.FormatCPUList(in.env.ServerCPUs))
 	}
-	p, err := proc.Start(ctx, proc.Options{Path: in.env.Exe, Args: append([]string{"serve"}, args...), Stderr: in.env.Stderr})
+	p, err := proc.Start(ctx, proc.Options{Path: in.env.Exe, Args: append([]string{"serve"}, args...), Stderr: in.env.Stderr, Env: in.secretEnv()})
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +83,21 @@ func (in *infra) start(ctx context.Context, args ...string) (*proc.Proc, error) 
 	in.procs = append(in.procs, p)
 	in.mu.Unlock()
 	return p, nil
+}
+
+// The run's secrets reach its servers by environment, named on their
+// command lines as env:NAME: a command line is world-readable, an
+// environment only by its owner.
+const (
+	envBenchSecret      = "MCPBENCH_BENCH_SECRET"
+	envIntrospectSecret = "MCPBENCH_INTROSPECT_SECRET"
+	envAPIKey           = "MCPBENCH_API_KEY"
+	envHMACSecret       = "MCPBENCH_HMAC_SECRET"
+)
+
+func (in *infra) secretEnv() []string {
+	return []string{envBenchSecret + "=" + in.secrets.bench, envIntrospectSecret + "=" + in.secrets.introspect,
+		envAPIKey + "=" + in.secrets.apiKey, envHMACSecret + "=" + in.secrets.hmac}
 }
 
 // stopAll stops every server, last started first, and says which failed.
@@ -110,9 +125,9 @@ func (in *infra) issuer(ctx context.Context, alg, tokens string) (*issuer, error
 		return is, nil
 	}
 	args := []string{"authserver", "--alg", alg, "--tokens", tokens, "--ttl", "1h",
-		"--client", benchClient + ":" + in.secrets.bench, "--client", introspectClient + ":" + in.secrets.introspect}
+		"--client", benchClient + ":env:" + envBenchSecret, "--client", introspectClient + ":env:" + envIntrospectSecret}
 	if alg == "HS256" {
-		args = append(args, "--hmac-secret", in.secrets.hmac)
+		args = append(args, "--hmac-secret", "env:"+envHMACSecret)
 	}
 	p, err := in.start(ctx, args...)
 	if err != nil {
@@ -147,10 +162,10 @@ func (in *infra) authArgs(ctx context.Context, v *Variant) ([]string, *issuer, e
 	}
 	args := []string{"--auth", v.Auth, "--issuer", is.url}
 	if v.Auth == "introspect" {
-		args = append(args, "--introspect-client", introspectClient+":"+in.secrets.introspect)
+		args = append(args, "--introspect-client", introspectClient+":env:"+envIntrospectSecret)
 	}
 	if v.Alg == "HS256" {
-		args = append(args, "--hmac-secret", in.secrets.hmac)
+		args = append(args, "--hmac-secret", "env:"+envHMACSecret)
 	}
 	if v.Cache {
 		args = append(args, "--auth-cache")
@@ -216,7 +231,7 @@ func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, 
 		}
 		serveArgs = []string{"gateway", "--impl", v.Impl, "--upstream", up, "--auth", v.Auth}
 		if v.Auth == "apikey" {
-			serveArgs = append(serveArgs, "--api-key", in.secrets.apiKey)
+			serveArgs = append(serveArgs, "--api-key", "env:"+envAPIKey)
 		} else if len(authArgs) > 2 {
 			serveArgs = append(serveArgs, authArgs[2:]...) // the issuer flags; --auth is given
 		}

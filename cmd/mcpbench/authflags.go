@@ -24,8 +24,8 @@ func (a *authFlags) register(fs *pflag.FlagSet, modes ...string) {
 	fs.StringVar(&a.mode, "auth", "none", "token validation: "+strings.Join(a.modes, ", "))
 	fs.StringVar(&a.issuer, "issuer", "", "jwt/introspect: the authorization server's URL (iss; its metadata gives the JWKS and introspection endpoints)")
 	fs.StringVar(&a.audience, "audience", "", "jwt/introspect: this resource's URL, the audience tokens must name (default: the URL served)")
-	fs.StringVar(&a.secret, "hmac-secret", "", "jwt with HS256: the shared key in hex, as given to the authorization server")
-	fs.StringVar(&a.introspector, "introspect-client", "", "introspect: this server's client credentials at the authorization server, ID:SECRET")
+	fs.StringVar(&a.secret, "hmac-secret", "", "jwt with HS256: the shared key in hex, as given to the authorization server"+secretHelp)
+	fs.StringVar(&a.introspector, "introspect-client", "", "introspect: this server's client credentials at the authorization server, ID:SECRET"+secretHelp)
 	fs.BoolVar(&a.cache, "auth-cache", false, "cache verified tokens (keyed by SHA-256, until expiry, at most 5 min)")
 	fs.IntVar(&a.cacheSize, "auth-cache-size", 10000, "most tokens the cache holds")
 }
@@ -49,11 +49,20 @@ func (a *authFlags) check() error {
 		return fmt.Errorf("--auth %s needs --issuer URL", a.mode)
 	}
 	if a.mode == "introspect" {
-		if id, sec, ok := strings.Cut(a.introspector, ":"); !ok || id == "" || sec == "" {
+		if a.introspector == "" {
 			return fmt.Errorf("--auth introspect needs --introspect-client ID:SECRET")
 		}
+		id, sec, err := readCredentials("introspect-client", a.introspector)
+		if err != nil {
+			return err
+		}
+		a.introspector = id + ":" + sec
 	}
 	if a.secret != "" {
+		var err error
+		if a.secret, err = readSecret("hmac-secret", a.secret); err != nil {
+			return err
+		}
 		if b, err := hex.DecodeString(a.secret); err != nil || len(b) < 32 {
 			return fmt.Errorf("--hmac-secret must be at least 32 bytes in hex")
 		}

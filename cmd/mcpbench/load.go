@@ -166,7 +166,7 @@ func runLoad(ctx context.Context, args []string) error {
 	toolArgs := fs.String("args", `{"message":"hello"}`, "--mcp: the tool's arguments, a JSON object")
 	protocol := fs.String("protocol", "auto", "--mcp: 2026-07-28 (stateless), 2025-11-25 (sessions), or auto (what the server offers)")
 	transport := fs.String("transport", "http", "--mcp: http (Streamable HTTP), sse (legacy HTTP+SSE), stdio (a command after --)")
-	client := fs.String("client", "", "OAuth client credentials ID:SECRET: discover the authorization server from the 401 and send bearer tokens")
+	client := fs.String("client", "", "OAuth client credentials ID:SECRET: discover the authorization server from the 401 and send bearer tokens"+secretHelp)
 	fresh := fs.Int("fresh-tokens", 0, "with --client: fetch this many tokens ahead and use each for one call only (no cache can help)")
 	name := fs.String("name", "load", "the run's name in results")
 	if err := parse(fs, args); err != nil {
@@ -185,9 +185,9 @@ func runLoad(ctx context.Context, args []string) error {
 	}
 	var token bench.TokenSource
 	if *client != "" {
-		id, secret, ok := strings.Cut(*client, ":")
-		if !ok || id == "" {
-			return fmt.Errorf("%w: --client wants ID:SECRET", errUsage)
+		id, secret, err := readCredentials("client", *client)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 		o, err := bench.NewOAuth(bench.OAuthConfig{Resource: target, ClientID: id, ClientSecret: secret, FreshTokens: *fresh})
 		if err != nil {

@@ -23,6 +23,12 @@ import (
 // children of it: with MCPBENCH_AS_MAIN set it runs Main instead of tests.
 func TestMain(m *testing.M) {
 	if os.Getenv("MCPBENCH_AS_MAIN") != "" {
+		if log := os.Getenv("MCPBENCH_TEST_ARGV_LOG"); log != "" { // what a child was started with
+			if f, err := os.OpenFile(log, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+				f.WriteString(strings.Join(os.Args[1:], " ") + "\n")
+				f.Close()
+			}
+		}
 		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -254,6 +260,12 @@ func TestServeAuthServer(t *testing.T) {
 	if code, _, e := run(t, "serve", "authserver", "--alg", "HS256", "--client", "a:b"); code != 2 || !strings.Contains(e, "--hmac-secret") {
 		t.Errorf("HS256 without a secret: exit %d %s", code, e)
 	}
+	t.Setenv("MCPBENCH_TEST_EMPTY", "")
+	for _, bad := range []string{"a:env:MCPBENCH_TEST_UNSET", "a:env:MCPBENCH_TEST_EMPTY", "a:@/nonexistent/secret"} {
+		if code, _, e := run(t, "serve", "authserver", "--client", bad); code != 2 || !strings.Contains(e, "--client "+bad[2:]) {
+			t.Errorf("--client %s: exit %d %s", bad, code, e)
+		}
+	}
 }
 
 // TestServeGateway: a REST upstream behind the Go gateway, loaded through
@@ -291,6 +303,8 @@ func TestServeGateway(t *testing.T) {
 func TestRunScenario(t *testing.T) {
 	t.Setenv("MCPBENCH_AS_MAIN", "1")
 	dir := t.TempDir()
+	argv := filepath.Join(dir, "argv.log")
+	t.Setenv("MCPBENCH_TEST_ARGV_LOG", argv)
 	sc := filepath.Join(dir, "s.yaml")
 	os.WriteFile(sc, []byte(`
 name: tiny
@@ -326,6 +340,21 @@ thresholds:
 	s, err := readResults(out)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The servers got the run's secrets by environment: their command
+	// lines (world-readable) name them as env:NAME, and the calls with the
+	// key and tokens went through.
+	lines, _ := os.ReadFile(argv)
+	if !strings.Contains(string(lines), "--api-key env:") || !strings.Contains(string(lines), "--client mcpbench:env:") {
+		t.Errorf("child command lines:\n%s", lines)
+	}
+	for _, l := range strings.Split(string(lines), "\n") {
+		f := strings.Fields(l)
+		for i := 0; i+1 < len(f); i++ {
+			if v := f[i+1]; bench.RedactArgs(f[i:i+2])[1] != v {
+				t.Errorf("a secret on a child's command line: %s", l)
+			}
+		}
 	}
 	if len(s.Runs) != 5 || len(s.Segments) != 10 || s.Scenario.Failed != nil {
 		t.Errorf("%d runs, %d segments, failed %v", len(s.Runs), len(s.Segments), s.Scenario.Failed)

@@ -23,9 +23,9 @@ func init() {
 }
 
 func registerAuthServer(fs *pflag.FlagSet) func() (serveSpec, error) {
-	clients := fs.StringArray("client", nil, "a client as ID:SECRET (repeatable; at least one)")
+	clients := fs.StringArray("client", nil, "a client as ID:SECRET (repeatable; at least one)"+secretHelp)
 	alg := fs.String("alg", "RS256", "JWT signing algorithm: "+strings.Join(authserver.Algorithms, ", "))
-	secret := fs.String("hmac-secret", "", "HS256 only: the shared key, hex (at least 32 bytes); resource servers get the same")
+	secret := fs.String("hmac-secret", "", "HS256 only: the shared key, hex (at least 32 bytes); resource servers get the same"+secretHelp)
 	tokens := fs.String("tokens", "jwt", "token kind: jwt (verified locally) or opaque (introspected)")
 	ttl := fs.Duration("ttl", time.Hour, "token lifetime")
 	rotate := fs.Duration("rotate-every", 0, "make a new signing key this often (0: never); old keys stay published until their tokens expire")
@@ -33,9 +33,9 @@ func registerAuthServer(fs *pflag.FlagSet) func() (serveSpec, error) {
 	return func() (serveSpec, error) {
 		opts := authserver.Options{Clients: map[string]string{}, Alg: *alg, Tokens: *tokens, TTL: *ttl, Scopes: *scopes}
 		for _, c := range *clients {
-			id, sec, ok := strings.Cut(c, ":")
-			if !ok || id == "" || sec == "" {
-				return serveSpec{}, fmt.Errorf("--client %q: want ID:SECRET", c)
+			id, sec, err := readCredentials("client", c)
+			if err != nil {
+				return serveSpec{}, err
 			}
 			opts.Clients[id] = sec
 		}
@@ -43,7 +43,11 @@ func registerAuthServer(fs *pflag.FlagSet) func() (serveSpec, error) {
 			return serveSpec{}, fmt.Errorf("give at least one --client ID:SECRET")
 		}
 		if *secret != "" {
-			b, err := hex.DecodeString(*secret)
+			s, err := readSecret("hmac-secret", *secret)
+			if err != nil {
+				return serveSpec{}, err
+			}
+			b, err := hex.DecodeString(s)
 			if err != nil || len(b) < 32 {
 				return serveSpec{}, fmt.Errorf("--hmac-secret must be at least 32 bytes in hex")
 			}

@@ -27,7 +27,7 @@ func init() {
 func registerGateway(fs *pflag.FlagSet) func() (serveSpec, error) {
 	impl := fs.String("impl", "go", "implementation: go (fasthttp) or haproxy (HAProxy 2.6, run as a child)")
 	upstream := fs.String("upstream", "", "the REST upstream's URL, http://host:port (required)")
-	keys := fs.StringArray("api-key", nil, "apikey: an accepted key, sent by clients in X-API-Key (repeatable)")
+	keys := fs.StringArray("api-key", nil, "apikey: an accepted key, sent by clients in X-API-Key (repeatable)"+secretHelp)
 	rateLimit := fs.Float64("rate-limit", 1e6, "requests per second per key, subject or client; always evaluated (set high so as not to trip)")
 	var af authFlags
 	af.register(fs, "apikey", "jwt", "introspect")
@@ -43,6 +43,12 @@ func registerGateway(fs *pflag.FlagSet) func() (serveSpec, error) {
 		}
 		if af.mode != "apikey" && len(*keys) > 0 {
 			return serveSpec{}, fmt.Errorf("--api-key needs --auth apikey")
+		}
+		for i, k := range *keys {
+			var err error
+			if (*keys)[i], err = readSecret("api-key", k); err != nil {
+				return serveSpec{}, err
+			}
 		}
 		if *rateLimit <= 0 {
 			return serveSpec{}, fmt.Errorf("--rate-limit must be positive")
