@@ -566,11 +566,18 @@ func (r *run) finish(res *Result, col *collector, m marks) {
 		res.Achieved = calls / s
 	}
 	if !r.cfg.Closed {
-		seg := res.Duration
-		if r.end > 0 && !m.interrupted && m.stoppedAt == 0 {
-			seg = r.cfg.Duration
+		// The schedule's span: from the warm-up's end to the segment's
+		// end, or to the stop when that came first. Not the run's length,
+		// which includes the wait for the last replies: an overloaded
+		// server would make the target look like its own rate.
+		stop := m.end
+		if m.stoppedAt > 0 {
+			stop = m.stoppedAt
 		}
-		if seg > 0 {
+		if r.end > 0 && stop > r.end {
+			stop = r.end
+		}
+		if seg := stop - r.cfg.Warmup; seg > 0 {
 			res.TargetRate = float64(a.Scheduled) / seg.Seconds()
 		}
 	}

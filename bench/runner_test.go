@@ -206,6 +206,11 @@ func TestRunAbandonsStuckCalls(t *testing.T) {
 	if a.Queued == 0 || a.Scheduled != 200 {
 		t.Fatalf("queued %d of %d scheduled: want the rest of the 200 queued", a.Queued, a.Scheduled)
 	}
+	// The target is the schedule's rate, not scheduled calls over a run
+	// that the wait for stuck calls made longer.
+	if res.TargetRate < 990 || res.TargetRate > 1010 || res.Duration < 250*time.Millisecond {
+		t.Errorf("target %.0f/s over a %v run; want 1000/s", res.TargetRate, res.Duration)
+	}
 	if len(res.Warnings) == 0 {
 		t.Fatal("no warning about calls missing from the tail")
 	}
