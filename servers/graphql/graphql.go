@@ -30,6 +30,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"time"
@@ -73,7 +74,8 @@ type Options struct {
 	// the client's IP address without auth); the limiter is evaluated on
 	// every request that passes the token check. 0 means 1e6.
 	RateLimit float64
-	// Burst is the token bucket's size; 0 means 1e6.
+	// Burst is the token bucket's size; 0 means RateLimit (a second's
+	// worth, at least 1), as the gateway's.
 	Burst int
 	// MaxDepth is the deepest selection-set nesting a query may have
 	// (a top-level field is depth 1); 0 means 5.
@@ -110,7 +112,7 @@ func (o Options) withDefaults() (Options, error) {
 		name string
 		v    *int
 		def  int
-	}{{"Burst", &o.Burst, 1e6}, {"MaxDepth", &o.MaxDepth, 5}, {"MaxComplexity", &o.MaxComplexity, 50}, {"MaxTokens", &o.MaxTokens, 1000}} {
+	}{{"MaxDepth", &o.MaxDepth, 5}, {"MaxComplexity", &o.MaxComplexity, 50}, {"MaxTokens", &o.MaxTokens, 1000}} {
 		if *f.v < 0 {
 			return o, fmt.Errorf("%w: %s is %d; want 0 (the default, %d) or more", ErrConfig, f.name, *f.v, f.def)
 		}
@@ -123,6 +125,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.RateLimit == 0 {
 		o.RateLimit = 1e6
+	}
+	if o.Burst < 0 {
+		return o, fmt.Errorf("%w: Burst is %d; want 0 (the default, the rate limit) or more", ErrConfig, o.Burst)
+	}
+	if o.Burst == 0 {
+		o.Burst = max(1, int(math.Min(o.RateLimit, 1e6)))
 	}
 	if o.MaxBody < 0 {
 		return o, fmt.Errorf("%w: MaxBody is %d; want 0 (the default, 1 MiB) or more", ErrConfig, o.MaxBody)
