@@ -167,7 +167,7 @@ func (o *OAuth) discover(ctx context.Context) error {
 		return fmt.Errorf("%w: protected-resource metadata: %v", ErrOAuth, err)
 	}
 	if !sameResource(prm.Resource, o.cfg.Resource) {
-		return fmt.Errorf("%w: the metadata at %s is for %q, not %q (RFC 9728 3.3)", ErrOAuth, metaURL, prm.Resource, o.cfg.Resource)
+		return fmt.Errorf("%w: the metadata at %s is for %q, not %q (RFC 9728 3.3: the same URL, or one it is under)", ErrOAuth, metaURL, prm.Resource, o.cfg.Resource)
 	}
 	if len(prm.AuthorizationServers) == 0 {
 		return fmt.Errorf("%w: the metadata at %s names no authorization server", ErrOAuth, metaURL)
@@ -212,8 +212,22 @@ func WellKnownURL(issuer, name string) string {
 	return u.Scheme + "://" + u.Host + "/.well-known/" + name + strings.TrimSuffix(u.EscapedPath(), "/")
 }
 
-func sameResource(a, b string) bool {
-	return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/")
+// sameResource says whether the metadata's resource covers the URL called:
+// the same URL, or the same origin with a parent path at a "/" boundary
+// (a gateway protecting /tools answers for /tools/echo). RFC 9728 3.3 asks
+// for identity; a resource whose calls go to paths under it cannot meet
+// that, and the token is asked for the metadata's resource either way.
+func sameResource(resource, called string) bool {
+	resource, called = strings.TrimSuffix(resource, "/"), strings.TrimSuffix(called, "/")
+	if resource == called {
+		return true
+	}
+	r, err1 := url.Parse(resource)
+	c, err2 := url.Parse(called)
+	if err1 != nil || err2 != nil || r.Scheme != c.Scheme || r.Host != c.Host || r.RawQuery != "" || r.Fragment != "" {
+		return false
+	}
+	return strings.HasPrefix(c.EscapedPath(), r.EscapedPath()+"/")
 }
 
 func (o *OAuth) get(ctx context.Context, u string, v any) error {

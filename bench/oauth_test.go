@@ -174,6 +174,29 @@ func TestOAuthDiscoveryErrors(t *testing.T) {
 	}
 }
 
+func TestSameResource(t *testing.T) {
+	for _, tc := range []struct {
+		resource, called string
+		want             bool
+	}{
+		{"http://h:1/mcp", "http://h:1/mcp", true},
+		{"http://h:1/mcp/", "http://h:1/mcp", true},
+		{"http://h:1/tools", "http://h:1/tools/echo", true},
+		{"http://h:1/", "http://h:1/anything", true},
+		{"http://h:1", "http://h:1/anything", true},
+		{"http://h:1/tools", "http://h:1/toolsmith", false},
+		{"http://h:1/tools/echo", "http://h:1/tools", false},
+		{"http://h:1/mcp", "http://h:2/mcp", false},
+		{"https://h:1/mcp", "http://h:1/mcp", false},
+		{"http://elsewhere/mcp", "http://h:1/mcp", false},
+		{"http://h:1/tools?x=1", "http://h:1/tools/echo", false},
+	} {
+		if got := sameResource(tc.resource, tc.called); got != tc.want {
+			t.Errorf("sameResource(%q, %q) = %v", tc.resource, tc.called, got)
+		}
+	}
+}
+
 func TestParseChallenge(t *testing.T) {
 	for _, tc := range []struct {
 		in   []string
