@@ -435,3 +435,20 @@ fragment TypeRef on __Type {
   kind name
   ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
 }`
+
+// The bucket holds a second's worth by default, as the gateway's: a limit
+// of 300/s must trip within the first few hundred calls.
+func TestRateLimitBurstDefault(t *testing.T) {
+	for _, tc := range []struct {
+		in   Options
+		want int
+	}{{Options{RateLimit: 300}, 300}, {Options{RateLimit: 0.5}, 1}, {Options{}, 1e6}, {Options{RateLimit: 300, Burst: 7}, 7}} {
+		o, err := tc.in.withDefaults()
+		if err != nil || o.Burst != tc.want {
+			t.Errorf("%+v: burst %d, %v; want %d", tc.in, o.Burst, err, tc.want)
+		}
+	}
+	if _, err := (Options{Burst: -1}).withDefaults(); !errors.Is(err, ErrConfig) {
+		t.Errorf("negative burst: %v", err)
+	}
+}
