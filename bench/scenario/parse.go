@@ -399,6 +399,10 @@ func (p *parser) variants(n *yaml.Node, s *Scenario) {
 	}
 }
 
+// MaxVariants is the most variants a scenario may have, matrices expanded:
+// a thousand variants of three 5-second rounds would run for four hours.
+const MaxVariants = 1000
+
 // matrices expands each matrix: a base variant, axes of values, and a name
 // pattern with {axis} placeholders.
 func (p *parser) matrices(n *yaml.Node, s *Scenario) {
@@ -441,6 +445,14 @@ func (p *parser) matrices(n *yaml.Node, s *Scenario) {
 			if !strings.Contains(pattern, "{"+k.Value+"}") {
 				p.fail(k, "axis %q is not in the name pattern %q: the variants would share names; add {%s}", k.Value, pattern, k.Value)
 			}
+		}
+		n, sizes := 1, make([]string, len(axes))
+		for i, a := range axes {
+			n, sizes[i] = min(n*len(a.vals), MaxVariants+1), strconv.Itoa(len(a.vals))
+		}
+		if len(s.Variants)+n > MaxVariants {
+			p.fail(m, "this matrix makes %s variants, past the %d a scenario may have: split it into several scenario files", strings.Join(sizes, " × "), MaxVariants)
+			continue
 		}
 		// Every combination, first axis slowest.
 		combos := [][]*yaml.Node{{}}
@@ -523,6 +535,8 @@ func (p *parser) check(s *Scenario) {
 	}
 	if len(s.Variants) == 0 {
 		top("no variants: list some under variants, or expand a matrix")
+	} else if len(s.Variants) > MaxVariants {
+		top("%d variants, past the %d a scenario may have: split it into several scenario files", len(s.Variants), MaxVariants)
 	}
 	names := map[string]int{}
 	for _, v := range s.Variants {

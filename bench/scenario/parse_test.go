@@ -85,6 +85,10 @@ func TestParseBad(t *testing.T) {
 		{"rounds zero", "name: a\nrounds: 0\nload: {rate: 5}\nvariants: [{name: v, stack: rest}]\n", []string{"x.yaml:2:9", "at least 1"}},
 		{"bool as string", "name: a\nfloor: yes please\nload: {rate: 5}\nvariants: [{name: v, stack: rest}]\n", []string{"x.yaml:2:8", "true or false"}},
 		{"repeated key", "name: a\nname: b\nload: {rate: 5}\nvariants: [{name: v, stack: rest}]\n", []string{"x.yaml:2:1", "given twice"}},
+		// Six axes of ten values made a million variants; the fuzzer calls that a
+		// hang (testdata/fuzz/FuzzParse/matrix-million).
+		{"matrix too big", "name: a\nload: {rate: 5}\nmatrix: {name: \"m-{impl}{alg}{auth}{reply}\", base: {stack: mcp}, axes: {impl: [fast, sdk, a, b, c, d], alg: [RS256, ES256, a, b, c, d], auth: [jwt, none, a, b, c, d], reply: [json, sse, a, b, c, d]}}\n",
+			[]string{"x.yaml:3:9", "6 × 6 × 6 × 6 variants, past the 1000"}},
 		{"no name", "load: {rate: 5}\nvariants: [{name: v, stack: rest}]\n", []string{"needs a name"}},
 		{"no rate", "name: a\nvariants: [{name: v, stack: rest}]\n", []string{"needs a rate"}},
 		{"closed with rate", "name: a\nload: {rate: 5, closed: true}\nvariants: [{name: v, stack: rest}]\n", []string{"drop rate"}},
