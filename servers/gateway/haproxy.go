@@ -516,6 +516,9 @@ func StartHAProxy(ctx context.Context, c HAProxyConfig) (*HAProxy, error) {
 	ln.Close()
 	h := &HAProxy{cfg: c, stderr: &hapBuffer{}, exited: make(chan struct{})}
 	h.cmd = exec.Command(bin, "-db", "-f", cfg)
+	// HAProxy needs nothing from the environment, and this process's may
+	// hold secrets (mcpbench run passes them that way): it gets only PATH.
+	h.cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	h.cmd.Stdout = h.stderr
 	h.cmd.Stderr = h.stderr
 	h.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -381,7 +382,11 @@ func TestHAProxyPlainProxy(t *testing.T) {
 
 func TestHAProxyAPIKey(t *testing.T) {
 	up, upURL := hapStartUpstream(t)
+	t.Setenv("MCPBENCH_API_KEY", "s3cret-in-env") // as mcpbench run passes secrets
 	h := hapStart(t, HAProxyConfig{Upstream: upURL, Auth: "apikey", APIKeys: []string{"k1", "k2"}})
+	if env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", h.Pid())); err != nil || bytes.Contains(env, []byte("s3cret")) {
+		t.Errorf("HAProxy's environment (%v): %q", err, env)
+	}
 	client := hapClient(t)
 	u := h.URL() + "/tools/echo"
 	for _, tc := range []struct {
