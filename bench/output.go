@@ -2,14 +2,17 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -230,7 +233,57 @@ func WriteTable(w io.Writer, runs []*Result) error {
 			FormatNs(p.P50), FormatNs(p.P90), FormatNs(p.P99), FormatNs(p.P999), FormatNs(p.P9999), FormatNs(p.Max),
 			errorsCell(r.Accounting), cpuCell(r.ServerCPUCall), cpuCell(r.GeneratorCPUCall), bytesCell(r.BytesPerCall))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range runs {
+		if d := errorDetail(r.Accounting); d != "" {
+			if _, err := fmt.Fprintf(w, "%s errors: %s\n", r.Name, d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// errorDetail says what the errors column counts, biggest first, each
+// class with its codes: "rate_limited 10829 (HTTP 429: 10829); timeout 3;
+// in flight at the end 2".
+func errorDetail(a Accounting) string {
+	classes := slices.Collect(maps.Keys(a.ByClass))
+	slices.SortFunc(classes, func(x, y string) int {
+		return cmp.Or(cmp.Compare(a.ByClass[y], a.ByClass[x]), cmp.Compare(x, y))
+	})
+	var parts []string
+	for _, c := range classes {
+		var codes []string
+		for k, n := range a.ByCode {
+			if cls, code, _ := strings.Cut(k, " "); cls == c {
+				label := "code"
+				if c == ErrHTTP.String() || c == ErrRateLimited.String() {
+					label = "HTTP"
+				}
+				codes = append(codes, fmt.Sprintf("%s %s: %d", label, code, n))
+			}
+		}
+		slices.Sort(codes)
+		p := fmt.Sprintf("%s %d", c, a.ByClass[c])
+		if len(codes) > 0 {
+			p += " (" + strings.Join(codes, ", ") + ")"
+		}
+		parts = append(parts, p)
+	}
+	var left []string
+	if a.InFlight > 0 {
+		left = append(left, fmt.Sprintf("in flight at the end %d", a.InFlight))
+	}
+	if a.Queued > 0 {
+		left = append(left, fmt.Sprintf("queued at the end %d", a.Queued))
+	}
+	if len(left) > 0 {
+		parts = append(parts, strings.Join(left, ", "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func errorsCell(a Accounting) string {
