@@ -237,7 +237,7 @@ func WriteTable(w io.Writer, runs []*Result) error {
 		return err
 	}
 	for _, r := range runs {
-		if d := errorDetail(r.Accounting); d != "" {
+		if d := ErrorDetail(r.Accounting); d != "" {
 			if _, err := fmt.Fprintf(w, "%s errors: %s\n", r.Name, d); err != nil {
 				return err
 			}
@@ -246,10 +246,10 @@ func WriteTable(w io.Writer, runs []*Result) error {
 	return nil
 }
 
-// errorDetail says what the errors column counts, biggest first, each
+// ErrorDetail says what an errors column counts, biggest first, each
 // class with its codes: "rate_limited 10829 (HTTP 429: 10829); timeout 3;
 // in flight at the end 2".
-func errorDetail(a Accounting) string {
+func ErrorDetail(a Accounting) string {
 	classes := slices.Collect(maps.Keys(a.ByClass))
 	slices.SortFunc(classes, func(x, y string) int {
 		return cmp.Or(cmp.Compare(a.ByClass[y], a.ByClass[x]), cmp.Compare(x, y))

@@ -39,6 +39,12 @@ func Markdown(s *bench.Summary, charts []string) []byte {
 	for name, why := range rep.Failed {
 		fmt.Fprintf(&b, "| %s | failed: %s |||||||||||\n", name, strings.ReplaceAll(why, "|", "/"))
 	}
+	if lines := ErrorLines(s); len(lines) > 0 {
+		b.WriteString("\n")
+		for _, l := range lines {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
+	}
 	if lines := Sentences(s); len(lines) > 0 {
 		b.WriteString("\n")
 		for _, l := range lines {

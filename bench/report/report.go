@@ -179,7 +179,32 @@ func Table(w io.Writer, s *bench.Summary) error {
 	for name, why := range rep.Failed {
 		fmt.Fprintf(tw, "%s\tfailed: %s\t\t\t\t\t\t\t\t\t\t\t\n", name, why)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, l := range ErrorLines(s) {
+		if _, err := fmt.Fprintln(w, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrorLines say, for each variant with errors, what they were: the calls
+// that succeeded and their rate (rate/s counts every completed call, 429s
+// included), then the errors by class and code.
+func ErrorLines(s *bench.Summary) []string {
+	var out []string
+	for _, r := range s.Runs {
+		if d := bench.ErrorDetail(r.Accounting); d != "" {
+			ok := ""
+			if calls := r.Calls(); calls > 0 { // of rate/s, the calls that succeeded
+				ok = fmt.Sprintf(" (%.0f/s)", r.Achieved*float64(r.Accounting.OK)/float64(calls))
+			}
+			out = append(out, fmt.Sprintf("%s: %d ok%s; errors: %s", r.Name, r.Accounting.OK, ok, d))
+		}
+	}
+	return out
 }
 
 func deltaCell(d *bench.Delta) string {

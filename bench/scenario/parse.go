@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path"
 	"sort"
@@ -367,6 +368,7 @@ func (p *parser) variantFields(v *Variant) map[string]func(*yaml.Node) {
 		"cache":        p.boolean(&v.Cache, "cache"),
 		"fresh_tokens": p.boolean(&v.FreshTokens, "fresh_tokens"),
 		"url":          p.str(&v.URL, "url"),
+		"rate_limit":   p.rate(&v.RateLimit, "rate_limit"),
 		"fault":        p.oneOf(&v.Fault, "fault", "kill", "stall", "issuer-down", "rotate-keys"),
 		"fault_at":     p.duration(&v.FaultAt, "fault_at", true),
 		"fault_for":    p.duration(&v.FaultFor, "fault_for", false),
@@ -634,6 +636,12 @@ func checkVariant(v *Variant) string {
 	}
 	if (v.Alg != "" || v.Cache || v.FreshTokens || v.Tokens != "") && (v.Auth == "" || v.Auth == "none" || v.Auth == "apikey") {
 		return "alg, tokens, cache and fresh_tokens need auth jwt or introspect"
+	}
+	if v.RateLimit > 0 && v.Stack != "gateway" && v.Stack != "graphql" {
+		return "rate_limit is for the stacks with a limiter: gateway and graphql"
+	}
+	if v.RateLimit > 0 && v.Impl == "haproxy" && (v.RateLimit < 1 || v.RateLimit != math.Trunc(v.RateLimit)) {
+		return "HAProxy counts whole requests per second: rate_limit must be a whole number"
 	}
 	if v.Stateful && v.Transport != "" && v.Transport != "http" {
 		return "stateful is for transport http"

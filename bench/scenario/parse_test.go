@@ -31,6 +31,7 @@ variants:
   - name: gw-key
     stack: gateway
     auth: apikey
+    rate_limit: 1.5k
 thresholds:
   - variant: "mcp-*"
     p99: 5ms
@@ -62,7 +63,7 @@ func TestParseGood(t *testing.T) {
 	if v.Stack != "mcp" || v.Impl != "fast" || v.Auth != "jwt" || v.Alg != "RS256" || v.Tokens != "jwt" || v.Transport != "http" || v.Reply != "json" || v.Protocol != "2026-07-28" {
 		t.Errorf("expanded variant with defaults: %+v", v)
 	}
-	if g := s.Variants[4]; g.Impl != "go" || g.Auth != "apikey" {
+	if g := s.Variants[4]; g.Impl != "go" || g.Auth != "apikey" || g.RateLimit != 1500 {
 		t.Errorf("gateway defaults: %+v", g)
 	}
 	if th := s.Thresholds[0]; th.P99 != 5*time.Millisecond || th.Errors != 0.001 || !th.ErrorsSet {
@@ -89,6 +90,9 @@ func TestParseBad(t *testing.T) {
 		// hang (testdata/fuzz/FuzzParse/matrix-million).
 		{"matrix too big", "name: a\nload: {rate: 5}\nmatrix: {name: \"m-{impl}{alg}{auth}{reply}\", base: {stack: mcp}, axes: {impl: [fast, sdk, a, b, c, d], alg: [RS256, ES256, a, b, c, d], auth: [jwt, none, a, b, c, d], reply: [json, sse, a, b, c, d]}}\n",
 			[]string{"x.yaml:3:9", "6 × 6 × 6 × 6 variants, past the 1000"}},
+		{"rate limit on mcp", "name: a\nload: {rate: 5}\nvariants: [{name: v, stack: mcp, rate_limit: 100}]\n", []string{"x.yaml:3", "rate_limit is for the stacks with a limiter"}},
+		{"fractional HAProxy limit", "name: a\nload: {rate: 5}\nvariants: [{name: v, stack: gateway, impl: haproxy, rate_limit: 10.5}]\n", []string{"x.yaml:3", "whole number"}},
+		{"rate limit not a rate", "name: a\nload: {rate: 5}\nvariants: [{name: v, stack: gateway, rate_limit: lots}]\n", []string{"x.yaml:3", "rate_limit is requests per second"}},
 		{"no name", "load: {rate: 5}\nvariants: [{name: v, stack: rest}]\n", []string{"needs a name"}},
 		{"no rate", "name: a\nvariants: [{name: v, stack: rest}]\n", []string{"needs a rate"}},
 		{"closed with rate", "name: a\nload: {rate: 5, closed: true}\nvariants: [{name: v, stack: rest}]\n", []string{"drop rate"}},

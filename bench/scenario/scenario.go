@@ -85,6 +85,11 @@ type Variant struct {
 	// URL and Command name an external server (stack external).
 	URL     string
 	Command []string
+	// RateLimit (gateway, graphql) is the stack's limit, requests per
+	// second per key, subject or client; 0 leaves it at 1e6, evaluated on
+	// every call but out of reach (the fair-comparison rule). An overload
+	// scenario sets it to trip.
+	RateLimit float64
 	// Fault is injected once, FaultAt into the first round's measured
 	// segment: kill (the server, SIGKILL), stall (the server stopped for
 	// FaultFor), issuer-down (the authorization server stopped for

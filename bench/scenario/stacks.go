@@ -238,6 +238,9 @@ func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, 
 	case "graphql":
 		serveArgs = append([]string{"graphql"}, authArgs...)
 	}
+	if v.RateLimit > 0 {
+		serveArgs = append(serveArgs, "--rate-limit", strconv.FormatFloat(v.RateLimit, 'f', -1, 64))
+	}
 	url := v.URL
 	var command []string
 	switch {

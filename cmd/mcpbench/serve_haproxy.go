@@ -28,6 +28,9 @@ func haproxySpec(upstream string, keys []string, rateLimit float64, af *authFlag
 	if af.mode == "jwt" && (af.secret != "" || af.cache) {
 		return serveSpec{}, fmt.Errorf("HAProxy verifies RS256 or ES256 with the issuer's public key: no --hmac-secret, no --auth-cache")
 	}
+	if rateLimit < 1 || rateLimit != float64(int(rateLimit)) {
+		return serveSpec{}, fmt.Errorf("HAProxy counts whole requests per second: --rate-limit must be a whole number, at least 1 (not %g)", rateLimit)
+	}
 	if _, err := gateway.HAProxyVersion(); err != nil {
 		return serveSpec{}, fmt.Errorf("HAProxy is not installed (make tools-haproxy installs it): %v", err)
 	}
