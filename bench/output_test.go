@@ -83,7 +83,7 @@ func TestFormatNs(t *testing.T) {
 
 func TestWriteTable(t *testing.T) {
 	r := &Result{Name: "mcp-fast", Model: "open", TargetRate: 1000, Achieved: 999.6,
-		Response:   Percentiles{P50: 41_000, P90: 60_000, P99: 120_000, P999: 900_000, P9999: 1_500_000, Max: 2_000_000},
+		Response: Percentiles{P50: 41_000, P90: 60_000, P99: 120_000, P999: 900_000, P9999: 1_500_000, Max: 2_000_000},
 		Accounting: Accounting{Scheduled: 1000, OK: 990, Errors: 8, InFlight: 1, Queued: 1,
 			ByClass: map[string]uint64{"rate_limited": 5, "http": 2, "protocol": 1},
 			ByCode:  map[string]uint64{"rate_limited 429": 5, "http 503": 1, "http 502": 1, "protocol -32601": 1}},
