@@ -49,6 +49,11 @@ func runFloor(ctx context.Context, args []string) error {
 	if lf.closed || lf.rampTo > 0 || lf.step > 0 {
 		return fmt.Errorf("%w: floor runs a fixed rate and a closed loop itself: drop --closed, --ramp-to, --step", errUsage)
 	}
+	if !lf.noSave {
+		if err := checkOut(lf.out); err != nil {
+			return err
+		}
+	}
 	place, err := placement(lf.cpus)
 	if err != nil {
 		return err

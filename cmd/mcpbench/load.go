@@ -121,6 +121,11 @@ func (lf *loadFlags) pacer() (bench.Pacer, error) {
 
 // config is the part of a run's configuration that the flags give.
 func (lf *loadFlags) config(name string) (bench.Config, error) {
+	if !lf.noSave {
+		if err := checkOut(lf.out); err != nil {
+			return bench.Config{}, err
+		}
+	}
 	p, err := lf.pacer()
 	if err != nil {
 		return bench.Config{}, err
@@ -292,11 +297,9 @@ func loadAndReport(ctx context.Context, lf *loadFlags, cfg bench.Config) error {
 // unbalanced run into the error that sets the exit code, after both.
 func reportLoad(ctx context.Context, command string, lf *loadFlags, s *bench.Summary, runErr error) error {
 	var dir string
+	var saveErr error
 	if !lf.noSave {
-		var err error
-		if dir, err = saveResults(command, lf.out, s); err != nil {
-			return fmt.Errorf("writing results: %w", err)
-		}
+		dir, saveErr = saveResults(command, lf.out, s)
 	}
 	if lf.format == "json" {
 		if err := printJSON(s); err != nil {
@@ -311,6 +314,9 @@ func reportLoad(ctx context.Context, command string, lf *loadFlags, s *bench.Sum
 		for _, w := range r.Warnings {
 			fmt.Fprintf(errOut, "warning: %s: %s\n", r.Name, w)
 		}
+	}
+	if saveErr != nil { // after the figures, so that they are not lost too
+		return fmt.Errorf("writing results: %w", saveErr)
 	}
 	if dir != "" {
 		fmt.Fprintf(errOut, "results: %s\n", dir)

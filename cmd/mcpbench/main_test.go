@@ -110,8 +110,8 @@ func TestLoadWritesResults(t *testing.T) {
 	if !strings.Contains(e, "results: "+dir) {
 		t.Errorf("stderr does not say where the results are: %q", e)
 	}
-	// The directory exists now: a second run refuses to overwrite it.
-	if code, _, e := run(t, "load", url, "--rate", "500", "-n", "10", "--warmup", "0", "-o", dir); code != 1 || !strings.Contains(e, "writing results") {
+	// The directory exists now: a second run refuses it before it starts.
+	if code, _, e := run(t, "load", url, "--rate", "500", "-n", "10", "--warmup", "0", "-o", dir); code != 2 || !strings.Contains(e, "exists") {
 		t.Errorf("second run into the same dir: exit %d, %s", code, e)
 	}
 }
@@ -466,5 +466,35 @@ func TestLoadMCP(t *testing.T) {
 	}
 	if code, _, e := run(t, "load", "--mcp", "--transport", "stdio", "--rate", "5"); code != 2 || !strings.Contains(e, "command after --") {
 		t.Errorf("stdio without a command: %d %s", code, e)
+	}
+}
+
+// TestResultsNeverOverwritten: an -o that exists is refused before anything
+// runs; one that appears while a run goes on gets its results beside it.
+func TestResultsNeverOverwritten(t *testing.T) {
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "s.yaml")
+	os.WriteFile(sc, []byte("name: s\nload: {rate: 5}\nvariants: [{name: v, stack: rest}]\n"), 0o644)
+	for _, args := range [][]string{
+		{"run", sc, "-o", dir},
+		{"load", "http://127.0.0.1:1/", "-n", "1", "-o", dir},
+		{"floor", "-o", dir},
+	} {
+		start := time.Now()
+		code, _, e := run(t, args...)
+		if code != 2 || !strings.Contains(e, dir+" exists") || time.Since(start) > 5*time.Second {
+			t.Errorf("%v: exit %d after %v: %s", args, code, time.Since(start), e)
+		}
+	}
+	var stderr bytes.Buffer
+	errOut = &stderr
+	defer func() { errOut = os.Stderr }()
+	s := bench.NewSummary([]string{"mcpbench", "load"}, bench.Host{})
+	got, err := saveResults("load", dir, s)
+	if err != nil || got != dir+"-2" || !strings.Contains(stderr.String(), "results go to "+dir+"-2") {
+		t.Errorf("saved to %q (%v); stderr %q", got, err, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir+"-2", "summary.json")); err != nil {
+		t.Error(err)
 	}
 }

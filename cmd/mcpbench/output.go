@@ -13,19 +13,39 @@ import (
 func version() string { return bench.Version() }
 
 // saveResults writes s under dir, or under results/COMMAND/TIMESTAMP when
-// dir is empty, and returns where.
+// dir is empty, and returns where. A directory that exists by then (made
+// while the run went on) is not overwritten and the results are not lost:
+// they go to DIR-2, DIR-3, …, with a warning.
 func saveResults(command, dir string, s *bench.Summary) (string, error) {
-	if dir == "" {
-		base := filepath.Join("results", command, s.Created.Format("20060102-150405"))
-		dir = base
-		for i := 2; ; i++ {
-			if _, err := os.Stat(dir); os.IsNotExist(err) {
-				break
-			}
-			dir = fmt.Sprintf("%s-%d", base, i)
+	base := dir
+	if base == "" {
+		base = filepath.Join("results", command, s.Created.Format("20060102-150405"))
+	}
+	dir = base
+	for i := 2; ; i++ {
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
+			break
 		}
+		dir = fmt.Sprintf("%s-%d", base, i)
+	}
+	if dir != base && base != filepath.Join("results", command, s.Created.Format("20060102-150405")) {
+		fmt.Fprintf(errOut, "warning: %s exists; the results go to %s instead\n", base, dir)
 	}
 	return dir, bench.WriteResults(dir, s)
+}
+
+// checkOut refuses, before anything runs, a results directory that exists:
+// finding out after a long run would be too late to choose another.
+func checkOut(dirs ...string) error {
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		if _, err := os.Stat(d); err == nil {
+			return fmt.Errorf("%w: the results directory %s exists; give -o a new one (results are never written over)", errUsage, d)
+		}
+	}
+	return nil
 }
 
 func printJSON(v any) error {

@@ -53,6 +53,18 @@ func runRun(ctx context.Context, args []string) error {
 		}
 		scs = append(scs, s)
 	}
+	if !*noSave && *out != "" {
+		dirs := []string{*out}
+		if len(scs) > 1 {
+			dirs = dirs[:0]
+			for _, s := range scs {
+				dirs = append(dirs, filepath.Join(*out, s.Name))
+			}
+		}
+		if err := checkOut(dirs...); err != nil {
+			return err
+		}
+	}
 	show, err := progressWanted(*progressMode)
 	if err != nil {
 		return err
@@ -95,21 +107,22 @@ func runRun(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.File, err)
 		}
-		dir := ""
+		dir, saveErr := "", error(nil)
 		if !*noSave {
 			d := *out
 			if d != "" && len(scs) > 1 {
 				d = filepath.Join(d, s.Name)
 			}
-			if dir, err = saveResults(filepath.Join("", s.Name), d, sum); err != nil {
-				return fmt.Errorf("writing results: %w", err)
-			}
+			dir, saveErr = saveResults(filepath.Join("", s.Name), d, sum)
 		}
-		n, err := printScenario(sum)
+		n, err := printScenario(sum) // the figures reach the terminal even when the disk fails
 		if err != nil {
 			return err
 		}
 		missed += n
+		if saveErr != nil {
+			return fmt.Errorf("writing results: %w", saveErr)
+		}
 		if dir != "" {
 			fmt.Fprintf(errOut, "results: %s\n", dir)
 		}
