@@ -17,8 +17,8 @@ func version() string { return bench.Version() }
 // while the run went on) is not overwritten and the results are not lost:
 // they go to DIR-2, DIR-3, …, with a warning.
 func saveResults(command, dir string, s *bench.Summary) (string, error) {
-	base := dir
-	if base == "" {
+	base, chosen := dir, dir != ""
+	if !chosen {
 		base = filepath.Join("results", command, s.Created.Format("20060102-150405"))
 	}
 	dir = base
@@ -28,7 +28,7 @@ func saveResults(command, dir string, s *bench.Summary) (string, error) {
 		}
 		dir = fmt.Sprintf("%s-%d", base, i)
 	}
-	if dir != base && base != filepath.Join("results", command, s.Created.Format("20060102-150405")) {
+	if chosen && dir != base {
 		fmt.Fprintf(errOut, "warning: %s exists; the results go to %s instead\n", base, dir)
 	}
 	return dir, bench.WriteResults(dir, s)
