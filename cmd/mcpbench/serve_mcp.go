@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/mcpbench/mcpbench/servers/mcp/fast"
 	"github.com/spf13/pflag"
@@ -21,6 +22,7 @@ type mcpFlags struct {
 	impl, transport, reply string
 	stateful               bool
 	maxBody                int
+	spin                   time.Duration
 	auth                   authFlags
 }
 
@@ -31,6 +33,7 @@ func registerMCP(fs *pflag.FlagSet) func() (serveSpec, error) {
 	fs.BoolVar(&f.stateful, "stateful", false, "Streamable HTTP with sessions (protocol 2025-11-25; sdk only); default stateless (2026-07-28)")
 	fs.StringVar(&f.reply, "reply", "json", "how Streamable HTTP answers a POST: json or sse (an event stream)")
 	fs.IntVar(&f.maxBody, "max-body", 1<<20, "largest request body in bytes; larger ones get 413")
+	fs.DurationVar(&f.spin, "spin", 0, "fast only: burn this much CPU on every tools/call (a busy loop, not a sleep), a known cost to calibrate a benchmark against, e.g. 20us")
 	f.auth.register(fs, "jwt", "introspect")
 	return func() (serveSpec, error) {
 		if f.reply != "json" && f.reply != "sse" {
@@ -44,6 +47,12 @@ func registerMCP(fs *pflag.FlagSet) func() (serveSpec, error) {
 		}
 		if f.transport == "stdio" && f.auth.mode != "none" {
 			return serveSpec{}, fmt.Errorf("stdio carries no OAuth (the MCP authorization spec is for HTTP transports): drop --auth")
+		}
+		if f.spin < 0 {
+			return serveSpec{}, fmt.Errorf("--spin must not be negative")
+		}
+		if f.spin > 0 && f.impl != "fast" {
+			return serveSpec{}, fmt.Errorf("--spin is for the fast server (--impl fast)")
 		}
 		switch f.impl {
 		case "sdk":
@@ -62,7 +71,7 @@ func fastSpec(f *mcpFlags) (serveSpec, error) {
 	if f.stateful {
 		return serveSpec{}, fmt.Errorf("the fast server is stateless (2026-07-28; older clients initialize without a session): drop --stateful")
 	}
-	opts := fast.Options{Reply: f.reply, MaxBody: f.maxBody}
+	opts := fast.Options{Reply: f.reply, MaxBody: f.maxBody, Spin: f.spin}
 	if _, err := fast.New(opts); err != nil {
 		return serveSpec{}, err
 	}

@@ -51,6 +51,10 @@ type Options struct {
 	// Verifier checks, named in the metadata. Serve fills it from the
 	// listener when empty.
 	Resource string
+	// Spin, when positive, makes every tools/call burn this much CPU (a
+	// busy loop on the monotonic clock, not a sleep) before it answers: a
+	// known cost a benchmark can check its own resolution against.
+	Spin time.Duration
 	// Issuer is the authorization server the metadata names.
 	Issuer string
 }
@@ -70,6 +74,7 @@ const (
 type Server struct {
 	sse     bool
 	maxBody int
+	spin    time.Duration
 	origins originPolicy
 
 	// Results that never change, encoded once.
@@ -86,7 +91,10 @@ type Server struct {
 // only); scheme and host compare case-insensitively. A request with an
 // Origin header not allowed gets 403; a request without one is served.
 func New(opts Options) (*Server, error) {
-	s := &Server{maxBody: opts.MaxBody}
+	s := &Server{maxBody: opts.MaxBody, spin: opts.Spin}
+	if opts.Spin < 0 {
+		return nil, fmt.Errorf("fast: Spin is %v; want 0 (none) or more", opts.Spin)
+	}
 	switch opts.Reply {
 	case "", "json":
 	case "sse":

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -292,4 +293,35 @@ func TestBadRequests(t *testing.T) {
 			checkEcho(t, decodeRPC(t, after.body), "still alive", true)
 		})
 	}
+}
+
+// TestSpinBurnsCPU checks the calibration knob: a tools/call with Spin set
+// burns CPU for Spin (a busy loop, not a sleep, which would burn next to
+// none). The loop runs on the wall clock, so a busy machine that preempts
+// it gives it less CPU than Spin: the check asks for half.
+func TestSpinBurnsCPU(t *testing.T) {
+	const spin, calls = 5 * time.Millisecond, 20
+	c := testServer(t, Options{Spin: spin})
+	before := processCPU(t)
+	for i := 0; i < calls; i++ {
+		r := do(t, c, goodCall)
+		if r.status != 200 {
+			t.Fatalf("call %d: status %d: %s", i, r.status, r.body)
+		}
+	}
+	if got := processCPU(t) - before; got < calls*spin/2 {
+		t.Errorf("%d calls with Spin %v used %v of CPU; want at least %v", calls, spin, got, calls*spin/2)
+	}
+	if _, err := New(Options{Spin: -time.Microsecond}); err == nil {
+		t.Error("New accepted a negative Spin")
+	}
+}
+
+func processCPU(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

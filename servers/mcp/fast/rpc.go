@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 	"unicode/utf8"
 
 	"github.com/mcpbench/mcpbench/servers/tools"
@@ -440,6 +441,9 @@ func (s *Server) callTool(ctx *fasthttp.RequestCtx, p *params, c *call, out []by
 	if !ok {
 		return c.fail(out, codeInvalidParams, "Invalid params: tools/call needs params.name (a string)")
 	}
+	if s.spin > 0 {
+		spin(s.spin)
+	}
 	text, err := tools.Call(ctx, toolName(name), p.arguments)
 	isError := false
 	if err != nil {
@@ -475,4 +479,12 @@ func toolName(b []byte) string {
 		}
 	}
 	return string(b)
+}
+
+// spin burns d of CPU: a busy loop on the monotonic clock. Unlike a sleep
+// it keeps the CPU, so it adds d to the call's latency and about d to the
+// server's CPU time — a known answer for the benchmark's calibration row.
+func spin(d time.Duration) {
+	for start := time.Now(); time.Since(start) < d; {
+	}
 }
