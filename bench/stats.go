@@ -3,6 +3,8 @@ package bench
 import (
 	"math"
 	"sort"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Delta is a paired difference with its 95% confidence interval: the mean
@@ -47,28 +49,13 @@ func PairedDelta(a, b []float64) Delta {
 	return Delta{Mean: mean, Low: mean - h, High: mean + h, N: n}
 }
 
-// tTable holds the two-sided 95% Student-t critical values for 1 to 30
-// degrees of freedom.
-var tTable = [...]float64{12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-	2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-	2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042}
-
 // TCritical95 is the two-sided 95% critical value of Student's t with df
-// degrees of freedom (the normal 1.96 beyond 120).
+// degrees of freedom: its 0.975 quantile (NaN below one degree).
 func TCritical95(df int) float64 {
-	switch {
-	case df < 1:
+	if df < 1 {
 		return math.NaN()
-	case df <= len(tTable):
-		return tTable[df-1]
-	case df <= 40:
-		return 2.021
-	case df <= 60:
-		return 2.000
-	case df <= 120:
-		return 1.980
 	}
-	return 1.960
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(df)}.Quantile(0.975)
 }
 
 // Median returns the median of xs (NaN when empty).

@@ -33,8 +33,18 @@ func TestPairedDelta(t *testing.T) {
 }
 
 func TestTCritical(t *testing.T) {
-	if TCritical95(1) != 12.706 || TCritical95(30) != 2.042 || TCritical95(1000) != 1.96 || !math.IsNaN(TCritical95(0)) {
-		t.Error("t table")
+	// Published two-sided 95% values (NIST/SEMATECH t table). The old
+	// hand-written table stepped to 2.021 for 31–40 degrees of freedom.
+	for _, c := range []struct {
+		df   int
+		want float64
+	}{{1, 12.706}, {2, 4.303}, {9, 2.262}, {30, 2.042}, {35, 2.030}, {50, 2.009}, {100, 1.984}, {1000, 1.962}} {
+		if got := TCritical95(c.df); math.Abs(got-c.want) > 0.0006 {
+			t.Errorf("TCritical95(%d) = %.4f, want %.3f", c.df, got, c.want)
+		}
+	}
+	if !math.IsNaN(TCritical95(0)) {
+		t.Error("TCritical95(0) is not NaN")
 	}
 	for df := 2; df < 200; df++ {
 		if TCritical95(df) > TCritical95(df-1) {

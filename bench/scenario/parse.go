@@ -369,6 +369,7 @@ func (p *parser) variantFields(v *Variant) map[string]func(*yaml.Node) {
 		"fresh_tokens": p.boolean(&v.FreshTokens, "fresh_tokens"),
 		"url":          p.str(&v.URL, "url"),
 		"rate_limit":   p.rate(&v.RateLimit, "rate_limit"),
+		"spin":         p.duration(&v.Spin, "spin", false),
 		"fault":        p.oneOf(&v.Fault, "fault", "kill", "stall", "issuer-down", "rotate-keys"),
 		"fault_at":     p.duration(&v.FaultAt, "fault_at", true),
 		"fault_for":    p.duration(&v.FaultFor, "fault_for", false),
@@ -642,6 +643,9 @@ func checkVariant(v *Variant) string {
 	}
 	if v.RateLimit > 0 && v.Impl == "haproxy" && (v.RateLimit < 1 || v.RateLimit != math.Trunc(v.RateLimit)) {
 		return "HAProxy counts whole requests per second: rate_limit must be a whole number"
+	}
+	if v.Spin > 0 && (v.Stack != "mcp" || v.Impl != "fast") {
+		return "spin (a known CPU cost per call) is for the fast MCP server: stack mcp, impl fast"
 	}
 	if v.Stateful && v.Transport != "" && v.Transport != "http" {
 		return "stateful is for transport http"

@@ -92,6 +92,8 @@ func TestParseBad(t *testing.T) {
 			[]string{"x.yaml:3:9", "6 × 6 × 6 × 6 variants, past the 1000"}},
 		{"rate limit on mcp", "name: a\nload: {rate: 5}\nvariants: [{name: v, stack: mcp, rate_limit: 100}]\n", []string{"x.yaml:3", "rate_limit is for the stacks with a limiter"}},
 		{"fractional HAProxy limit", "name: a\nload: {rate: 5}\nvariants: [{name: v, stack: gateway, impl: haproxy, rate_limit: 10.5}]\n", []string{"x.yaml:3", "whole number"}},
+		{"spin on the sdk", "name: a\nload: {rate: 5}\nvariants: [{name: v, stack: mcp, impl: sdk, spin: 20us}]\n", []string{"x.yaml:3", "spin (a known CPU cost per call) is for the fast MCP server"}},
+		{"spin without a unit", "name: a\nload: {rate: 5}\nvariants: [{name: v, stack: mcp, impl: fast, spin: 20}]\n", []string{"x.yaml:3", "spin must be a positive duration", "needs a unit"}},
 		{"rate limit not a rate", "name: a\nload: {rate: 5}\nvariants: [{name: v, stack: gateway, rate_limit: lots}]\n", []string{"x.yaml:3", "rate_limit is requests per second"}},
 		{"no name", "load: {rate: 5}\nvariants: [{name: v, stack: rest}]\n", []string{"needs a name"}},
 		{"no rate", "name: a\nvariants: [{name: v, stack: rest}]\n", []string{"needs a rate"}},

@@ -90,6 +90,9 @@ type Variant struct {
 	// every call but out of reach (the fair-comparison rule). An overload
 	// scenario sets it to trip.
 	RateLimit float64
+	// Spin (mcp, impl fast) makes every tools/call burn this much CPU: a
+	// known cost, so that the run can check it measures what it should.
+	Spin time.Duration
 	// Fault is injected once, FaultAt into the first round's measured
 	// segment: kill (the server, SIGKILL), stall (the server stopped for
 	// FaultFor), issuer-down (the authorization server stopped for

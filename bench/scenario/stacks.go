@@ -223,6 +223,9 @@ func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, 
 		if v.Reply != "" {
 			serveArgs = append(serveArgs, "--reply", v.Reply)
 		}
+		if v.Spin > 0 {
+			serveArgs = append(serveArgs, "--spin", v.Spin.String())
+		}
 		serveArgs = append(serveArgs, authArgs...)
 	case "gateway":
 		up, err := in.upstream(ctx)
