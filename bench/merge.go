@@ -1,6 +1,10 @@
 package bench
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+)
 
 // MergeResults combines the segments one variant ran (its rounds) into one
 // result: histograms merged (never percentiles averaged), counts, CPU and
@@ -19,6 +23,8 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 	a := &m.Accounting
 	a.ByClass, a.ByCode = map[string]uint64{}, map[string]uint64{}
 	var dropped int64
+	var cpuCalls uint64 // calls of the segments whose server CPU was read
+	cpuSegs := 0
 	for _, s := range segs {
 		m.Duration += s.Duration
 		m.Interrupted = m.Interrupted || s.Interrupted
@@ -37,9 +43,14 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 			a.ByCode[k] += v
 		}
 		m.GeneratorCPU += s.GeneratorCPU
-		m.ServerCPU += s.ServerCPU
+		if s.ServerCPU > 0 {
+			m.ServerCPU += s.ServerCPU
+			cpuCalls += s.Calls()
+			cpuSegs++
+		}
 		m.BytesRead += s.BytesRead
 		m.BytesWritten += s.BytesWritten
+		m.TokenPoolMisses += s.TokenPoolMisses
 		m.Warnings = append(m.Warnings, s.Warnings...)
 		m.Intervals = append(m.Intervals, s.Intervals...)
 		if s.Histograms.Response != nil {
@@ -50,6 +61,10 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 	}
 	if dropped > 0 {
 		return nil, fmt.Errorf("merge %s: %d samples outside the histograms' range", name, dropped)
+	}
+	m.IntervalLog = concatLogs(segs)
+	if cpuSegs > 0 && cpuSegs < len(segs) {
+		m.Warnings = append(m.Warnings, fmt.Sprintf("server CPU per call is from the %d of %d segments whose CPU was read, over their calls alone", cpuSegs, len(segs)))
 	}
 	if len(a.ByClass) == 0 {
 		a.ByClass = nil
@@ -69,12 +84,67 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 	}
 	if calls > 0 {
 		m.GeneratorCPUCall = float64(m.GeneratorCPU) / calls
-		if m.ServerCPU > 0 {
-			m.ServerCPUCall = float64(m.ServerCPU) / calls
+		if cpuCalls > 0 {
+			m.ServerCPUCall = float64(m.ServerCPU) / float64(cpuCalls)
 		}
 		if m.BytesRead+m.BytesWritten > 0 {
 			m.BytesPerCall = float64(m.BytesRead+m.BytesWritten) / calls
 		}
 	}
 	return m, nil
+}
+
+// concatLogs joins the segments' interval logs into one: the first log's
+// header, then every segment's interval lines with their timestamps moved
+// to the first log's base time, each segment under a comment naming it.
+// Nothing is re-encoded, so nothing is lost.
+func concatLogs(segs []*Result) []byte {
+	var out bytes.Buffer
+	base := segs[0].Started
+	for i, s := range segs {
+		if len(s.IntervalLog) == 0 {
+			continue
+		}
+		shift := s.Started.Sub(base).Seconds()
+		lines := bytes.SplitAfter(s.IntervalLog, []byte("\n"))
+		if i > 0 {
+			fmt.Fprintf(&out, "#segment %s, %.3fs after the first\n", s.Name, shift)
+		}
+		for _, l := range lines {
+			if len(l) == 0 {
+				continue
+			}
+			if l[0] == '#' || l[0] == '"' {
+				if i == 0 {
+					out.Write(l)
+				}
+				continue
+			}
+			out.Write(shiftLine(l, shift))
+		}
+	}
+	return out.Bytes()
+}
+
+// shiftLine adds shift seconds to an interval line's start timestamp:
+// [Tag=NAME,]START,LENGTH,MAX,HISTOGRAM.
+func shiftLine(l []byte, shift float64) []byte {
+	if shift == 0 {
+		return l
+	}
+	at := 0
+	if bytes.HasPrefix(l, []byte("Tag=")) {
+		at = bytes.IndexByte(l, ',') + 1
+	}
+	end := at + bytes.IndexByte(l[at:], ',')
+	if end < at {
+		return l
+	}
+	start, err := strconv.ParseFloat(string(l[at:end]), 64)
+	if err != nil {
+		return l
+	}
+	out := append([]byte{}, l[:at]...)
+	out = strconv.AppendFloat(out, start+shift, 'f', 3, 64)
+	return append(out, l[end:]...)
 }

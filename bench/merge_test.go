@@ -1,9 +1,15 @@
 package bench
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 func TestMergeResults(t *testing.T) {
@@ -43,5 +49,51 @@ func TestMergeResults(t *testing.T) {
 	}
 	if _, err := MergeResults("none", nil); err == nil {
 		t.Error("merging nothing succeeded")
+	}
+}
+
+// TestMergeResultsLogAndCPU checks that the merged interval log holds every
+// segment's histograms, each at its own time, and that server CPU per call
+// counts only the segments whose CPU was read.
+func TestMergeResultsLogAndCPU(t *testing.T) {
+	var segs []*Result
+	for round := 0; round < 3; round++ {
+		d := newFake(func(int64) (time.Duration, Outcome) { return time.Millisecond, Outcome{} })
+		segs = append(segs, mustRun(t, context.Background(), Config{Name: fmt.Sprintf("v#%d", round+1), Driver: d, Pacer: constantPacer(t, 2000), Requests: 100, Connections: 4}))
+		d.Close()
+		time.Sleep(20 * time.Millisecond)
+	}
+	segs[0].ServerCPU, segs[2].ServerCPU = 100*time.Millisecond, 300*time.Millisecond // the second's read failed
+	m, err := MergeResults("v", segs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := float64(400*time.Millisecond) / 200; m.ServerCPUCall != want {
+		t.Errorf("server CPU per call %v, want %v (the measured segments' CPU over their calls)", m.ServerCPUCall, want)
+	}
+	if len(m.Warnings) == 0 || !strings.Contains(m.Warnings[len(m.Warnings)-1], "2 of 3 segments") {
+		t.Errorf("warnings %q say nothing of the segment without CPU", m.Warnings)
+	}
+	r := hdr.NewHistogramLogReader(bytes.NewReader(m.IntervalLog))
+	var count int64
+	var starts []int64
+	for {
+		h, err := r.NextIntervalHistogram()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h == nil {
+			break
+		}
+		if h.Tag() == TagResponse {
+			count += h.TotalCount()
+			starts = append(starts, h.StartTimeMs())
+		}
+	}
+	if count != int64(m.Accounting.OK) {
+		t.Errorf("the merged log holds %d response values, ok %d", count, m.Accounting.OK)
+	}
+	if len(starts) < 3 || !slices.IsSorted(starts) || starts[len(starts)-1]-starts[0] < 40 {
+		t.Errorf("interval starts %v (ms): want the segments one after another, 20ms apart at least", starts)
 	}
 }

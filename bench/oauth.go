@@ -29,9 +29,11 @@ type OAuthConfig struct {
 	// Scopes to ask for; nil means what the resource's metadata lists.
 	Scopes []string
 	// FreshTokens, when positive, makes Token hand out a new token for
-	// every call: Prepare fetches this many ahead, so that a server's
-	// verified-token cache cannot flatter a result. When they run out,
-	// Token fetches one on the spot and counts the miss.
+	// every call, so that a server's verified-token cache cannot flatter a
+	// result: each Prepare tops the pool up to this many (tokens left from
+	// an earlier Prepare are kept). When they run out, Token fetches one on
+	// the spot and counts the miss (Stats): that call's latency then holds
+	// a token request, so size the pool for a run's calls.
 	FreshTokens int
 	// TokenEndpoint, when set, skips discovery: for resources that do not
 	// publish RFC 9728 metadata (a gateway such as HAProxy), given with
@@ -306,9 +308,19 @@ func (o *OAuth) fetch(ctx context.Context) (string, time.Time, error) {
 	return tr.AccessToken, exp, nil
 }
 
-// fill fetches n tokens, a few requests at a time.
+// fill tops the pool up to n tokens, a few requests at a time.
 func (o *OAuth) fill(ctx context.Context, n int) error {
-	o.pool = make(chan string, n)
+	if o.pool == nil || cap(o.pool) < n {
+		old := o.pool
+		o.pool = make(chan string, n)
+		for old != nil && len(old) > 0 {
+			o.pool <- <-old
+		}
+	}
+	n -= len(o.pool)
+	if n <= 0 {
+		return nil
+	}
 	jobs := make(chan struct{}, n)
 	for i := 0; i < n; i++ {
 		jobs <- struct{}{}

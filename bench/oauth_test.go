@@ -149,6 +149,24 @@ func TestOAuthFreshTokens(t *testing.T) {
 	if _, misses := o.Stats(); len(seen) != 25 || misses != 5 {
 		t.Errorf("%d distinct tokens, %d pool misses; want 25 and 5", len(seen), misses)
 	}
+	// A second Prepare (the next segment) tops the pool up to 20: after 15
+	// more calls it holds 5, and a third Prepare fetches 15, not 20.
+	fetchedBefore, _ := o.Stats()
+	if err := o.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 15; i++ {
+		tok, _ := o.Token(context.Background())
+		seen[tok] = true
+	}
+	if err := o.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fetched, misses := o.Stats()
+	// Each Prepare also fetches the shared token: 1 + 20 and 1 + 15.
+	if got := fetched - fetchedBefore; got != 37 || misses != 5 || len(seen) != 40 || len(o.pool) != 20 {
+		t.Errorf("two more Prepares fetched %d tokens (want 37), %d misses (want 5), %d distinct (want 40), pool %d (want 20)", got, misses, len(seen), len(o.pool))
+	}
 }
 
 func TestOAuthDiscoveryErrors(t *testing.T) {

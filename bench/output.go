@@ -96,7 +96,8 @@ func Version() string {
 //
 //	summary.json     the summary
 //	NAME.hgrm        each run's response-time percentile distribution, µs
-//	NAME.hlog        each run's HdrHistogram interval log (response, service, lag), ns
+//	NAME.hlog        each run's HdrHistogram interval log (response, service, lag), ns;
+//	                 a scenario variant's holds all its segments, one after another
 //	timeseries.csv   every run's intervals, one row each
 func WriteResults(dir string, s *Summary) error {
 	if _, err := os.Stat(dir); err == nil {
@@ -157,13 +158,9 @@ func writeFiles(dir string, s *Summary) error {
 			}
 		}
 	}
+	// A segment's interval log is part of its run's (MergeResults joins
+	// them); its intervals are rows of timeseries.csv under its own name.
 	for _, r := range s.Segments {
-		name := FileName(r.Name)
-		if seen[name] {
-			return fmt.Errorf("two segments would write %s.hlog: give them different names", name)
-		}
-		seen[name] = true
-		files[name+".hlog"] = r.IntervalLog
 		for _, iv := range r.Intervals {
 			_ = cw.Write(timeseriesRow(r.Name, iv))
 		}

@@ -147,6 +147,9 @@ type Result struct {
 	BytesWritten     int64         `json:"bytes_written,omitempty"`
 	BytesPerCall     float64       `json:"bytes_per_call,omitempty"` // both ways
 	Warnings         []string      `json:"warnings,omitempty"`
+	// TokenPoolMisses counts the calls that found the fresh-token pool
+	// empty and fetched a token inside the call (it should be 0).
+	TokenPoolMisses int64 `json:"token_pool_misses,omitempty"`
 
 	// The merged histograms and the per-interval figures; written to the
 	// .hgrm, .hlog and timeseries.csv files, not to summary.json.

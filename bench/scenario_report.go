@@ -11,12 +11,20 @@ type ScenarioReport struct {
 	Baseline    string            `json:"baseline"`
 	Rounds      int               `json:"rounds"`
 	Segment     time.Duration     `json:"segment_ns"`
+	Warmup      time.Duration     `json:"warmup_ns"`
+	// Order is how segments followed each other: "adjacent" (each
+	// compared segment between two of the baseline's) or "rotate".
+	Order string `json:"order"`
 	Variants    []VariantReport   `json:"variants"`
 	Thresholds  []ThresholdResult `json:"thresholds,omitempty"`
 	Saturation  []SaturationRun   `json:"saturation,omitempty"`
 	Tokenomics  []TokenomicsRow   `json:"tokenomics,omitempty"`
 	// Failed names variants that could not run, with why.
 	Failed map[string]string `json:"failed,omitempty"`
+	// Warnings are what the run found doubtful: a calibration row that
+	// missed its known answer, segments whose checks failed, figures not
+	// measured. Each says which variant.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // VariantReport is one variant: how it was configured, its figures per
@@ -33,6 +41,9 @@ type VariantReport struct {
 	DeltaP99 *Delta  `json:"delta_p99_ns,omitempty"`
 	// DeltaCPU is the server CPU per call against the baseline's.
 	DeltaCPU *Delta `json:"delta_server_cpu_per_call_ns,omitempty"`
+	// Calibration is set on a row whose difference is known by
+	// construction (a server that burns a known CPU time per call).
+	Calibration *Calibration `json:"calibration,omitempty"`
 	// Bytes per call, each way, headers included.
 	RequestBytes  float64 `json:"request_bytes_per_call,omitempty"`
 	ResponseBytes float64 `json:"response_bytes_per_call,omitempty"`
@@ -64,6 +75,8 @@ type SaturationPoint struct {
 	P50      int64   `json:"p50_ns"`
 	P99      int64   `json:"p99_ns"`
 	Errors   uint64  `json:"errors"`
+	// Accounting is the step's: what became of every call it scheduled.
+	Accounting Accounting `json:"accounting"`
 }
 
 // TokenomicsRow amortises getting a token over the calls it serves.
@@ -71,8 +84,30 @@ type TokenomicsRow struct {
 	Variant  string        `json:"variant"`
 	Lifetime time.Duration `json:"token_lifetime_ns"`
 	Rate     float64       `json:"calls_per_second"`
-	// TokenCost is the client's cold path: the token request, measured.
+	// TokenCost is the client's token request, measured: the mean over
+	// Samples segments.
 	TokenCost time.Duration `json:"token_cost_ns"`
-	// PerCall is TokenCost over the calls one token serves.
+	Samples   int           `json:"token_cost_samples"`
+	// Fresh says every call had a token of its own: one call per token.
+	Fresh bool `json:"fresh_tokens,omitempty"`
+	// CallsPerToken is how many calls one token serves: the rate times the
+	// lifetime, or 1 for fresh tokens.
+	CallsPerToken float64 `json:"calls_per_token"`
+	// PerCall is TokenCost over CallsPerToken.
 	PerCall float64 `json:"token_cost_per_call_ns"`
 }
+
+// Calibration checks a row whose Δp50 is known: the run can be trusted to
+// resolve differences of that size when the interval holds the known
+// value and is narrow enough to tell it from zero.
+type Calibration struct {
+	Known time.Duration `json:"known_ns"`
+	// Contains says the Δp50 95% interval holds Known.
+	Contains bool `json:"contains_known"`
+	// Resolved says the interval's half-width is within the goal:
+	// max(10µs, 10% of |Δp50|).
+	Resolved bool `json:"resolved"`
+}
+
+// Passed says the calibration row came out as it must.
+func (c *Calibration) Passed() bool { return c.Contains && c.Resolved }

@@ -20,6 +20,12 @@ type Delta struct {
 // HalfWidth is the interval's half width (its "±").
 func (d Delta) HalfWidth() float64 { return (d.High - d.Low) / 2 }
 
+// Resolved says whether the interval is narrow enough to be worth its
+// figure: a half-width within max(floor, share × |Mean|), e.g. (10µs, 10%).
+func (d Delta) Resolved(floor, share float64) bool {
+	return d.N > 1 && d.HalfWidth() <= math.Max(floor, share*math.Abs(d.Mean))
+}
+
 // Significant says whether the interval excludes zero.
 func (d Delta) Significant() bool { return d.N > 1 && (d.Low > 0 || d.High < 0) }
 

@@ -29,7 +29,8 @@ func Markdown(s *bench.Summary, charts []string) []byte {
 		r := s.Runs[0]
 		fmt.Fprintf(&b, "- load: %s; %d connections; %d interleaved rounds of %v per variant, each after %v of warm-up\n", r.Schedule, r.Connections, rep.Rounds, rep.Segment, r.Warmup)
 	}
-	fmt.Fprintf(&b, "- latency is response time, from each call's intended start (no coordinated omission); Δ is against **%s**, paired by round, with a 95%% Student-t interval over the rounds\n\n", rep.Baseline)
+	fmt.Fprintf(&b, "- latency is response time, from each call's intended start (no coordinated omission); Δ is against **%s**, %s, with a 95%% Student-t interval over the pairs\n", rep.Baseline, pairing(rep.Order))
+	b.WriteString("- a row with a known difference (a server burning a known CPU time per call) checks the run: ✓ when its interval holds the known value and is within ±max(10µs, 10%)\n\n")
 
 	b.WriteString("| variant | rate/s | p50 | p90 | p99 | p99.9 | max | Δp50 (95% CI) | Δp99 (95% CI) | server CPU/call | bytes/call (req+resp) | errors |\n")
 	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
@@ -38,6 +39,12 @@ func Markdown(s *bench.Summary, charts []string) []byte {
 	}
 	for name, why := range rep.Failed {
 		fmt.Fprintf(&b, "| %s | failed: %s |||||||||||\n", name, strings.ReplaceAll(why, "|", "/"))
+	}
+	if len(rep.Warnings) > 0 {
+		b.WriteString("\n## Warnings\n\n")
+		for _, l := range rep.Warnings {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
 	}
 	if lines := ErrorLines(s); len(lines) > 0 {
 		b.WriteString("\n")
@@ -64,11 +71,15 @@ func Markdown(s *bench.Summary, charts []string) []byte {
 		}
 	}
 	if len(rep.Tokenomics) > 0 {
-		b.WriteString("\n## Tokenomics\n\nThe client's token request, measured in this run, spread over the calls one token serves at the run's rate.\n\n")
+		b.WriteString("\n## Tokenomics\n\nThe client's token request, measured in this run (the mean over the segments, each of which fetched one), spread over the calls one token serves: the run's rate times the token's lifetime, or a single call for fresh tokens.\n\n")
 		b.WriteString("| variant | token lifetime | token request | calls per token | cost per call |\n|---|--:|--:|--:|--:|\n")
 		for _, t := range rep.Tokenomics {
-			fmt.Fprintf(&b, "| %s | %v | %s | %.0f | %s |\n", t.Variant, t.Lifetime, bench.FormatNs(int64(t.TokenCost)),
-				t.Rate*t.Lifetime.Seconds(), perCall(t.PerCall))
+			life := t.Lifetime.String()
+			if t.Fresh {
+				life += " (fresh: one call each)"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s (mean of %d) | %.0f | %s |\n", t.Variant, life, bench.FormatNs(int64(t.TokenCost)), t.Samples,
+				t.CallsPerToken, perCall(t.PerCall))
 		}
 	}
 	if len(charts) > 0 {
@@ -80,6 +91,14 @@ func Markdown(s *bench.Summary, charts []string) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// pairing says how a scenario's order paired its segments.
+func pairing(order string) string {
+	if order == "rotate" {
+		return "each segment paired with the baseline's in the same round"
+	}
+	return "each segment paired with the two baseline segments run just before and after it"
 }
 
 func perCall(ns float64) string {

@@ -17,21 +17,31 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
 )
 
-// Variant is one variant's merged result and its rounds, for Compare.
+// Variant is one variant's merged result and its segments, for Compare.
 type Variant struct {
 	Name   string
 	Labels map[string]string
 	Floor  bool
 	Merged *bench.Result
+	// Rounds are the variant's segments in the order they ran.
 	Rounds []*bench.Result
+	// Paired holds, for each of Rounds, the baseline's figures it is
+	// compared with (the baseline segments run next to it, merged); nil
+	// where none ran. Without Paired, segments pair with the baseline's
+	// by index.
+	Paired []*bench.Result
+	// Known is the Δp50 this variant must show by construction (a
+	// calibration row); 0 for none.
+	Known time.Duration
 }
 
-// Compare fills the variants' reports: per-round percentiles, and deltas
-// against the baseline from the rounds paired by index.
+// Compare fills the variants' reports: per-segment percentiles, and deltas
+// against the baseline from the paired segments.
 func Compare(baseline string, vs []Variant) []bench.VariantReport {
 	var base *Variant
 	for i := range vs {
@@ -50,19 +60,47 @@ func Compare(baseline string, vs []Variant) []bench.VariantReport {
 			r.RequestBytes = float64(m.BytesWritten) / float64(m.Calls())
 			r.ResponseBytes = float64(m.BytesRead) / float64(m.Calls())
 		}
-		if base != nil && v.Name != base.Name && !v.Floor && len(base.Rounds) > 0 && len(v.Rounds) > 0 {
-			d50 := bench.PairedDelta(floats(r.RoundP50), roundsOf(base.Rounds, func(s *bench.Result) float64 { return float64(s.Response.P50) }))
-			d99 := bench.PairedDelta(floats(r.RoundP99), roundsOf(base.Rounds, func(s *bench.Result) float64 { return float64(s.Response.P99) }))
-			r.DeltaP50, r.DeltaP99 = &d50, &d99
-			cpu := func(s *bench.Result) float64 { return s.ServerCPUCall }
-			if roundsOf(v.Rounds, cpu)[0] > 0 && roundsOf(base.Rounds, cpu)[0] > 0 {
-				dc := bench.PairedDelta(roundsOf(v.Rounds, cpu), roundsOf(base.Rounds, cpu))
-				r.DeltaCPU = &dc
-			}
+		if base != nil && v.Name != base.Name && !v.Floor {
+			deltas(&r, v, base.Rounds)
 		}
 		out = append(out, r)
 	}
 	return out
+}
+
+// deltas draws a variant's Δp50, Δp99 and Δ server CPU from its segments
+// and their baseline partners. CPU pairs where either side was not
+// measured are left out.
+func deltas(r *bench.VariantReport, v Variant, baseRounds []*bench.Result) {
+	paired := v.Paired
+	if paired == nil {
+		paired = baseRounds
+	}
+	var a50, b50, a99, b99, acpu, bcpu []float64
+	for i, seg := range v.Rounds {
+		if i >= len(paired) || paired[i] == nil {
+			continue
+		}
+		p := paired[i]
+		a50, b50 = append(a50, float64(seg.Response.P50)), append(b50, float64(p.Response.P50))
+		a99, b99 = append(a99, float64(seg.Response.P99)), append(b99, float64(p.Response.P99))
+		if seg.ServerCPUCall > 0 && p.ServerCPUCall > 0 {
+			acpu, bcpu = append(acpu, seg.ServerCPUCall), append(bcpu, p.ServerCPUCall)
+		}
+	}
+	if len(a50) == 0 {
+		return
+	}
+	d50, d99 := bench.PairedDelta(a50, b50), bench.PairedDelta(a99, b99)
+	r.DeltaP50, r.DeltaP99 = &d50, &d99
+	if len(acpu) > 0 {
+		dc := bench.PairedDelta(acpu, bcpu)
+		r.DeltaCPU = &dc
+	}
+	if v.Known > 0 {
+		k := float64(v.Known)
+		r.Calibration = &bench.Calibration{Known: v.Known, Contains: d50.Low <= k && k <= d50.High, Resolved: d50.Resolved(10e3, 0.1)}
+	}
 }
 
 func floats(xs []int64) []float64 {
@@ -155,6 +193,16 @@ func rows(s *bench.Summary, join string) [][]string {
 		if v.Floor {
 			d50, d99 = "floor", "floor"
 		}
+		if c := v.Calibration; c != nil {
+			mark := "✓"
+			if !c.Passed() {
+				mark = "MISSED"
+			}
+			d50 += fmt.Sprintf(" (known %s %s)", bench.FormatNs(int64(c.Known)), mark)
+		}
+		if _, failed := rep.Failed[v.Name]; failed {
+			d50, d99 = "failed", "failed"
+		}
 		bytes := "-"
 		if v.RequestBytes+v.ResponseBytes > 0 {
 			bytes = fmt.Sprintf("%.0f%s%.0f", v.RequestBytes, join, v.ResponseBytes)
@@ -181,6 +229,11 @@ func Table(w io.Writer, s *bench.Summary) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, l := range rep.Warnings {
+		if _, err := fmt.Fprintln(w, "warning: "+l); err != nil {
+			return err
+		}
 	}
 	for _, l := range ErrorLines(s) {
 		if _, err := fmt.Fprintln(w, l); err != nil {
@@ -255,7 +308,7 @@ func Sentences(s *bench.Summary) []string {
 		}
 		line := fmt.Sprintf("%s %s %s at p50 (p99: %s) against %s", v.Name, verb, amount(d50), signedAmount(d99), rep.Baseline)
 		if d50.N > 1 && !d50.Significant() {
-			line += "; at p50 the difference is within the noise of " + fmt.Sprint(d50.N) + " rounds"
+			line += "; at p50 the difference is within the noise of " + fmt.Sprint(d50.N) + " paired segments"
 		}
 		if v.DeltaCPU != nil {
 			line += fmt.Sprintf("; server CPU %s per call", signed(v.DeltaCPU.Mean))
@@ -320,4 +373,45 @@ func sortedLabels(l map[string]string) string {
 		parts[i] = k + "=" + l[k]
 	}
 	return strings.Join(parts, " ")
+}
+
+// Warnings are what a scenario's results give reason to doubt, in words:
+// a calibration row that missed its known answer, and each variant's
+// segment warnings (the same text counted once, with how many segments
+// said it).
+func Warnings(vs []Variant, rep *bench.ScenarioReport) []string {
+	var out []string
+	for _, r := range rep.Variants {
+		if c := r.Calibration; c != nil && !c.Passed() && r.DeltaP50 != nil {
+			why := "its interval does not contain the known " + bench.FormatNs(int64(c.Known))
+			if c.Contains {
+				why = "its interval is wider than the goal of ±max(10µs, 10%)"
+			}
+			out = append(out, fmt.Sprintf("calibration MISSED: %s came out at %s at p50 against a known %s: %s, so differences of that size in this run cannot be trusted",
+				r.Name, signedAmount(*r.DeltaP50), bench.FormatNs(int64(c.Known)), why))
+		}
+	}
+	for _, v := range vs {
+		count := map[string]int{}
+		var order []string
+		for _, seg := range v.Rounds {
+			for _, w := range seg.Warnings {
+				if count[w] == 0 {
+					order = append(order, w)
+				}
+				count[w]++
+			}
+		}
+		for _, w := range order {
+			out = append(out, fmt.Sprintf("%s (%d of %d segments): %s", v.Name, count[w], len(v.Rounds), w))
+		}
+		if v.Merged != nil {
+			for _, w := range v.Merged.Warnings {
+				if count[w] == 0 {
+					out = append(out, v.Name+": "+w)
+				}
+			}
+		}
+	}
+	return out
 }

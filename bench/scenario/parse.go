@@ -35,7 +35,7 @@ func Parse(file string, b []byte) (*Scenario, error) {
 		return nil, fmt.Errorf("%w: %s: %v", ErrScenario, file, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	p := &parser{file: file}
-	s := &Scenario{File: file, Rounds: 3, Segment: 5 * time.Second, Warmup: time.Second,
+	s := &Scenario{File: file, Rounds: 3, Segment: 5 * time.Second, Warmup: time.Second, Order: OrderAdjacent,
 		Load: LoadSpec{Connections: 16, Timeout: 10 * time.Second}, Workload: Workload{Tool: "echo"}}
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("%w: %s: the file is empty; see scenarios/README.md", ErrScenario, file)
@@ -274,6 +274,7 @@ func (p *parser) scenario(n *yaml.Node, s *Scenario) {
 		"rounds":      p.positiveInt(&s.Rounds, "rounds"),
 		"segment":     p.duration(&s.Segment, "segment", false),
 		"warmup":      p.duration(&s.Warmup, "warmup", true),
+		"order":       p.oneOf(&s.Order, "order", Orders...),
 		"floor":       p.boolean(&s.Floor, "floor"),
 		"baseline":    p.str(&s.Baseline, "baseline"),
 		"load":        func(n *yaml.Node) { p.load(n, &s.Load) },

@@ -19,8 +19,11 @@ type Scenario struct {
 	Name        string
 	Description string
 	// Rounds is how many interleaved rounds run: each variant gets one
-	// Segment per round, in rotating order. Default 3.
+	// Segment per round (the baseline more, with order adjacent). Default 3.
 	Rounds int
+	// Order is how segments follow each other: OrderAdjacent (default) or
+	// OrderRotate.
+	Order string
 	// Segment is the measured length of one variant in one round. Default 5s.
 	Segment time.Duration
 	// Warmup precedes every segment, unrecorded. Default 1s.

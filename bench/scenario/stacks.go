@@ -200,7 +200,8 @@ func (inst *instance) cpu() (time.Duration, error) {
 }
 
 // launch starts a variant's server (and what it needs) and its driver.
-// calls is how many calls the variant will make, for fresh tokens.
+// calls is how many calls one segment makes at most: the fresh-token
+// pool that each segment tops up.
 func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, calls int) (*instance, error) {
 	inst := &instance{v: v}
 	authArgs, is, err := in.authArgs(ctx, &v)
@@ -273,7 +274,7 @@ func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, 
 		inst.issuer = is.proc
 		cfg := bench.OAuthConfig{Resource: url, ClientID: benchClient, ClientSecret: in.secrets.bench}
 		if v.FreshTokens {
-			cfg.FreshTokens = min(calls, 500_000)
+			cfg.FreshTokens = calls
 		}
 		if v.Stack == "gateway" && v.Impl == "haproxy" { // HAProxy publishes no RFC 9728 metadata
 			cfg.TokenEndpoint, cfg.Issuer = is.url+"/token", is.url

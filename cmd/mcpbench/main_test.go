@@ -332,7 +332,7 @@ thresholds:
 			t.Errorf("output lacks %q:\n%s", want, o)
 		}
 	}
-	for _, f := range []string{"summary.json", "report.md", "spectrum.png", "overhead-p50.svg", "rest.hgrm", "rest_1.hlog", "gw-jwt_2.hlog", "timeseries.csv"} {
+	for _, f := range []string{"summary.json", "report.md", "spectrum.png", "overhead-p50.svg", "rest.hgrm", "rest.hlog", "gw-jwt.hlog", "timeseries.csv"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/proc"
@@ -15,10 +17,12 @@ import (
 
 const runAbout = `
 Run scenario files: start each variant's servers as child processes (on
-their own CPUs where the machine has them), run the rounds interleaved (each
-variant one segment per round, in rotating order), stop every child, and
-write results/<scenario>/<timestamp>/: summary.json, per-variant .hgrm and
-per-segment .hlog, timeseries.csv, report.md and the charts (PNG and SVG).
+their own CPUs where the machine has them), run the rounds interleaved (by
+default each compared variant's segment between two of the baseline's, so
+that every comparison is drawn from segments run next to each other), stop
+every child, and write results/<scenario>/<timestamp>/: summary.json,
+per-variant .hgrm and .hlog, timeseries.csv, report.md and the charts (PNG
+and SVG).
 It prints the comparison table, one sentence per comparison, and exits 1
 when a threshold of the scenario is missed.
 
@@ -31,6 +35,8 @@ func runRun(ctx context.Context, args []string) error {
 	cpus := fs.String("cpus", "", "generator CPUs (default: the lower half; servers get the rest)")
 	rounds := fs.Int("rounds", 0, "override the scenario's rounds")
 	segment := fs.Duration("segment", 0, "override the scenario's segment length")
+	warmup := fs.Duration("warmup", 0, "override the scenario's warm-up before each segment")
+	order := fs.String("order", "", "override the scenario's order: adjacent (each compared segment between two of the baseline's) or rotate")
 	progressMode := fs.String("progress", "auto", "live progress line on stderr: auto (when a terminal), on, off")
 	noSave := fs.Bool("no-save", false, "do not write a results directory")
 	if err := parse(fs, args); err != nil {
@@ -50,6 +56,15 @@ func runRun(ctx context.Context, args []string) error {
 		}
 		if *segment > 0 {
 			s.Segment = *segment
+		}
+		if fs.Changed("warmup") {
+			s.Warmup = *warmup
+		}
+		if *order != "" {
+			if !slices.Contains(scenario.Orders, *order) {
+				return fmt.Errorf("%w: --order is %s, not %q", errUsage, strings.Join(scenario.Orders, " or "), *order)
+			}
+			s.Order = *order
 		}
 		scs = append(scs, s)
 	}
@@ -89,8 +104,7 @@ func runRun(ctx context.Context, args []string) error {
 		}
 		host := bench.ThisHost()
 		host.GeneratorCPUs, host.ServerCPUs, host.CPUNote = proc.FormatCPUList(place.Generator), proc.FormatCPUList(place.Server), place.Note
-		fmt.Fprintf(errOut, "%s: %d variants × %d rounds of %v (+%v warm-up); generator on CPU %s, servers on CPU %s%s\n",
-			s.Name, len(s.Variants), s.Rounds, s.Segment, s.Warmup, host.GeneratorCPUs, host.ServerCPUs, noteSuffix(place.Note))
+		fmt.Fprintf(errOut, "%s: generator on CPU %s, servers on CPU %s%s\n", s.Name, host.GeneratorCPUs, host.ServerCPUs, noteSuffix(place.Note))
 		var prog *progress
 		r := &scenario.Runner{Scenario: s, Log: lineWriter{}, Command: os.Args, Host: host,
 			Env: scenario.Env{Exe: exe, ServerCPUs: place.Server}}
