@@ -24,15 +24,19 @@
 # 5 s) when the script ends, however it ends. The suite's own pass/fail and
 # exit code are not used: every scenario the suite ran (scored or not, which
 # includes extensions and pending ones) is judged, a scenario failing when any
-# of its checks has status FAILURE.
+# of its checks has status FAILURE. Before the server starts, the suite lists
+# the scenarios of the requirement set (`list --requirements REVISION`); every
+# server scenario of that list, scored or not, must run.
 #
 # Exit 0 when every failure is listed and every listed entry failed. Exit 1 on
 # an unexpected failure, on a listed entry that passed (stale: remove it, so
 # the list stays honest; CONFORMANCE_STALE=warn only warns), on a listed entry
-# that did not run (typo, or not in the requirement set), when the server died
-# during the run, or when the server or the suite could not run. Results
-# (checks.json per scenario, the suite's log, the server's output) stay in
-# $CONFORMANCE_OUT/NAME, or in a temp dir that a clean run removes.
+# that did not run (typo, or not in the requirement set), on a scenario of the
+# suite's list that did not run (listed as an expected failure or not), when
+# the server died during the run, or when the server or the suite could not
+# run. Results (the suite's scenario list, checks.json per scenario, the
+# suite's log, the server's output) stay in $CONFORMANCE_OUT/NAME, or in a
+# temp dir that a clean run removes.
 #
 # Environment: CONFORMANCE_NODE (node >= 22), CONFORMANCE_CLI (the suite's
 # dist/index.js), CONFORMANCE_REQUIREMENTS, CONFORMANCE_SCENARIO_TIMEOUT_MS
@@ -134,6 +138,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# --- the scenarios the run must cover --------------------------------------------
+"$node" "$cli" list --requirements "$requirements" >"$work/list.txt" 2>&1 || {
+	st=$?
+	tail -n 20 "$work/list.txt" >&2
+	die "$name: the suite cannot list the scenarios of requirements $requirements (exit $st)"
+}
+
 # --- start the server ----------------------------------------------------------
 cmd=("$@")
 case "${cmd[*]}" in *'{PORT}'*)
@@ -206,13 +217,13 @@ stop_server
 report=$("$node" "$judge" "$expected_file" "$work") || die "$name: cannot judge the results in $work"
 counts=$(printf '%s\n' "$report" | sed -n 's/^COUNTS //p')
 printf '%s\n' "$report" | grep -v "^COUNTS " || true
-read -r total passed xfail unexpected stale missing <<<"$counts"
+read -r total passed xfail unexpected stale missing unrun <<<"$counts"
 if [ "${total:-0}" -eq 0 ]; then
 	tail -n 30 "$work/suite.log" >&2
 	die "$name: the suite ran no scenario (exit $suite_rc)"
 fi
 
-failed=$((unexpected + missing))
+failed=$((unexpected + missing + unrun))
 if [ "$stale" -gt 0 ]; then
 	if [ "$stale_mode" = warn ]; then
 		echo "  WARNING: $stale listed failure(s) passed (CONFORMANCE_STALE=warn): update $expected_file"
@@ -226,7 +237,7 @@ if [ "$server_alive" -eq 0 ]; then
 	failed=$((failed + 1))
 fi
 
-echo "== conformance $name: $total scenarios in ${elapsed}s: $passed passed, $xfail failed as expected, $unexpected failed unexpectedly, $stale listed but passed, $missing listed but not run"
+echo "== conformance $name: $total scenarios in ${elapsed}s: $passed passed, $xfail failed as expected, $unexpected failed unexpectedly, $stale listed but passed, $missing listed but not run, $unrun of the suite's list not run"
 [ "$failed" -eq 0 ] || echo "  every failing check, as expected-failures entries: $work/draft.expected"
 # The plain closing line: scenarios failing only as expected count as skipped.
 echo "$name: $passed passed, $failed failed, $xfail skipped"

@@ -3,19 +3,24 @@
 //
 //   node judge.mjs EXPECTED_FILE [WORK_DIR]
 //
-// Without WORK_DIR it only checks EXPECTED_FILE. WORK_DIR holds suite.log (the
-// suite's stdout) and results/server-SCENARIO-TIMESTAMP/checks.json.
+// Without WORK_DIR it only checks EXPECTED_FILE. WORK_DIR holds list.txt (the
+// suite's `list --requirements REV`: the scenarios the run must cover),
+// suite.log (the suite's output) and
+// results/server-SCENARIO-TIMESTAMP/checks.json.
 //
 // An entry is `SCENARIO # reason` (the scenario may fail, any of its checks)
 // or `SCENARIO/CHECK-ID # reason` (that check may fail; the scenario's other
 // checks must pass). A scenario fails when any check has status FAILURE; one
 // the suite started without writing checks.json fails as check "no-results".
+// Every server scenario of the suite's list, required or run-but-not-scored,
+// must have run, listed in EXPECTED_FILE or not.
 //
 // Prints one line per problem, then `COUNTS total passed xfail failed stale
-// missing`: scenarios passed (no entry), scenarios whose every failure is
-// listed, scenarios with an unlisted failure, entries that passed, entries
-// that never ran. Writes WORK_DIR/draft.expected, every failing check as an
-// entry. Exit status: 0 judged (whatever the verdict), 2 bad input.
+// missing unrun`: scenarios passed (no entry), scenarios whose every failure
+// is listed, scenarios with an unlisted failure, entries that passed, entries
+// that never ran (and are not in the suite's list), scenarios of the suite's
+// list that did not run. Writes WORK_DIR/draft.expected, every failing check
+// as an entry. Exit status: 0 judged (whatever the verdict), 2 bad input.
 import fs from "node:fs";
 import path from "node:path";
 
@@ -59,6 +64,29 @@ text.split("\n").forEach((raw, i) => {
 });
 if (!work) process.exit(0);
 
+// --- what the suite means to run --------------------------------------------
+// `list --requirements REV` prints "Server scenarios (test against a server):"
+// with "  - NAME" lines, and under "Run and reported, but never scored:"
+// "    - NAME [server]" lines (client scenarios carry [client]).
+const listFile = path.join(work, "list.txt");
+let listText;
+try {
+  listText = fs.readFileSync(listFile, "utf8");
+} catch (e) {
+  fail(`cannot read the suite's scenario list: ${e.message}`);
+}
+const required = [], notScored = [];
+let section = "";
+for (const line of listText.split("\n")) {
+  if (/^\S/.test(line)) section = line.trim();
+  let m;
+  if (section === "Server scenarios (test against a server):" && (m = /^ {2}- (\S+)$/.exec(line))) required.push(m[1]);
+  else if (section === "Run and reported, but never scored:" && (m = /^ {4}- (\S+) \[server\]$/.exec(line))) notScored.push(m[1]);
+}
+if (!/^Required for \S+ \(/m.test(listText) || required.length === 0)
+  fail(`${listFile}: no "Required for" line or no server scenario: not the suite's \`list --requirements\` output`);
+const listed = new Set([...required, ...notScored]);
+
 // --- what ran -----------------------------------------------------------------
 const log = fs.existsSync(path.join(work, "suite.log")) ? fs.readFileSync(path.join(work, "suite.log"), "utf8") : "";
 const started = [...log.matchAll(/^=== Running scenario: (\S+) ===$/gm)].map((m) => m[1]);
@@ -79,7 +107,7 @@ const short = (c) => `${c.id}: ${String(c.errorMessage || c.description || "").r
 // draft.expected: every failing check as an entry, its message as the reason,
 // a start for a new expected-failures file (write real reasons before use).
 const draft = [];
-let total = 0, passed = 0, xfail = 0, failed = 0, stale = 0, missing = 0;
+let total = 0, passed = 0, xfail = 0, failed = 0, stale = 0, missing = 0, unrun = 0;
 const ran = new Set([...started, ...results.keys()]);
 for (const s of ran) {
   total++;
@@ -111,11 +139,18 @@ for (const s of ran) {
   } else if (bad.length > 0) xfail++;
   else passed++;
 }
-for (const s of [...whole.keys(), ...checks.keys()]) {
+for (const s of listed) {
   if (!ran.has(s)) {
+    unrun++;
+    const entry = whole.has(s) || checks.has(s) ? ` (listed in ${expectedFile}, which does not excuse it)` : "";
+    console.log(`  NOT RUN ${s}: in the suite's list (${required.includes(s) ? "required" : "run, not scored"}) but the suite did not run it${entry}`);
+  }
+}
+for (const s of [...whole.keys(), ...checks.keys()]) {
+  if (!ran.has(s) && !listed.has(s)) {
     missing++;
-    console.log(`  NOT RUN ${s} is listed in ${expectedFile} but the suite ran no such scenario`);
+    console.log(`  NOT RUN ${s} is listed in ${expectedFile} but is no scenario of the suite's list, and did not run`);
   }
 }
 fs.writeFileSync(path.join(work, "draft.expected"), draft.map((l) => l + "\n").join(""));
-console.log(`COUNTS ${total} ${passed} ${xfail} ${failed} ${stale} ${missing}`);
+console.log(`COUNTS ${total} ${passed} ${xfail} ${failed} ${stale} ${missing} ${unrun}`);
