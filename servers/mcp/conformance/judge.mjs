@@ -1,9 +1,10 @@
 // Judges one conformance run against an expected-failures file; run by
 // scripts/conformance.sh (any Node >= 18). Usage:
 //
-//   node judge.mjs EXPECTED_FILE [WORK_DIR]
+//   node judge.mjs EXPECTED_FILE [WORK_DIR SUITE_EXIT]
 //
-// Without WORK_DIR it only checks EXPECTED_FILE. WORK_DIR holds list.txt (the
+// Without WORK_DIR it only checks EXPECTED_FILE; SUITE_EXIT is the suite's
+// exit status. WORK_DIR holds list.txt (the
 // suite's `list --requirements REV`: the scenarios the run must cover),
 // suite.log (the suite's output) and
 // results/server-SCENARIO-TIMESTAMP/checks.json.
@@ -13,20 +14,24 @@
 // checks must pass). A scenario fails when any check has status FAILURE; one
 // the suite started without writing checks.json fails as check "no-results".
 // Every server scenario of the suite's list, required or run-but-not-scored,
-// must have run, listed in EXPECTED_FILE or not.
+// must have run, listed in EXPECTED_FILE or not. The suite exits 1 when a
+// required scenario failed, else 0: an exit of 1 with a failing required
+// scenario is explained (whether that failure is listed is judged as above);
+// any other non-zero exit (1 without one, a crash, a signal, a usage error)
+// fails the run, with the tail of suite.log.
 //
 // Prints one line per problem, then `COUNTS total passed xfail failed stale
-// missing unrun`: scenarios passed (no entry), scenarios whose every failure
+// missing unrun badexit`: scenarios passed (no entry), scenarios whose every failure
 // is listed, scenarios with an unlisted failure, entries that passed, entries
 // that never ran (and are not in the suite's list), scenarios of the suite's
-// list that did not run. Writes WORK_DIR/draft.expected, every failing check
+// list that did not run, 1 for an unexplained exit. Writes WORK_DIR/draft.expected, every failing check
 // as an entry. Exit status: 0 judged (whatever the verdict), 2 bad input.
 import fs from "node:fs";
 import path from "node:path";
 
-const [expectedFile, work] = process.argv.slice(2);
-if (!expectedFile) {
-  console.error("usage: node judge.mjs EXPECTED_FILE [WORK_DIR]");
+const [expectedFile, work, exitArg] = process.argv.slice(2);
+if (!expectedFile || (work !== undefined && !/^[0-9]+$/.test(exitArg ?? ""))) {
+  console.error("usage: node judge.mjs EXPECTED_FILE [WORK_DIR SUITE_EXIT]");
   process.exit(2);
 }
 
@@ -109,10 +114,12 @@ const short = (c) => `${c.id}: ${String(c.errorMessage || c.description || "").r
 const draft = [];
 let total = 0, passed = 0, xfail = 0, failed = 0, stale = 0, missing = 0, unrun = 0;
 const ran = new Set([...started, ...results.keys()]);
+const failingRequired = [];
 for (const s of ran) {
   total++;
   const cs = results.get(s) ?? [{ id: "no-results", status: "FAILURE", errorMessage: "the suite wrote no checks.json" }];
   const bad = cs.filter((c) => c.status === "FAILURE");
+  if (bad.length > 0 && required.includes(s)) failingRequired.push(s);
   for (const id of new Set(bad.map((c) => c.id))) draft.push(`${s}/${id}  # TODO: ${short(bad.find((c) => c.id === id)).slice(id.length + 2)}`);
   if (whole.has(s)) {
     if (bad.length === 0) {
@@ -152,5 +159,14 @@ for (const s of [...whole.keys(), ...checks.keys()]) {
     console.log(`  NOT RUN ${s} is listed in ${expectedFile} but is no scenario of the suite's list, and did not run`);
   }
 }
+const suiteExit = Number(exitArg);
+const badexit = suiteExit === 0 || (suiteExit === 1 && failingRequired.length > 0) ? 0 : 1;
+if (badexit) {
+  const why = suiteExit === 1
+    ? "with no required scenario failing, its one reason to exit 1: a crash or a usage error"
+    : "(it exits 1 when a required scenario fails, else 0): a crash, a signal or a usage error";
+  console.log(`  SUITE EXITED ${suiteExit} ${why}. The last lines of its output:`);
+  for (const line of log.trimEnd().split("\n").slice(-15)) console.log(`    | ${line}`);
+}
 fs.writeFileSync(path.join(work, "draft.expected"), draft.map((l) => l + "\n").join(""));
-console.log(`COUNTS ${total} ${passed} ${xfail} ${failed} ${stale} ${missing} ${unrun}`);
+console.log(`COUNTS ${total} ${passed} ${xfail} ${failed} ${stale} ${missing} ${unrun} ${badexit}`);

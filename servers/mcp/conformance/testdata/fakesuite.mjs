@@ -10,7 +10,8 @@
 // checks, "scenario=none" for one that starts and writes nothing, separated
 // by spaces), DIR/server-SCENARIO-TIMESTAMP/checks.json with a passing
 // wire-schema-valid check, and prints the suite's progress lines. It first
-// makes one HTTP request to URL, so a dead server shows.
+// makes one HTTP request to URL, so a dead server shows. It exits as the suite
+// does, 1 when a required scenario failed, else 0; $FAKE_EXIT overrides that.
 import fs from "node:fs";
 import path from "node:path";
 
@@ -44,8 +45,10 @@ await fetch(url, { method: "POST", body: "{}" }).catch((e) => {
   console.error(`fake suite: ${url}: ${e.message}`);
   process.exit(1);
 });
+let exit = 0;
 for (const [scenario, spec] of results) {
   console.log(`\n=== Running scenario: ${scenario} ===`);
+  if (spec !== "ok" && required.includes(scenario)) exit = 1;
   if (spec === "none") continue; // started, wrote nothing
   const checks = [{ id: "wire-schema-valid", status: "SUCCESS" }];
   if (spec !== "ok") for (const id of spec.split(",")) checks.push({ id, status: "FAILURE", errorMessage: `${id} broke` });
@@ -53,3 +56,8 @@ for (const [scenario, spec] of results) {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "checks.json"), JSON.stringify(checks));
 }
+if (process.env.FAKE_EXIT !== undefined) {
+  console.error(`fake suite: exiting ${process.env.FAKE_EXIT} as told`);
+  process.exit(Number(process.env.FAKE_EXIT));
+}
+process.exit(exit);
