@@ -156,7 +156,11 @@ case "${cmd[*]}" in *'{PORT}'*)
 	;;
 esac
 
-setsid "${cmd[@]}" >"$work/server.stdout" 2>"$work/server.stderr" </dev/null &
+# Created here: the background job opens them only when it gets to run, and
+# the wait below reads server.stdout at once.
+: >"$work/server.stdout"
+: >"$work/server.stderr"
+setsid "${cmd[@]}" >>"$work/server.stdout" 2>>"$work/server.stderr" </dev/null &
 server_pid=$!
 server_status=
 
