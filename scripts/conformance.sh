@@ -21,17 +21,23 @@
 #                  or $CONFORMANCE_REQUIREMENTS.
 #
 # The server runs in its own process group and gets SIGTERM (then SIGKILL after
-# 5 s) when the script ends, however it ends. The suite's own pass/fail and
-# exit code are not used: every scenario the suite ran (scored or not, which
-# includes extensions and pending ones) is judged, a scenario failing when any
-# of its checks has status FAILURE.
+# 5 s) when the script ends, however it ends. Before the server starts, the
+# suite lists the scenarios of the requirement set (`list --requirements
+# REVISION`); every server scenario of that list, scored or not, must run. The
+# suite's own pass/fail is not used: every scenario it ran (scored or not,
+# which includes extensions and pending ones) is judged, a scenario failing
+# when any of its checks has status FAILURE. Its exit code must be explained:
+# 0, or 1 when a required scenario failed (whether listed is judged as above).
 #
 # Exit 0 when every failure is listed and every listed entry failed. Exit 1 on
 # an unexpected failure, on a listed entry that passed (stale: remove it, so
 # the list stays honest; CONFORMANCE_STALE=warn only warns), on a listed entry
-# that did not run (typo, or not in the requirement set), when the server died
-# during the run, or when the server or the suite could not run. Results
-# (checks.json per scenario, the suite's log, the server's output) stay in
+# that did not run (typo, or not in the requirement set), on a scenario of the
+# suite's list that did not run (listed as an expected failure or not), on any
+# other exit of the suite (a crash, a usage error: its exit code and the tail
+# of its output are shown), when the server died during the run, or when the
+# server or the suite could not run. Results (the suite's scenario list,
+# checks.json per scenario, the suite's log, the server's output) stay in
 # $CONFORMANCE_OUT/NAME, or in a temp dir that a clean run removes.
 #
 # Environment: CONFORMANCE_NODE (node >= 22), CONFORMANCE_CLI (the suite's
@@ -134,6 +140,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# --- the scenarios the run must cover --------------------------------------------
+"$node" "$cli" list --requirements "$requirements" >"$work/list.txt" 2>&1 || {
+	st=$?
+	tail -n 20 "$work/list.txt" >&2
+	die "$name: the suite cannot list the scenarios of requirements $requirements (exit $st)"
+}
+
 # --- start the server ----------------------------------------------------------
 cmd=("$@")
 case "${cmd[*]}" in *'{PORT}'*)
@@ -143,7 +156,11 @@ case "${cmd[*]}" in *'{PORT}'*)
 	;;
 esac
 
-setsid "${cmd[@]}" >"$work/server.stdout" 2>"$work/server.stderr" </dev/null &
+# Created here: the background job opens them only when it gets to run, and
+# the wait below reads server.stdout at once.
+: >"$work/server.stdout"
+: >"$work/server.stderr"
+setsid "${cmd[@]}" >>"$work/server.stdout" 2>>"$work/server.stderr" </dev/null &
 server_pid=$!
 server_status=
 
@@ -203,16 +220,16 @@ kill -0 "$server_pid" 2>/dev/null || server_alive=0
 stop_server
 
 # --- judge -----------------------------------------------------------------------
-report=$("$node" "$judge" "$expected_file" "$work") || die "$name: cannot judge the results in $work"
+report=$("$node" "$judge" "$expected_file" "$work" "$suite_rc") || die "$name: cannot judge the results in $work"
 counts=$(printf '%s\n' "$report" | sed -n 's/^COUNTS //p')
 printf '%s\n' "$report" | grep -v "^COUNTS " || true
-read -r total passed xfail unexpected stale missing <<<"$counts"
+read -r total passed xfail unexpected stale missing unrun badexit <<<"$counts"
 if [ "${total:-0}" -eq 0 ]; then
 	tail -n 30 "$work/suite.log" >&2
 	die "$name: the suite ran no scenario (exit $suite_rc)"
 fi
 
-failed=$((unexpected + missing))
+failed=$((unexpected + missing + unrun + badexit))
 if [ "$stale" -gt 0 ]; then
 	if [ "$stale_mode" = warn ]; then
 		echo "  WARNING: $stale listed failure(s) passed (CONFORMANCE_STALE=warn): update $expected_file"
@@ -226,7 +243,7 @@ if [ "$server_alive" -eq 0 ]; then
 	failed=$((failed + 1))
 fi
 
-echo "== conformance $name: $total scenarios in ${elapsed}s: $passed passed, $xfail failed as expected, $unexpected failed unexpectedly, $stale listed but passed, $missing listed but not run"
+echo "== conformance $name: $total scenarios in ${elapsed}s, suite exit $suite_rc: $passed passed, $xfail failed as expected, $unexpected failed unexpectedly, $stale listed but passed, $missing listed but not run, $unrun of the suite's list not run"
 [ "$failed" -eq 0 ] || echo "  every failing check, as expected-failures entries: $work/draft.expected"
 # The plain closing line: scenarios failing only as expected count as skipped.
 echo "$name: $passed passed, $failed failed, $xfail skipped"

@@ -183,7 +183,12 @@ func runHarness(t *testing.T, expected, results string, env ...string) harnessRu
 }
 
 func TestHarness(t *testing.T) {
+	// The fake suite's list is these scenarios, unless FAKE_REQUIRED or
+	// FAKE_NOT_SCORED say otherwise; allExpected lists all that fail. A
+	// case's env comes last, and os/exec keeps the last of a repeated key, so
+	// FAKE_RESULTS there replaces results.
 	const results = "a=ok b=feature c=feature,other d=none e=ok"
+	const allExpected = "b # whole scenario\nc/feature # one check\nc/other # another\nd # wrote nothing\n"
 	cases := []struct {
 		name, expected string
 		env            []string
@@ -191,7 +196,7 @@ func TestHarness(t *testing.T) {
 		want           []string
 	}{
 		{"all as expected",
-			"b # whole scenario\nc/feature # one check\nc/other # another\nd # wrote nothing\n", nil, 0,
+			allExpected, nil, 0,
 			[]string{"fake: 2 passed, 0 failed, 3 skipped"}},
 		{"unexpected failure",
 			"b # whole\nc/feature # only this one\nd # nothing\n", nil, 1,
@@ -211,6 +216,27 @@ func TestHarness(t *testing.T) {
 		{"listed but not run",
 			"b # x\nc # x\nd # x\nzz # typo\ne/nope # typo\n", nil, 1,
 			[]string{"NOT RUN zz is listed", "NOT RUN e/nope is listed"}},
+		{"a required scenario of the suite's list did not run",
+			allExpected, []string{"FAKE_REQUIRED=a b c d e f"}, 1,
+			[]string{"NOT RUN f: in the suite's list (required) but the suite did not run it", "fake: 2 passed, 1 failed, 3 skipped"}},
+		{"an unscored scenario of the suite's list did not run",
+			allExpected, []string{"FAKE_NOT_SCORED=g"}, 1,
+			[]string{"NOT RUN g: in the suite's list (run, not scored)", "1 of the suite's list not run"}},
+		{"a scenario listed as expected to fail must still run",
+			allExpected + "f # x\n", []string{"FAKE_REQUIRED=a b c d e f"}, 1,
+			[]string{"NOT RUN f: in the suite's list (required) but the suite did not run it (listed in", "0 listed but not run, 1 of the suite's list not run"}},
+		{"the suite exits non-zero with no failure",
+			"", []string{"FAKE_RESULTS=a=ok e=ok", "FAKE_EXIT=1"}, 1,
+			[]string{"SUITE EXITED 1", "fake suite: exiting 1 as told", "fake: 2 passed, 1 failed, 0 skipped"}},
+		{"the suite crashes after listed failures",
+			allExpected, []string{"FAKE_EXIT=2"}, 1,
+			[]string{"SUITE EXITED 2", "fake suite: exiting 2 as told", "fake: 2 passed, 1 failed, 3 skipped"}},
+		{"the suite exits 1 when only an unscored scenario fails",
+			"g # x\n", []string{"FAKE_RESULTS=a=ok g=feature", "FAKE_REQUIRED=a", "FAKE_NOT_SCORED=g", "FAKE_EXIT=1"}, 1,
+			[]string{"SUITE EXITED 1", "fake: 1 passed, 1 failed, 1 skipped"}},
+		{"an unscored listed failure leaves the suite's exit 0",
+			"g # x\n", []string{"FAKE_RESULTS=a=ok g=feature", "FAKE_REQUIRED=a", "FAKE_NOT_SCORED=g"}, 0,
+			[]string{"fake: 1 passed, 0 failed, 1 skipped"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
