@@ -142,6 +142,7 @@ func (r *Runner) Run(ctx context.Context) (*bench.Summary, error) {
 		rep.Failed = nil
 	}
 	sum := bench.NewSummary(r.Command, r.Host, runs...)
+	sum.ScenarioSHA256 = s.SHA256
 	sum.Segments = all
 	sum.Scenario = rep
 	spectra := map[string][]chart.Point{}

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -344,6 +346,9 @@ thresholds:
 	s, err := readResults(out)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(sc); s.ScenarioSHA256 != fmt.Sprintf("%x", sha256.Sum256(b)) {
+		t.Errorf("scenario_sha256 %q is not the file's", s.ScenarioSHA256)
 	}
 	// The servers got the run's secrets by environment: their command
 	// lines (world-readable) name them as env:NAME, and the calls with the
