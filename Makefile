@@ -16,8 +16,10 @@ all: build
 
 build: $(BIN)
 
+# -buildvcs=auto: stamp the commit (summary.json's build.commit) even where
+# GOFLAGS says -buildvcs=false, as this project's machine does.
 $(BIN): $(GOFILES) go.mod go.sum
-	$(GO) build -o $(BIN) ./cmd/mcpbench
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/mcpbench
 
 # The main job: the default scenario (about two minutes) on servers started
 # as child processes; prints the table and writes results/default/TIMESTAMP

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,11 +24,15 @@ const SummarySchema = "mcpbench.summary/v1"
 
 // Summary is what summary.json holds: one or more runs, and where they ran.
 type Summary struct {
-	Schema  string    `json:"schema"`
-	Tool    string    `json:"tool"`    // "mcpbench" and its version
-	Command []string  `json:"command"` // the command line that made it
-	Created time.Time `json:"created"`
-	Host    Host      `json:"host"`
+	Schema  string   `json:"schema"`
+	Tool    string   `json:"tool"`    // "mcpbench" and its version
+	Build   Build    `json:"build"`   // the commit it was built from
+	Command []string `json:"command"` // the command line that made it
+	// ScenarioSHA256 is the hex SHA-256 of the scenario file as read, for
+	// a scenario run.
+	ScenarioSHA256 string    `json:"scenario_sha256,omitempty"`
+	Created        time.Time `json:"created"`
+	Host           Host      `json:"host"`
 	// Units of the files beside summary.json: .hgrm in microseconds, .hlog
 	// in nanoseconds (tags response, service, lag), timeseries.csv in µs.
 	Units map[string]string `json:"units"`
@@ -45,6 +48,8 @@ type Summary struct {
 
 // Host describes the machine and the CPU placement of a run.
 type Host struct {
+	// Hostname is os.Hostname's answer; empty when it had none.
+	Hostname      string `json:"hostname,omitempty"`
 	OS, Arch      string
 	GoVersion     string `json:"go_version"`
 	CPUModel      string `json:"cpu_model,omitempty"`
@@ -59,6 +64,9 @@ type Host struct {
 // ThisHost describes the machine this process runs on.
 func ThisHost() Host {
 	h := Host{OS: runtime.GOOS, Arch: runtime.GOARCH, GoVersion: runtime.Version(), NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	if name, err := os.Hostname(); err == nil {
+		h.Hostname = name
+	}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		h.Kernel = strings.TrimSpace(string(b))
 	}
@@ -75,19 +83,12 @@ func ThisHost() Host {
 
 // NewSummary starts a summary of runs made by the given command line.
 func NewSummary(command []string, host Host, runs ...*Result) *Summary {
+	b := ThisBuild()
 	return &Summary{
-		Schema: SummarySchema, Tool: "mcpbench " + Version(), Command: RedactArgs(command), Created: time.Now().UTC(), Host: host,
+		Schema: SummarySchema, Tool: "mcpbench " + b.Version, Build: b, Command: RedactArgs(command), Created: time.Now().UTC(), Host: host,
 		Units: map[string]string{"summary.json": "ns", ".hgrm": "us", ".hlog": "ns", "timeseries.csv": "us"},
 		Runs:  runs,
 	}
-}
-
-// Version is the module version mcpbench was built from, or "dev".
-func Version() string {
-	if v := buildVersion(); v != "" {
-		return v
-	}
-	return "dev"
 }
 
 // WriteResults writes s into dir, which must not exist yet, atomically: the
@@ -332,11 +333,4 @@ func sig3(v float64) string {
 	default:
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
-}
-
-func buildVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return ""
 }

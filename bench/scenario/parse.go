@@ -1,6 +1,8 @@
 package scenario
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,7 +26,13 @@ func Load(file string) (*Scenario, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrScenario, err)
 	}
-	return Parse(file, b)
+	s, err := Parse(file, b)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	s.SHA256 = hex.EncodeToString(sum[:])
+	return s, nil
 }
 
 // Parse reads a scenario from b; file names it in errors. Every problem

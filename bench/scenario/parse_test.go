@@ -2,6 +2,8 @@ package scenario
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +158,38 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted %+v", s)
 		}
 	})
+}
+
+// Load records the SHA-256 of the bytes it read (sha256sum's answer for
+// each file here); a scenario parsed from memory has none.
+func TestLoadHash(t *testing.T) {
+	const tiny = "name: tiny\nload: {rate: 10}\nvariants: [{name: a, stack: rest}]\n"
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, content, want string
+	}{
+		{"tiny", tiny, "e20389fddda628a5da1f74dbb000a48e6fd70602655e7f73433d47adf32c2170"},
+		{"a comment added", tiny + "# edited\n", "e54cb5fe6fc8662dc8b8423bd7e96e268235e9fb1d1fd8f12249608ae6420c1a"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := filepath.Join(dir, tc.name+".yaml")
+			if err := os.WriteFile(f, []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Load(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.SHA256 != tc.want {
+				t.Errorf("SHA256 %s, want %s", s.SHA256, tc.want)
+			}
+		})
+	}
+	s, err := Parse("mem.yaml", []byte(tiny))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.SHA256 != "" {
+		t.Errorf("a scenario parsed from memory has SHA256 %q", s.SHA256)
+	}
 }

@@ -220,6 +220,7 @@ func (r *Runner) summarise(variants []Variant, steps []step, results []*bench.Re
 	}
 	rep.Warnings = append(rep.Warnings, report.Warnings(vs, rep)...)
 	sum := bench.NewSummary(r.Command, r.Host, runs...)
+	sum.ScenarioSHA256 = s.SHA256
 	sum.Segments = all
 	sum.Scenario = rep
 	return sum

@@ -15,7 +15,10 @@ import (
 
 // Scenario is one parsed scenario file.
 type Scenario struct {
-	File        string
+	File string
+	// SHA256 is the hex SHA-256 of the file's bytes as Load read them;
+	// empty for a scenario parsed from memory.
+	SHA256      string
 	Name        string
 	Description string
 	// Rounds is how many interleaved rounds run: each variant gets one

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/mcpbench/mcpbench/bench"
 	"github.com/spf13/pflag"
 )
 
@@ -119,10 +120,20 @@ func parse(fs *pflag.FlagSet, args []string) error {
 }
 
 func runVersion(ctx context.Context, args []string) error {
-	fs := newFlags("version", "", "Print mcpbench's version.")
+	fs := newFlags("version", "", "Print mcpbench's version, the commit it was built from (unknown when the\nbinary was not built inside a git checkout), the Go version and the host.")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "mcpbench", version())
-	return nil
+	b, h := bench.ThisBuild(), bench.ThisHost()
+	host := h.Hostname
+	if host == "" {
+		host = bench.Unknown
+	}
+	commitTime := b.Time
+	if commitTime == "" {
+		commitTime = bench.Unknown
+	}
+	_, err := fmt.Fprintf(out, "mcpbench %s\ncommit       %s\ndirty        %s\ncommit time  %s\ngo           %s\nhost         %s (%s/%s)\n",
+		b.Version, b.Commit, b.DirtyString(), commitTime, h.GoVersion, host, h.OS, h.Arch)
+	return err
 }

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -55,6 +57,10 @@ func TestUsage(t *testing.T) {
 		{"serve help", []string{"serve", "--help"}, 0, "tcpecho"},
 		{"floor help", []string{"floor", "--help"}, 0, "(default 5s)"},
 		{"version", []string{"version"}, 0, "mcpbench "},
+		{"version commit", []string{"version"}, 0, "\ncommit       " + bench.ThisBuild().Commit + "\n"},
+		{"version dirty", []string{"version"}, 0, "\ndirty        " + bench.ThisBuild().DirtyString() + "\n"},
+		{"version go", []string{"version"}, 0, "\ngo           go1."},
+		{"version host", []string{"version"}, 0, "\nhost         "},
 		{"load without URL", []string{"load", "--rate", "10"}, 2, "want exactly one URL"},
 		{"load bad flag", []string{"load", "http://127.0.0.1:1/", "--rate", "ten"}, 2, "invalid argument"},
 		{"load negative rate", []string{"load", "http://127.0.0.1:1/", "--rate", "-5"}, 2, "--rate must be positive"},
@@ -340,6 +346,9 @@ thresholds:
 	s, err := readResults(out)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(sc); s.ScenarioSHA256 != fmt.Sprintf("%x", sha256.Sum256(b)) {
+		t.Errorf("scenario_sha256 %q is not the file's", s.ScenarioSHA256)
 	}
 	// The servers got the run's secrets by environment: their command
 	// lines (world-readable) name them as env:NAME, and the calls with the

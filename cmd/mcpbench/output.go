@@ -10,8 +10,6 @@ import (
 	"golang.org/x/term"
 )
 
-func version() string { return bench.Version() }
-
 // saveResults writes s under dir, or under results/COMMAND/TIMESTAMP when
 // dir is empty, and returns where. A directory that exists by then (made
 // while the run went on) is not overwritten and the results are not lost:
