@@ -80,7 +80,8 @@ type TokenSource interface {
 
 // PhaseReporter is implemented by drivers whose Prepare has steps worth
 // timing apart (OAuth discovery, token, JWKS fetch); Run reports them
-// after Prepare.
+// after Prepare. SetupPhases returns the last Prepare's steps in a new map
+// each call: the caller keeps it, and the next Prepare does not change it.
 type PhaseReporter interface {
 	SetupPhases() map[string]time.Duration
 }
