@@ -1,11 +1,16 @@
 package bench
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // MergeResults combines the segments one variant ran (its rounds) into one
 // result: histograms merged (never percentiles averaged), counts, CPU and
-// bytes summed, rates over the summed measured time. The segments keep
-// their own figures; the merged result's Intervals are theirs in order.
+// bytes summed, rates over the summed measured time, the segments'
+// distinct server CPU notes kept. The segments keep their own figures;
+// the merged result's Intervals are theirs in order.
 func MergeResults(name string, segs []*Result) (*Result, error) {
 	if len(segs) == 0 {
 		return nil, fmt.Errorf("merge %s: no segments", name)
@@ -19,6 +24,7 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 	a := &m.Accounting
 	a.ByClass, a.ByCode = map[string]uint64{}, map[string]uint64{}
 	var dropped int64
+	var notes []string
 	for _, s := range segs {
 		m.Duration += s.Duration
 		m.Interrupted = m.Interrupted || s.Interrupted
@@ -38,6 +44,9 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 		}
 		m.GeneratorCPU += s.GeneratorCPU
 		m.ServerCPU += s.ServerCPU
+		if n := s.ServerCPUNote; n != "" && !slices.Contains(notes, n) {
+			notes = append(notes, n)
+		}
 		m.BytesRead += s.BytesRead
 		m.BytesWritten += s.BytesWritten
 		m.Warnings = append(m.Warnings, s.Warnings...)
@@ -48,6 +57,7 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 			dropped += m.Histograms.Lag.Merge(s.Histograms.Lag)
 		}
 	}
+	m.ServerCPUNote = strings.Join(notes, "; ")
 	if dropped > 0 {
 		return nil, fmt.Errorf("merge %s: %d samples outside the histograms' range", name, dropped)
 	}
