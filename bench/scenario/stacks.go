@@ -212,6 +212,18 @@ func (inst *instance) cpu() (time.Duration, error) {
 	return total, nil
 }
 
+// cpuNote is the ServerCPUNote of the variant's results: why its server
+// CPU is not measured, "" when it is (something on the call path to read).
+func (inst *instance) cpuNote() string {
+	if len(inst.path) > 0 {
+		return ""
+	}
+	if inst.v.URL != "" {
+		return bench.CPUNoteExternal
+	}
+	return "not measured: no process on the call path to read"
+}
+
 // launch starts a variant's server (and what it needs) and its driver.
 // calls is how many calls the variant will make, for fresh tokens.
 func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, calls int) (*instance, error) {

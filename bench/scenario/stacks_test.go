@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 // TestLaunchServerCPU: a variant whose driver starts its servers (stdio,
 // an external command) has server CPU on its call path, read from the
 // driver, and a run of it reports it (issue 12: shown as "-"); an
-// external URL has none.
+// external URL has none, and a note that says so.
 func TestLaunchServerCPU(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -60,7 +60,13 @@ func TestLaunchServerCPU(t *testing.T) {
 			if got := len(inst.path) > 0; got != tc.cpu { // what the runner checks before it reads server CPU
 				t.Fatalf("server CPU on the call path: %v, want %v", got, tc.cpu)
 			}
+			if note := inst.cpuNote(); (note == "") != tc.cpu {
+				t.Errorf("server CPU note %q", note)
+			}
 			if !tc.cpu {
+				if note := inst.cpuNote(); note != bench.CPUNoteExternal {
+					t.Errorf("an external URL's note %q, want %q", note, bench.CPUNoteExternal)
+				}
 				return
 			}
 			res, err := bench.Run(context.Background(), bench.Config{Driver: inst.driver, Closed: true, Connections: 2, Requests: 300, ServerCPU: inst.cpu})
