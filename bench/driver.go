@@ -80,7 +80,8 @@ type TokenSource interface {
 
 // PhaseReporter is implemented by drivers whose Prepare has steps worth
 // timing apart (OAuth discovery, token, JWKS fetch); Run reports them
-// after Prepare.
+// after Prepare. SetupPhases returns the last Prepare's steps in a new map
+// each call: the caller keeps it, and the next Prepare does not change it.
 type PhaseReporter interface {
 	SetupPhases() map[string]time.Duration
 }
@@ -90,6 +91,22 @@ type PhaseReporter interface {
 // It is safe to call while calls are running.
 type ByteCounter interface {
 	Bytes() (read, written int64)
+}
+
+// ServerCPUReader is implemented by drivers that start the server
+// processes they call (a stdio server per connection), so that the CPU a
+// run costs the server is known without a server process of the caller's.
+// ServerCPU returns the CPU time (user + system, to the nanosecond) that
+// every process the driver has started has used since it started, summed:
+// live ones as read now (with their live descendants), exited ones as
+// their final CPU time once reaped. The sum never decreases, so that the
+// difference between two reads is what those processes used in between,
+// even when some exited in between. When a process's CPU cannot be read
+// (it exited and its final CPU time is not known yet), ServerCPU returns
+// an error, not a smaller sum. It is safe to call from any goroutine,
+// while calls are made and connections open and close, and after Close.
+type ServerCPUReader interface {
+	ServerCPU() (time.Duration, error)
 }
 
 // ErrSetup is wrapped by every error from a driver's setup (Prepare or Open),

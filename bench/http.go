@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"sync"
@@ -129,10 +130,11 @@ func (d *HTTPDriver) Prepare(ctx context.Context) error {
 	return nil
 }
 
-// SetupPhases reports the token source's preparation steps, if it times them.
+// SetupPhases reports the token source's preparation steps, if it times
+// them, in a map of the caller's own.
 func (d *HTTPDriver) SetupPhases() map[string]time.Duration {
 	if p, ok := d.cfg.Token.(PhaseReporter); ok {
-		return p.SetupPhases()
+		return maps.Clone(p.SetupPhases())
 	}
 	return nil
 }

@@ -68,7 +68,7 @@ type MCPConfig struct {
 
 // NewMCP checks cfg and returns the driver for its transport. Each driver
 // implements Driver and ByteCounter; the HTTP one also Preparer and
-// PhaseReporter.
+// PhaseReporter, the stdio one ServerCPUReader.
 func NewMCP(cfg MCPConfig) (Driver, error) {
 	if cfg.Tool == "" {
 		cfg.Tool = "echo"

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -213,8 +214,9 @@ func (d *streamable) Prepare(ctx context.Context) error {
 	return nil
 }
 
-// SetupPhases reports server/discover and the token source's steps.
-func (d *streamable) SetupPhases() map[string]time.Duration { return d.phases }
+// SetupPhases reports server/discover and the token source's steps of
+// the last Prepare, in a map of the caller's own.
+func (d *streamable) SetupPhases() map[string]time.Duration { return maps.Clone(d.phases) }
 
 // discover sends server/discover and returns the versions the server lists.
 func (d *streamable) discover(ctx context.Context) ([]string, error) {

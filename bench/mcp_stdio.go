@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/mcpbench/mcpbench/bench/proc"
 )
 
 // msgConn is a Conn over a transport that carries JSON-RPC messages to the
@@ -237,12 +239,29 @@ type stdio struct {
 	read, wrote atomic.Int64
 	mu          sync.Mutex
 	open        map[*msgConn]chan struct{} // closed once the process is reaped
+
+	cpuMu sync.Mutex
+	procs []*stdioProc  // started, not yet counted as exited
+	gone  time.Duration // the final CPU time of the exited ones
+}
+
+// stdioProc is one server process, for ServerCPU.
+type stdioProc struct {
+	pid    int
+	exited chan struct{}    // closed once it is reaped; state is set before
+	state  *os.ProcessState // its final resource use
+	last   time.Duration    // the most CPU time read of it, under cpuMu
 }
 
 var (
-	_ Driver      = (*stdio)(nil)
-	_ ByteCounter = (*stdio)(nil)
+	_ Driver          = (*stdio)(nil)
+	_ ByteCounter     = (*stdio)(nil)
+	_ ServerCPUReader = (*stdio)(nil)
 )
+
+// stdioReapWait bounds how long ServerCPU waits for a server that exited
+// as it was read to be reaped, for its final CPU time.
+const stdioReapWait = 100 * time.Millisecond
 
 // stdioGrace is how long a stdio server gets to exit once its stdin is
 // closed, and again after SIGTERM, before SIGKILL. A variable for tests.
@@ -282,6 +301,7 @@ func (d *stdio) Open(ctx context.Context, worker int) (Conn, error) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	started, exited := make(chan error, 1), make(chan struct{})
+	sp := &stdioProc{exited: exited}
 	go func() {
 		// Pdeathsig fires when the thread that forked the child ends, not
 		// the process: fork from a thread held for the child's whole life.
@@ -290,8 +310,10 @@ func (d *stdio) Open(ctx context.Context, worker int) (Conn, error) {
 			started <- err
 			return
 		}
+		sp.pid = cmd.Process.Pid
 		started <- nil
 		_ = cmd.Wait()
+		sp.state = cmd.ProcessState
 		close(exited)
 	}()
 	err = <-started
@@ -302,7 +324,10 @@ func (d *stdio) Open(ctx context.Context, worker int) (Conn, error) {
 		outR.Close()
 		return nil, fmt.Errorf("starting %s: %w", d.cfg.Command[0], err)
 	}
-	pid := cmd.Process.Pid
+	pid := sp.pid
+	d.cpuMu.Lock()
+	d.procs = append(d.procs, sp)
+	d.cpuMu.Unlock()
 
 	c := newMsgConn(d.cfg.Timeout)
 	var wmu sync.Mutex
@@ -373,6 +398,59 @@ func waitFor(ch <-chan struct{}, d time.Duration) bool {
 	case <-t.C:
 		return false
 	}
+}
+
+// ServerCPU sums the CPU time of every server process the driver has
+// started, as ServerCPUReader says: the process CPU clock of those
+// running (with their descendants, as proc.CPUTimeOf reads them), the
+// rusage of those reaped. Each process's figure is held at the most read
+// of it, so that the sum never goes back.
+func (d *stdio) ServerCPU() (time.Duration, error) {
+	d.cpuMu.Lock()
+	defer d.cpuMu.Unlock()
+	live := d.procs[:0]
+	var total time.Duration
+	var err error
+	for _, p := range d.procs {
+		t, exited, rerr := p.cpu()
+		switch {
+		case rerr != nil:
+			err = errors.Join(err, rerr)
+			live = append(live, p)
+			continue
+		case exited:
+			d.gone += max(t, p.last)
+			continue
+		}
+		p.last = max(t, p.last)
+		total += p.last
+		live = append(live, p)
+	}
+	clear(d.procs[len(live):])
+	d.procs = live
+	if err != nil {
+		return 0, err
+	}
+	return d.gone + total, nil
+}
+
+// cpu reads one server's CPU time, and says whether it has exited.
+func (p *stdioProc) cpu() (time.Duration, bool, error) {
+	select {
+	case <-p.exited:
+		return p.state.UserTime() + p.state.SystemTime(), true, nil
+	default:
+	}
+	t, err := proc.CPUTimeOf(p.pid)
+	if err == nil {
+		return t, false, nil
+	}
+	// It may have been reaped between the two: its final time comes with
+	// the end of the wait.
+	if waitFor(p.exited, stdioReapWait) {
+		return p.state.UserTime() + p.state.SystemTime(), true, nil
+	}
+	return 0, false, fmt.Errorf("stdio server (pid %d) CPU time: %w", p.pid, err)
 }
 
 // Bytes counts what crossed the pipes.

@@ -89,6 +89,74 @@ func TestMCPStdioKills(t *testing.T) {
 	}
 }
 
+// TestMCPStdioServerCPU: the stdio driver reads the CPU time of the
+// servers it started (issue 12: stdio variants had no server CPU). It
+// grows with calls, and a server that exits keeps its share: the sum
+// never goes back, so that a run's difference of two reads is not negative.
+func TestMCPStdioServerCPU(t *testing.T) {
+	d, err := NewMCP(MCPConfig{Transport: "stdio", Command: stdioCommand(t, "serve")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	r, ok := d.(ServerCPUReader)
+	if !ok {
+		t.Fatal("the stdio driver does not read its servers' CPU time")
+	}
+	read := func(when string) time.Duration {
+		t.Helper()
+		cpu, err := r.ServerCPU()
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		return cpu
+	}
+	calls := func(c Conn) {
+		t.Helper()
+		for range 300 {
+			if o := c.Call(time.Now().Add(5 * time.Second)); o.Class != OK {
+				t.Fatalf("call: %+v", o)
+			}
+		}
+	}
+	var conns []Conn
+	for i := range 2 {
+		c, err := d.Open(context.Background(), i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	opened := read("after Open")
+	if opened <= 0 {
+		t.Fatalf("two servers started and initialized used %v of CPU", opened)
+	}
+	calls(conns[0])
+	calls(conns[1])
+	called := read("after calls")
+	if called <= opened {
+		t.Errorf("600 calls: server CPU %v, %v before them", called, opened)
+	}
+	reaped := d.(*stdio).open[conns[0].(*msgConn)]
+	conns[0].Close()
+	<-reaped
+	if exited := read("after a server exited"); exited < called {
+		t.Errorf("a server exited and the sum went back: %v, %v before", exited, called)
+	} else {
+		called = exited
+	}
+	calls(conns[1])
+	if more := read("after more calls"); more <= called {
+		t.Errorf("300 more calls on the server left: %v, %v before", more, called)
+	} else {
+		called = more
+	}
+	d.Close()
+	if closed := read("after Close"); closed < called {
+		t.Errorf("after Close: %v, %v before", closed, called)
+	}
+}
+
 // TestMCPStdioSetupFails: a server that exits at once fails Open with its
 // stderr; a timeout bounds a server that never answers.
 func TestMCPStdioSetupFails(t *testing.T) {

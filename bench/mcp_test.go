@@ -12,11 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpbench/mcpbench/servers/mcp/sdk"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // testServerEnv makes the test binary an MCP server on stdio (TestMain):
-// "sdk" the go-sdk server, "noisy" a hand-written one that surrounds each
+// "sdk" the go-sdk server, "serve" what `mcpbench serve mcp --impl sdk
+// --transport stdio` runs, "noisy" a hand-written one that surrounds each
 // response with what a client must skip, "stubborn" one that ignores the
 // end of its input and SIGTERM.
 const testServerEnv = "BENCH_MCP_TEST_SERVER"
@@ -31,6 +33,11 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	case "sdk":
 		if err := sdkServer().Run(context.Background(), &mcp.StdioTransport{}); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	case "serve":
+		if err := sdk.ServeStdio(context.Background(), os.Stdin, os.Stdout); err != nil {
 			os.Exit(1)
 		}
 		os.Exit(0)

@@ -3,13 +3,16 @@ package bench
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // MergeResults combines the segments one variant ran (its rounds) into one
 // result: histograms merged (never percentiles averaged), counts, CPU and
-// bytes summed, rates over the summed measured time. The segments keep
-// their own figures; the merged result's Intervals are theirs in order.
+// bytes summed, rates over the summed measured time, the segments'
+// distinct server CPU notes kept. The segments keep their own figures;
+// the merged result's Intervals are theirs in order.
 func MergeResults(name string, segs []*Result) (*Result, error) {
 	if len(segs) == 0 {
 		return nil, fmt.Errorf("merge %s: no segments", name)
@@ -25,6 +28,7 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 	var dropped int64
 	var cpuCalls uint64 // calls of the segments whose server CPU was read
 	cpuSegs := 0
+	var notes []string
 	for _, s := range segs {
 		m.Duration += s.Duration
 		m.Interrupted = m.Interrupted || s.Interrupted
@@ -48,6 +52,9 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 			cpuCalls += s.Calls()
 			cpuSegs++
 		}
+		if n := s.ServerCPUNote; n != "" && !slices.Contains(notes, n) {
+			notes = append(notes, n)
+		}
 		m.BytesRead += s.BytesRead
 		m.BytesWritten += s.BytesWritten
 		m.TokenPoolMisses += s.TokenPoolMisses
@@ -59,6 +66,7 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 			dropped += m.Histograms.Lag.Merge(s.Histograms.Lag)
 		}
 	}
+	m.ServerCPUNote = strings.Join(notes, "; ")
 	if dropped > 0 {
 		return nil, fmt.Errorf("merge %s: %d samples outside the histograms' range", name, dropped)
 	}

@@ -47,6 +47,17 @@ func TestMergeResults(t *testing.T) {
 	if m.Duration != segs[0].Duration+segs[1].Duration+segs[2].Duration || m.Achieved <= 0 {
 		t.Errorf("duration %v, achieved %v", m.Duration, m.Achieved)
 	}
+	if m.ServerCPUNote != "" {
+		t.Errorf("server CPU note %q from segments without one", m.ServerCPUNote)
+	}
+	segs[0].ServerCPUNote, segs[1].ServerCPUNote, segs[2].ServerCPUNote = CPUNoteExternal, "", CPUNoteExternal
+	if m, err := MergeResults("v", segs); err != nil || m.ServerCPUNote != CPUNoteExternal {
+		t.Errorf("merged server CPU note %q (%v), want the segments' %q", m.ServerCPUNote, err, CPUNoteExternal)
+	}
+	segs[1].ServerCPUNote = "not measured: stdio server (pid 7) CPU time: gone"
+	if m, err := MergeResults("v", segs); err != nil || m.ServerCPUNote != CPUNoteExternal+"; "+segs[1].ServerCPUNote {
+		t.Errorf("merged server CPU note %q (%v): want each distinct note once", m.ServerCPUNote, err)
+	}
 	if _, err := MergeResults("none", nil); err == nil {
 		t.Error("merging nothing succeeded")
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -91,13 +92,14 @@ func NewOAuth(cfg OAuthConfig) (*OAuth, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &OAuth{cfg: cfg, phases: map[string]time.Duration{}}, nil
+	return &OAuth{cfg: cfg}, nil
 }
 
 // Prepare runs the cold path and times each step: discovery (the 401, the
 // resource metadata, the authorization-server metadata), the first token,
 // a JWKS fetch when the issuer publishes one, and the fresh-token pool.
 func (o *OAuth) Prepare(ctx context.Context) error {
+	o.phases = map[string]time.Duration{} // this Prepare's own: an earlier one's map may be in a result
 	t := time.Now()
 	if o.cfg.TokenEndpoint != "" {
 		o.ResourceID, o.TokenEndpoint, o.Issuer = o.cfg.Resource, o.cfg.TokenEndpoint, o.cfg.Issuer
@@ -133,8 +135,9 @@ func (o *OAuth) Prepare(ctx context.Context) error {
 	return nil
 }
 
-// SetupPhases reports how long each step of Prepare took.
-func (o *OAuth) SetupPhases() map[string]time.Duration { return o.phases }
+// SetupPhases reports how long each step of the last Prepare took, in a
+// map of the caller's own.
+func (o *OAuth) SetupPhases() map[string]time.Duration { return maps.Clone(o.phases) }
 
 // discover finds the token endpoint, starting from the resource's 401.
 func (o *OAuth) discover(ctx context.Context) error {

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -248,5 +249,70 @@ func TestHTTPDriverWithOAuth(t *testing.T) {
 	}
 	if res.Setup.Phases["oauth_token"] <= 0 || res.Setup.Prepare <= 0 {
 		t.Errorf("setup %+v", res.Setup)
+	}
+}
+
+// TestSetupPhasesPerPrepare: each Prepare's phases are its own. A map
+// SetupPhases returned keeps its values when the driver prepares again
+// (issue 12: every round of a gateway variant showed the last round's
+// phases), and a caller changing it changes nothing in the driver.
+func TestSetupPhasesPerPrepare(t *testing.T) {
+	resource, _, _, _ := protected(t, time.Hour)
+	for _, tc := range []struct {
+		name   string
+		driver func(TokenSource) (Driver, error)
+		run    bool // calls succeed against the protected resource, so bench.Run can be used
+	}{
+		{"rest", func(o TokenSource) (Driver, error) {
+			return NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(`{}`), Token: o})
+		}, true},
+		{"graphql", func(o TokenSource) (Driver, error) {
+			return NewGraphQL(GraphQLConfig{URL: resource, Query: "{ echo }", Token: o})
+		}, true},
+		{"mcp", func(o TokenSource) (Driver, error) {
+			return NewMCP(MCPConfig{URL: resource, Protocol: MCP20251125, Token: o}) // no discover: the resource is no MCP server
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := tc.driver(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			prepare := func() map[string]time.Duration {
+				t.Helper()
+				if err := d.(Preparer).Prepare(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				return d.(PhaseReporter).SetupPhases()
+			}
+			first := prepare()
+			kept := maps.Clone(first)
+			d.(PhaseReporter).SetupPhases()["changed by the caller"] = 1
+			if again := d.(PhaseReporter).SetupPhases(); !maps.Equal(again, kept) {
+				t.Errorf("SetupPhases hands out the driver's own map: a caller's change shows in the next call: %v", again)
+			}
+			second := prepare()
+			if !maps.Equal(first, kept) {
+				t.Errorf("the first Prepare's phases changed when the driver prepared again: %v, were %v", first, kept)
+			}
+			if second["oauth_token"] <= 0 {
+				t.Errorf("second Prepare: phases %v", second)
+			}
+			if !tc.run {
+				return
+			}
+			// As the scenario runner sees it: two rounds on one driver.
+			r1 := mustRun(t, context.Background(), Config{Driver: d, Closed: true, Connections: 1, Requests: 5})
+			kept = maps.Clone(r1.Setup.Phases)
+			r2 := mustRun(t, context.Background(), Config{Driver: d, Closed: true, Connections: 1, Requests: 5})
+			if !maps.Equal(r1.Setup.Phases, kept) || r2.Setup.Phases["oauth_token"] <= 0 {
+				t.Errorf("round 1's phases became %v (were %v) after round 2 (%v)", r1.Setup.Phases, kept, r2.Setup.Phases)
+			}
+		})
 	}
 }

@@ -143,10 +143,15 @@ type Result struct {
 	GeneratorCPUCall float64       `json:"generator_cpu_per_call_ns"`
 	ServerCPU        time.Duration `json:"server_cpu_ns,omitempty"`
 	ServerCPUCall    float64       `json:"server_cpu_per_call_ns,omitempty"`
-	BytesRead        int64         `json:"bytes_read,omitempty"`
-	BytesWritten     int64         `json:"bytes_written,omitempty"`
-	BytesPerCall     float64       `json:"bytes_per_call,omitempty"` // both ways
-	Warnings         []string      `json:"warnings,omitempty"`
+	// ServerCPUNote says why ServerCPU is missing, when it is, so that a
+	// table's "-" carries its reason: CPUNoteExternal, or what reading it
+	// failed on. Set by whoever knows there is no process to read (the
+	// caller of Run); empty when ServerCPU was measured.
+	ServerCPUNote string   `json:"server_cpu_note,omitempty"`
+	BytesRead     int64    `json:"bytes_read,omitempty"`
+	BytesWritten  int64    `json:"bytes_written,omitempty"`
+	BytesPerCall  float64  `json:"bytes_per_call,omitempty"` // both ways
+	Warnings      []string `json:"warnings,omitempty"`
 	// TokenPoolMisses counts the calls that found the fresh-token pool
 	// empty and fetched a token inside the call (it should be 0).
 	TokenPoolMisses int64 `json:"token_pool_misses,omitempty"`
@@ -157,6 +162,10 @@ type Result struct {
 	Intervals   []Interval                                      `json:"-"`
 	IntervalLog []byte                                          `json:"-"`
 }
+
+// CPUNoteExternal is the ServerCPUNote of a target reached by URL: the
+// server is no process of the harness's, so its CPU cannot be read.
+const CPUNoteExternal = "not measured: external URL, no process to read"
 
 // Calls is the number of measured calls that completed, whatever their class.
 func (r *Result) Calls() uint64 { return r.Accounting.OK + r.Accounting.Errors }

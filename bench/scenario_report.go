@@ -5,20 +5,20 @@ import "time"
 // ScenarioReport is what a scenario run adds to summary.json: the plan it
 // ran and the comparisons drawn from it. Latencies are in nanoseconds.
 type ScenarioReport struct {
-	Name        string            `json:"name"`
-	Description string            `json:"description,omitempty"`
-	File        string            `json:"file"`
-	Baseline    string            `json:"baseline"`
-	Rounds      int               `json:"rounds"`
-	Segment     time.Duration     `json:"segment_ns"`
-	Warmup      time.Duration     `json:"warmup_ns"`
+	Name        string        `json:"name"`
+	Description string        `json:"description,omitempty"`
+	File        string        `json:"file"`
+	Baseline    string        `json:"baseline"`
+	Rounds      int           `json:"rounds"`
+	Segment     time.Duration `json:"segment_ns"`
+	Warmup      time.Duration `json:"warmup_ns"`
 	// Order is how segments followed each other: "adjacent" (each
 	// compared segment between two of the baseline's) or "rotate".
-	Order string `json:"order"`
-	Variants    []VariantReport   `json:"variants"`
-	Thresholds  []ThresholdResult `json:"thresholds,omitempty"`
-	Saturation  []SaturationRun   `json:"saturation,omitempty"`
-	Tokenomics  []TokenomicsRow   `json:"tokenomics,omitempty"`
+	Order      string            `json:"order"`
+	Variants   []VariantReport   `json:"variants"`
+	Thresholds []ThresholdResult `json:"thresholds,omitempty"`
+	Saturation []SaturationRun   `json:"saturation,omitempty"`
+	Tokenomics []TokenomicsRow   `json:"tokenomics,omitempty"`
 	// Failed names variants that could not run, with why.
 	Failed map[string]string `json:"failed,omitempty"`
 	// Warnings are what the run found doubtful: a calibration row that

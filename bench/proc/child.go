@@ -231,18 +231,28 @@ func (p *Proc) CPUTime() (time.Duration, error) {
 		return p.state.UserTime() + p.state.SystemTime(), nil
 	default:
 	}
+	return CPUTimeOf(p.pid)
+}
+
+// CPUTimeOf returns the CPU time (user + system) a running process and its
+// live descendants have used, to the nanosecond: what CPUTime reads while
+// a child runs, for processes started otherwise (a stdio server a driver
+// runs). It fails once the process has been reaped; the caller then has
+// its final CPU time from the wait (os.ProcessState).
+func CPUTimeOf(pid int) (time.Duration, error) {
 	// The process CPU clock (clock_getcpuclockid): all threads, dead ones
 	// included, in nanoseconds. The kernel may answer it from a cached
 	// group sample (seen here with children built with -race: the clock
 	// stood still for 300 ms of load), so the live per-thread schedstat
 	// sum is read too and the larger taken.
-	own, err := processCPU(p.pid)
+	own, err := processCPU(pid)
 	if err != nil {
 		return 0, err
 	}
-	// A server that runs its own child (HAProxy under serve gateway) does
-	// its work there: count the live descendants too.
-	return own + descendantsCPU(p.pid, 3), nil
+	// A server that runs its own child (HAProxy under serve gateway, npx
+	// under a stdio command) does its work there: count the live
+	// descendants too.
+	return own + descendantsCPU(pid, 3), nil
 }
 
 // processCPU is one process's CPU time: the larger of its process CPU

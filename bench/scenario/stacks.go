@@ -179,12 +179,25 @@ type instance struct {
 	server *proc.Proc // nil for an external URL and for stdio
 	// path are the processes that work for each call: the server, and the
 	// upstream behind a gateway, the authorization server for
-	// introspection. Server CPU per call is theirs together.
-	path   []*proc.Proc
+	// introspection; for stdio and an external command, which have no
+	// server of the scenario's, the servers the driver started. Server
+	// CPU per call is theirs together; none for an external URL.
+	path   []cpuSource
 	driver bench.Driver
 	oauth  *bench.OAuth
 	issuer *proc.Proc // the variant's authorization server, if any
 }
+
+// cpuSource reads the CPU time some processes have used so far: a
+// *proc.Proc, or a driver's servers (driverCPU).
+type cpuSource interface {
+	CPUTime() (time.Duration, error)
+}
+
+// driverCPU is the CPU time of the servers a driver started.
+type driverCPU struct{ r bench.ServerCPUReader }
+
+func (d driverCPU) CPUTime() (time.Duration, error) { return d.r.ServerCPU() }
 
 // cpu is the CPU time of the processes on the call path.
 func (inst *instance) cpu() (time.Duration, error) {
@@ -197,6 +210,18 @@ func (inst *instance) cpu() (time.Duration, error) {
 		total += t
 	}
 	return total, nil
+}
+
+// cpuNote is the ServerCPUNote of the variant's results: why its server
+// CPU is not measured, "" when it is (something on the call path to read).
+func (inst *instance) cpuNote() string {
+	if len(inst.path) > 0 {
+		return ""
+	}
+	if inst.v.URL != "" {
+		return bench.CPUNoteExternal
+	}
+	return "not measured: no process on the call path to read"
 }
 
 // launch starts a variant's server (and what it needs) and its driver.
@@ -288,6 +313,9 @@ func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, 
 	inst.driver, err = driverFor(v, url, command, w, l, token, in.secrets.apiKey)
 	if err != nil {
 		return nil, err
+	}
+	if r, ok := inst.driver.(bench.ServerCPUReader); ok && len(inst.path) == 0 {
+		inst.path = append(inst.path, driverCPU{r}) // stdio, an external command
 	}
 	return inst, nil
 }

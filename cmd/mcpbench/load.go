@@ -230,6 +230,9 @@ func runLoad(ctx context.Context, args []string) error {
 		}
 		defer d.Close()
 		cfg.Driver = d
+		if r, ok := d.(bench.ServerCPUReader); ok {
+			cfg.ServerCPU = r.ServerCPU // stdio: the servers the driver starts
+		}
 		return loadAndReport(ctx, &lf, cfg)
 	}
 	u, err := url.Parse(target)
@@ -287,6 +290,9 @@ func loadAndReport(ctx context.Context, lf *loadFlags, cfg bench.Config) error {
 			return fmt.Errorf("%w\n(the server wants a bearer token: give --client ID:SECRET to get one from its authorization server)", runErr)
 		}
 		return runErr
+	}
+	if cfg.ServerCPU == nil {
+		res.ServerCPUNote = bench.CPUNoteExternal
 	}
 	host := bench.ThisHost()
 	host.GeneratorCPUs = lf.cpus

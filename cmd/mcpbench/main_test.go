@@ -108,6 +108,9 @@ func TestLoadWritesResults(t *testing.T) {
 	if len(s.Runs) != 1 || s.Runs[0].Accounting.Scheduled != 100 || s.Runs[0].Accounting.OK != 100 || s.Runs[0].Model != "open" {
 		t.Errorf("summary: %+v", s.Runs)
 	}
+	if r := s.Runs[0]; r.ServerCPU != 0 || r.ServerCPUNote != bench.CPUNoteExternal {
+		t.Errorf("a URL's server CPU: %v, note %q (want %q)", r.ServerCPU, r.ServerCPUNote, bench.CPUNoteExternal)
+	}
 	for _, f := range []string{"summary.json", "null.hgrm", "null.hlog", "timeseries.csv"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
@@ -475,6 +478,21 @@ func TestLoadMCP(t *testing.T) {
 	}
 	if code, _, e := run(t, "load", "--mcp", "--transport", "stdio", "--rate", "5"); code != 2 || !strings.Contains(e, "command after --") {
 		t.Errorf("stdio without a command: %d %s", code, e)
+	}
+}
+
+// TestLoadStdioServerCPU: load over stdio reports the CPU time of the
+// servers it started (issue 12: "-"), and no note.
+func TestLoadStdioServerCPU(t *testing.T) {
+	t.Setenv("MCPBENCH_AS_MAIN", "1") // the command below is this binary as mcpbench
+	code, o, e := run(t, "load", "--mcp", "--transport", "stdio", "-c", "2", "--rate", "300", "-n", "60", "--warmup", "0", "--no-save", "--format", "json",
+		"--", os.Args[0], "serve", "mcp", "--impl", "sdk", "--transport", "stdio")
+	var s bench.Summary
+	if err := json.Unmarshal([]byte(o), &s); err != nil || code != 0 {
+		t.Fatalf("exit %d, %v\n%s%s", code, err, o, e)
+	}
+	if r := s.Runs[0]; r.Accounting.OK != 60 || r.ServerCPU <= 0 || r.ServerCPUNote != "" || len(r.Warnings) > 0 {
+		t.Errorf("accounting %+v, server CPU %v, note %q, warnings %q", r.Accounting, r.ServerCPU, r.ServerCPUNote, r.Warnings)
 	}
 }
 
