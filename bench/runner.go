@@ -584,6 +584,7 @@ func (r *run) finish(res *Result, col *collector, m marks) {
 	res.GeneratorCPU = m.genCPU[1] - m.genCPU[0]
 	if r.cfg.ServerCPU != nil {
 		if m.srvErr != nil {
+			res.ServerCPUNote = "not measured: " + m.srvErr.Error()
 			res.Warnings = append(res.Warnings, "server CPU not measured: "+m.srvErr.Error())
 		} else {
 			res.ServerCPU = m.srvCPU[1] - m.srvCPU[0]

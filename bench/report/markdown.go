@@ -40,6 +40,12 @@ func Markdown(s *bench.Summary, charts []string) []byte {
 	for name, why := range rep.Failed {
 		fmt.Fprintf(&b, "| %s | failed: %s |||||||||||\n", name, strings.ReplaceAll(why, "|", "/"))
 	}
+	if lines := dashes(s); len(lines) > 0 {
+		b.WriteString("\nWhere a cell says \"-\":\n\n")
+		for _, l := range lines {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
+	}
 	if len(rep.Warnings) > 0 {
 		b.WriteString("\n## Warnings\n\n")
 		for _, l := range rep.Warnings {
@@ -91,6 +97,36 @@ func Markdown(s *bench.Summary, charts []string) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// dashes give the reason for each "-" in the table: a server CPU not
+// measured, a delta not drawn.
+func dashes(s *bench.Summary) []string {
+	var out []string
+	byName := map[string]*bench.Result{}
+	for _, r := range s.Runs {
+		byName[r.Name] = r
+	}
+	for _, v := range s.Scenario.Variants {
+		r := byName[v.Name]
+		if r == nil {
+			continue
+		}
+		if r.ServerCPUCall == 0 {
+			why := r.ServerCPUNote
+			if why == "" {
+				why = "not measured"
+			}
+			out = append(out, fmt.Sprintf("%s server CPU/call: %s", v.Name, why))
+		}
+		if v.Name != s.Scenario.Baseline && !v.Floor && v.DeltaP50 == nil {
+			out = append(out, fmt.Sprintf("%s Δ: no segment of it had a baseline segment beside it that ran", v.Name))
+		}
+		if v.RequestBytes+v.ResponseBytes == 0 {
+			out = append(out, fmt.Sprintf("%s bytes/call: this driver does not count its bytes", v.Name))
+		}
+	}
+	return out
 }
 
 // pairing says how a scenario's order paired its segments.

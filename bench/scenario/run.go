@@ -314,6 +314,9 @@ func (r *Runner) segment(ctx context.Context, inst *instance, round, k int) (*be
 		_, misses = inst.oauth.Stats()
 	}
 	res, err := bench.Run(ctx, cfg)
+	if res != nil && cfg.ServerCPU == nil {
+		res.ServerCPUNote = inst.cpuNote()
+	}
 	if res != nil && inst.oauth != nil {
 		_, after := inst.oauth.Stats()
 		res.TokenPoolMisses = after - misses
