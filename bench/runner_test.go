@@ -358,6 +358,61 @@ func TestRunLostJobIsAnAccountingError(t *testing.T) {
 	}
 }
 
+// hangOneDriver's worker 0 hangs on every call after its first `after`
+// (the cold call included) until Close; the other workers take delay.
+type hangOneDriver struct {
+	delay time.Duration
+	after int
+	block chan struct{}
+	once  sync.Once
+}
+
+func (d *hangOneDriver) Open(ctx context.Context, worker int) (Conn, error) {
+	return &hangOneConn{d: d, hang: worker == 0}, nil
+}
+func (d *hangOneDriver) Close() error { d.once.Do(func() { close(d.block) }); return nil }
+
+type hangOneConn struct {
+	d     *hangOneDriver
+	hang  bool
+	calls int
+}
+
+func (c *hangOneConn) Call(deadline time.Time) Outcome {
+	if c.calls++; c.hang && c.calls > c.d.after {
+		<-c.d.block
+		return Outcome{Class: ErrTransport}
+	}
+	time.Sleep(c.d.delay)
+	return Outcome{}
+}
+func (c *hangOneConn) Close() error { return nil }
+
+// TestRunQueuedEverywhereBalances: an interrupted run in which requests
+// queue in all three places — due but never handed out by the dispatcher,
+// taken by a worker after the halt, left in the queue behind a worker that
+// hangs — still balances, each counted where it queued.
+func TestRunQueuedEverywhereBalances(t *testing.T) {
+	d := &hangOneDriver{delay: 10 * time.Millisecond, after: 5, block: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(150*time.Millisecond, cancel)
+	res, err := Run(ctx, Config{
+		Driver: d, Pacer: constantPacer(t, 1000), Duration: time.Minute,
+		Connections: 2, Grace: time.Second, Timeout: time.Minute,
+	})
+	d.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := res.Accounting
+	if err := a.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if a.InFlight != 1 || a.Queued < 100 || a.Scheduled < 140 {
+		t.Fatalf("accounting %+v: want one call in flight and most of the ~150 scheduled queued", a)
+	}
+}
+
 func TestBooksCheck(t *testing.T) {
 	// An interrupted open-loop run that balances: 100 due, 90 handed out
 	// and 10 left due; 80 sent, 3 dropped, 7 left in the queue; 70 ok, 8
