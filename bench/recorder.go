@@ -45,6 +45,7 @@ type tally struct {
 	started  uint64             // measured calls sent
 	warm     uint64             // warm-up calls completed, any class
 	clamped  uint64             // values over HistHighest, recorded as HistHighest
+	queued   uint64             // measured jobs taken from the queue and never sent (open loop)
 	inflight bool               // a measured call is out now
 }
 
@@ -59,37 +60,49 @@ type codeKey struct {
 // its tally. The mutex is uncontended but for that swap, which takes
 // nanoseconds: no sample waits on another worker.
 type workerRec struct {
-	mu     sync.Mutex
-	h      hists
-	t      tally
-	codes  map[codeKey]uint64 // allocated on the first error only
-	closed bool               // set by the final rotation: later samples are dropped
+	mu      sync.Mutex
+	h       hists
+	t       tally
+	codes   map[codeKey]uint64 // allocated on the first error only
+	closed  bool               // set by the final rotation: later samples are dropped
+	queue   bool               // an open-loop worker: a measured job it takes and does not send is queued
+	calling bool               // the worker is in a call
+	gone    bool               // the worker has returned
 }
 
-// begin marks the start of a call; false means the recording has closed and
-// the call must not be made.
-func (w *workerRec) begin(warm bool) bool {
+// begin marks the start of a call; false means the call must not be made:
+// the recording has closed, or stop says the run has been halted. An
+// open-loop worker's measured job that is not sent is counted queued here.
+func (w *workerRec) begin(warm, stop bool) bool {
 	w.mu.Lock()
-	ok := !w.closed
-	if ok && !warm {
-		w.t.started++
-		w.t.inflight = true
+	ok := !w.closed && !stop
+	switch {
+	case ok:
+		w.calling = true
+		if !warm {
+			w.t.started++
+			w.t.inflight = true
+		}
+	case w.queue && !warm:
+		w.t.queued++
 	}
 	w.mu.Unlock()
 	return ok
 }
 
 // end records a finished call. Times are nanoseconds from the run's start.
-func (w *workerRec) end(intended, sent, done int64, o Outcome, warm bool) {
+// False means the recording has closed: the worker must take no more jobs.
+func (w *workerRec) end(intended, sent, done int64, o Outcome, warm bool) bool {
 	w.mu.Lock()
+	w.calling = false
 	if w.closed {
 		w.mu.Unlock()
-		return
+		return false
 	}
 	if warm {
 		w.t.warm++
 		w.mu.Unlock()
-		return
+		return true
 	}
 	w.t.inflight = false
 	w.t.byClass[o.Class]++
@@ -104,6 +117,23 @@ func (w *workerRec) end(intended, sent, done int64, o Outcome, warm bool) {
 		w.codes[codeKey{o.Class, o.Code}]++
 	}
 	w.mu.Unlock()
+	return true
+}
+
+// leave says the worker has returned.
+func (w *workerRec) leave() {
+	w.mu.Lock()
+	w.gone = true
+	w.mu.Unlock()
+}
+
+// settled reports, once the recording has closed, whether the worker will
+// take no more jobs: it has returned, or it is in a call, after which end
+// tells it to stop. It returns the worker's queued count with it.
+func (w *workerRec) settled() (bool, uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.gone || w.calling, w.t.queued
 }
 
 func (w *workerRec) record(h *hdr.Histogram, v int64) {
@@ -206,6 +236,7 @@ func (c *collector) tallies() (tally, map[codeKey]uint64) {
 		sum.started += t.started
 		sum.warm += t.warm
 		sum.clamped += t.clamped
+		sum.queued += t.queued
 		w := c.workers[i]
 		w.mu.Lock()
 		for k, n := range w.codes {

@@ -70,7 +70,9 @@ func (iv Interval) Rate() float64 {
 
 // Accounting says what became of every measured request the schedule called
 // for: Scheduled = OK + Errors + InFlight + Queued, checked at the end of
-// every run.
+// every run. In an open loop Scheduled is the pacer's count and Queued is
+// counted where requests wait (at the dispatcher, in the queue, in a
+// worker's hand), so a request lost on the way unbalances it.
 type Accounting struct {
 	Scheduled uint64            `json:"scheduled"`
 	Sent      uint64            `json:"sent"`
@@ -79,7 +81,7 @@ type Accounting struct {
 	ByClass   map[string]uint64 `json:"errors_by_class,omitempty"`
 	ByCode    map[string]uint64 `json:"errors_by_code,omitempty"` // "http 503", "protocol -32601"
 	InFlight  uint64            `json:"in_flight_at_end"`         // sent, no reply when the run ended
-	Queued    uint64            `json:"queued_at_end"`            // due, never sent
+	Queued    uint64            `json:"queued_at_end"`            // due, never sent (0 in a closed loop)
 	Clamped   uint64            `json:"clamped,omitempty"`        // latencies over an hour, recorded as an hour
 }
 

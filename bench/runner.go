@@ -47,6 +47,11 @@ type Config struct {
 	// Sleep waits until a deadline. Default: a precise sleeper on a locked
 	// OS thread (time.Sleep wakes up to a millisecond late on Linux).
 	Sleep func(until time.Time, stop <-chan struct{})
+
+	// lose is a test seam: a measured job for which it returns true vanishes
+	// uncounted at the place it names ("dispatch", "worker"), as a bug
+	// would lose it.
+	lose func(at string) bool
 }
 
 // ErrConfig is wrapped by every error about a Config that cannot run.
@@ -110,8 +115,15 @@ type run struct {
 	recs    []*workerRec
 	stop    chan struct{} // closed to stop scheduling and calling
 	stopped atomic.Bool
-	claimed atomic.Uint64 // closed loop: measured calls claimed
-	created uint64        // open loop: measured jobs handed out (dispatcher only)
+	// stoppedAt is when the run was halted; written before stop is closed.
+	stoppedAt time.Duration
+	claimed   atomic.Uint64 // closed loop: measured calls claimed
+	jobs      chan job      // open loop: from the dispatcher to the workers
+
+	// The open loop's books, each kept by one goroutine where it happens.
+	created    uint64 // measured jobs handed out (dispatcher)
+	leftDue    uint64 // measured jobs due by the halt, never handed out (dispatcher)
+	leftQueued uint64 // measured jobs left in jobs at the end (collector, once settled)
 
 	scheduleDone chan struct{} // closed once nothing more will be scheduled
 	scheduleOnce sync.Once
@@ -163,7 +175,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	r.recs = make([]*workerRec, cfg.Connections)
 	for i := range r.recs {
-		r.recs[i] = &workerRec{h: newHists()}
+		r.recs[i] = &workerRec{h: newHists(), queue: !cfg.Closed}
 	}
 	if cfg.Duration > 0 {
 		r.end = cfg.Warmup + cfg.Duration
@@ -183,26 +195,27 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	col := newCollector(r.recs, r.start, cfg.Name)
 
 	var wg sync.WaitGroup
-	var jobs chan job
 	if cfg.Closed {
 		for i := range r.recs {
 			wg.Add(1)
 			go func() { defer wg.Done(); r.closedWorker(i) }()
 		}
 	} else {
-		jobs = make(chan job, cfg.Connections)
+		r.jobs = make(chan job, cfg.Connections)
 		for i := range r.recs {
 			wg.Add(1)
-			go func() { defer wg.Done(); r.openWorker(i, jobs) }()
+			go func() { defer wg.Done(); r.openWorker(i) }()
 		}
-		go r.dispatch(jobs)
+		go r.dispatch()
 	}
 	workersDone := make(chan struct{})
 	go func() { wg.Wait(); close(workersDone) }()
 
 	m := r.collect(ctx, col, res, workersDone)
-	r.finish(res, col, m)
-	if err := res.Accounting.Check(); err != nil {
+	if !cfg.Closed {
+		r.settle(col)
+	}
+	if err := r.finish(res, col, m); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -263,43 +276,73 @@ func (r *run) closeConns() {
 // now is the time since the run's start, in nanoseconds (monotonic).
 func (r *run) now() int64 { return int64(time.Since(r.start)) }
 
-// dispatch hands out jobs as they fall due, then closes jobs. A slot that
+// dispatch hands out jobs as they fall due, then closes r.jobs. A slot that
 // finds every worker busy waits in the channel, or here: its latency still
-// counts from when it was due.
-func (r *run) dispatch(jobs chan<- job) {
+// counts from when it was due. Halted, it counts the measured jobs that were
+// due and never handed out.
+func (r *run) dispatch() {
 	defer close(r.dispatchDone)
 	defer r.scheduleEnded()
-	defer close(jobs)
+	defer close(r.jobs)
 	runtime.LockOSThread() // for the precise sleeper: its own thread, low timer slack
 	defer runtime.UnlockOSThread()
 	lowerTimerSlack()
-	warmup := int64(r.cfg.Warmup)
 	for n := uint64(0); ; n++ {
-		d, ok := r.cfg.Pacer.Due(n)
-		due := int64(d)
-		if !ok || (r.end > 0 && d >= r.end) {
+		j, more := r.slot(n, r.created)
+		if !more {
 			return
 		}
-		warm := due < warmup
-		if !warm && r.cfg.Requests > 0 && r.created >= r.cfg.Requests {
-			return
-		}
-		if due > r.now() {
-			r.cfg.Sleep(r.start.Add(d), r.stop)
+		// Never early: every job handed out was due before the halt.
+		for j.due > r.now() && !r.stopped.Load() {
+			r.cfg.Sleep(r.start.Add(time.Duration(j.due)), r.stop)
 		}
 		if r.stopped.Load() {
+			r.countLeftDue(n)
 			return
 		}
-		if !warm {
+		if !j.warm {
 			r.markStart()
+			if r.cfg.lose != nil && r.cfg.lose("dispatch") {
+				continue
+			}
 		}
 		select {
-		case jobs <- job{due: due, warm: warm}:
-			if !warm {
+		case r.jobs <- j:
+			if !j.warm {
 				r.created++
 			}
 		case <-r.stop:
+			r.countLeftDue(n)
 			return
+		}
+	}
+}
+
+// slot returns request n of the schedule, given the measured requests
+// before it, or false when the schedule ends before n.
+func (r *run) slot(n, measured uint64) (job, bool) {
+	d, ok := r.cfg.Pacer.Due(n)
+	if !ok || (r.end > 0 && d >= r.end) {
+		return job{}, false
+	}
+	warm := d < r.cfg.Warmup
+	if !warm && r.cfg.Requests > 0 && measured >= r.cfg.Requests {
+		return job{}, false
+	}
+	return job{due: int64(d), warm: warm}, true
+}
+
+// countLeftDue counts, once the run is halted, the measured requests from n
+// on that were due by the halt: queued at the dispatcher, never handed out.
+func (r *run) countLeftDue(n uint64) {
+	<-r.stop // r.stoppedAt is written before stop is closed
+	for ; ; n++ {
+		j, more := r.slot(n, r.created+r.leftDue)
+		if !more || j.due > int64(r.stoppedAt) {
+			return
+		}
+		if !j.warm {
+			r.leftDue++
 		}
 	}
 }
@@ -308,16 +351,24 @@ func (r *run) dispatch(jobs chan<- job) {
 // the calls still queued or out starts now.
 func (r *run) scheduleEnded() { r.scheduleOnce.Do(func() { close(r.scheduleDone) }) }
 
-// openWorker makes the calls handed to it.
-func (r *run) openWorker(i int, jobs <-chan job) {
+// openWorker makes the calls handed to it. Once the run is halted or the
+// recording closed it returns, counting the job in its hand queued; the
+// collector counts what is left in r.jobs.
+func (r *run) openWorker(i int) {
 	conn, rec := r.conns[i], r.recs[i]
-	for j := range jobs {
-		if r.stopped.Load() || !rec.begin(j.warm) {
-			continue // left queued
+	defer rec.leave()
+	for j := range r.jobs {
+		if r.cfg.lose != nil && !j.warm && r.cfg.lose("worker") {
+			continue
+		}
+		if !rec.begin(j.warm, r.stopped.Load()) {
+			return
 		}
 		sent := r.now()
 		o := conn.Call(r.start.Add(time.Duration(sent) + r.cfg.Timeout))
-		rec.end(j.due, sent, r.now(), o, j.warm)
+		if !rec.end(j.due, sent, r.now(), o, j.warm) {
+			return
+		}
 	}
 }
 
@@ -336,14 +387,16 @@ func (r *run) closedWorker(i int) {
 			r.scheduleEnded()
 			return
 		}
-		if !rec.begin(warm) {
+		if !rec.begin(warm, false) {
 			return
 		}
 		if !warm {
 			r.markStart()
 		}
 		o := conn.Call(r.start.Add(time.Duration(sent) + r.cfg.Timeout))
-		rec.end(sent, sent, r.now(), o, warm)
+		if !rec.end(sent, sent, r.now(), o, warm) {
+			return
+		}
 	}
 }
 
@@ -481,9 +534,36 @@ func (r *run) collect(ctx context.Context, col *collector, res *Result, workersD
 
 // halt stops scheduling and calling; calls already out go on.
 func (r *run) halt(m *marks) {
-	if !r.stopped.Swap(true) {
-		m.stoppedAt = time.Since(r.start)
+	if r.stopped.CompareAndSwap(false, true) {
+		// Read after the swap: every job the dispatcher handed out was due
+		// by now, since it found stopped false after its due time.
+		r.stoppedAt = time.Since(r.start)
+		m.stoppedAt = r.stoppedAt
 		close(r.stop)
+	}
+}
+
+// settle runs once the dispatcher has returned and the final rotation has
+// closed the recording. It waits until no open-loop worker can take another
+// job (each has returned, or is in a call after which it stops; one still
+// taking finds r.jobs closed and does not block), reads the jobs they
+// counted queued after the rotation, and counts the measured jobs left in
+// r.jobs.
+func (r *run) settle(col *collector) {
+	for i, w := range r.recs {
+		for {
+			done, queued := w.settled()
+			if done {
+				col.last[i].queued = queued
+				break
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+	for j := range r.jobs {
+		if !j.warm {
+			r.leftQueued++
+		}
 	}
 }
 
@@ -506,8 +586,10 @@ func (r *run) scheduledBy(t time.Duration) uint64 {
 	return n
 }
 
-// finish fills the result from the final rotation and the marks.
-func (r *run) finish(res *Result, col *collector, m marks) {
+// finish fills the result from the final rotation and the marks, and
+// checks the books: an error wrapping ErrAccounting, also among the
+// result's warnings, says where they do not balance.
+func (r *run) finish(res *Result, col *collector, m marks) error {
 	t, codes := col.tallies()
 	a := &res.Accounting
 	a.Sent, a.OK, a.Clamped = t.started, t.byClass[OK], t.clamped
@@ -531,29 +613,34 @@ func (r *run) finish(res *Result, col *collector, m marks) {
 			a.InFlight++
 		}
 	}
-	switch {
-	case r.cfg.Closed:
-		a.Scheduled = a.Sent // a closed loop schedules a call when it sends it
-	case m.stoppedAt == 0:
-		// The dispatcher ran to the end of the schedule: it must have
-		// handed out exactly what the pacer called for.
-		a.Scheduled = r.created
-		if want := r.scheduledBy(r.end); r.end > 0 && want != r.created {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%v: the dispatcher handed out %d requests, the schedule called for %d", ErrAccounting, r.created, want))
-		}
-	default:
-		a.Scheduled = max(r.scheduledBy(m.stoppedAt), r.created)
+	b := books{
+		closed: r.cfg.Closed, sent: a.Sent, ok: a.OK, errors: a.Errors, inFlight: a.InFlight,
+		resp: col.total.resp.TotalCount(), svc: col.total.svc.TotalCount(), lag: col.total.lag.TotalCount(),
 	}
-	if a.Scheduled >= a.Sent { // otherwise Check reports the bug
-		a.Queued = a.Scheduled - a.Sent
+	if r.cfg.Closed {
+		a.Scheduled = a.Sent // a closed loop schedules a call when it sends it
+	} else {
+		// What the schedule called for up to its end, or up to the halt.
+		upTo := m.end
+		if r.stopped.Load() {
+			upTo = r.stoppedAt
+		}
+		b.scheduled, b.created, b.leftDue = r.scheduledBy(upTo), r.created, r.leftDue
+		b.dropped, b.leftQueued = t.queued, r.leftQueued
+		a.Scheduled = b.scheduled
+		a.Queued = b.leftDue + b.dropped + b.leftQueued
+	}
+	err := b.check()
+	if err == nil {
+		err = a.Check() // the identity the result states
+	}
+	if err != nil {
+		res.Warnings = append(res.Warnings, err.Error())
 	}
 	res.Interrupted = m.interrupted
 	res.Histograms.Response, res.Histograms.Service, res.Histograms.Lag = col.total.resp, col.total.svc, col.total.lag
 	res.IntervalLog = col.log.Bytes()
 	res.Response, res.Service, res.Lag = percentilesOf(col.total.resp), percentilesOf(col.total.svc), percentilesOf(col.total.lag)
-	if int64(a.OK) != col.total.resp.TotalCount() {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%v: %d ok calls but %d in the response-time histogram", ErrAccounting, a.OK, col.total.resp.TotalCount()))
-	}
 	if col.dropped > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d histogram values were dropped while merging", col.dropped))
 	}
@@ -599,6 +686,46 @@ func (r *run) finish(res *Result, col *collector, m marks) {
 	if a.InFlight+a.Queued > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d calls were still in flight and %d queued when the run ended: their latencies are missing from the tail", a.InFlight, a.Queued))
 	}
+	return err
+}
+
+// books are the counts a run keeps of its measured requests, each taken
+// independently where the thing happens. check says where they disagree.
+type books struct {
+	closed bool // a closed loop: no schedule, no queue
+
+	scheduled uint64 // the pacer: due by the schedule's end or the halt
+	created   uint64 // the dispatcher: handed out
+	leftDue   uint64 // the dispatcher: due by the halt, never handed out
+
+	dropped    uint64 // the workers: taken from the queue, never sent
+	leftQueued uint64 // the collector: left in the queue at the end
+
+	sent, ok, errors, inFlight uint64 // the workers' tallies
+	resp, svc, lag             int64  // the histograms' totals
+}
+
+func (b books) check() error {
+	var errs []error
+	if !b.closed {
+		if b.created+b.leftDue != b.scheduled {
+			errs = append(errs, fmt.Errorf("%w: the schedule called for %d requests; the dispatcher handed out %d and left %d due",
+				ErrAccounting, b.scheduled, b.created, b.leftDue))
+		}
+		if b.sent+b.dropped+b.leftQueued != b.created {
+			errs = append(errs, fmt.Errorf("%w: the dispatcher handed out %d requests; the workers sent %d and dropped %d, %d left in the queue",
+				ErrAccounting, b.created, b.sent, b.dropped, b.leftQueued))
+		}
+	}
+	if b.ok+b.errors+b.inFlight != b.sent {
+		errs = append(errs, fmt.Errorf("%w: the workers sent %d requests; %d ok, %d errors, %d in flight",
+			ErrAccounting, b.sent, b.ok, b.errors, b.inFlight))
+	}
+	if b.resp != int64(b.ok) || b.svc != int64(b.ok) || b.lag != int64(b.ok) {
+		errs = append(errs, fmt.Errorf("%w: %d ok calls; the response, service and lag histograms hold %d, %d and %d",
+			ErrAccounting, b.ok, b.resp, b.svc, b.lag))
+	}
+	return errors.Join(errs...)
 }
 
 var (

@@ -312,7 +312,7 @@ func BenchmarkRecord(b *testing.B) {
 	w := &workerRec{h: newHists()}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		w.begin(false)
+		w.begin(false, false)
 		w.end(0, int64(i%1000), int64(i%100000)+50000, Outcome{}, false)
 	}
 }
@@ -326,4 +326,126 @@ func BenchmarkRunClosedInProcess(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(res.Response.P99), "p99-ns")
+}
+
+// TestRunLostJobIsAnAccountingError: a measured job that vanishes uncounted
+// — skipped by the dispatcher, or taken by a worker and neither sent nor
+// counted — must unbalance the books.
+func TestRunLostJobIsAnAccountingError(t *testing.T) {
+	for _, at := range []string{"dispatch", "worker"} {
+		t.Run(at, func(t *testing.T) {
+			d := newFake(nil)
+			defer d.Close()
+			var n atomic.Int64
+			res, err := Run(context.Background(), Config{
+				Driver: d, Pacer: constantPacer(t, 2000), Duration: 100 * time.Millisecond, Connections: 2,
+				lose: func(where string) bool { return where == at && n.Add(1) == 10 },
+			})
+			if n.Load() < 10 {
+				t.Fatalf("the seam at %q saw %d jobs: nothing was lost", at, n.Load())
+			}
+			if res == nil {
+				t.Fatalf("no result (err %v)", err)
+			}
+			if !errors.Is(err, ErrAccounting) {
+				t.Fatalf("err = %v, want an ErrAccounting (accounting %+v)", err, res.Accounting)
+			}
+			if len(res.Warnings) == 0 {
+				t.Errorf("the mismatch is not among the result's warnings")
+			}
+			t.Log(err)
+		})
+	}
+}
+
+// hangOneDriver's worker 0 hangs on every call after its first `after`
+// (the cold call included) until Close; the other workers take delay.
+type hangOneDriver struct {
+	delay time.Duration
+	after int
+	block chan struct{}
+	once  sync.Once
+}
+
+func (d *hangOneDriver) Open(ctx context.Context, worker int) (Conn, error) {
+	return &hangOneConn{d: d, hang: worker == 0}, nil
+}
+func (d *hangOneDriver) Close() error { d.once.Do(func() { close(d.block) }); return nil }
+
+type hangOneConn struct {
+	d     *hangOneDriver
+	hang  bool
+	calls int
+}
+
+func (c *hangOneConn) Call(deadline time.Time) Outcome {
+	if c.calls++; c.hang && c.calls > c.d.after {
+		<-c.d.block
+		return Outcome{Class: ErrTransport}
+	}
+	time.Sleep(c.d.delay)
+	return Outcome{}
+}
+func (c *hangOneConn) Close() error { return nil }
+
+// TestRunQueuedEverywhereBalances: an interrupted run in which requests
+// queue in all three places — due but never handed out by the dispatcher,
+// taken by a worker after the halt, left in the queue behind a worker that
+// hangs — still balances, each counted where it queued.
+func TestRunQueuedEverywhereBalances(t *testing.T) {
+	d := &hangOneDriver{delay: 10 * time.Millisecond, after: 5, block: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(150*time.Millisecond, cancel)
+	res, err := Run(ctx, Config{
+		Driver: d, Pacer: constantPacer(t, 1000), Duration: time.Minute,
+		Connections: 2, Grace: time.Second, Timeout: time.Minute,
+	})
+	d.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := res.Accounting
+	if err := a.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if a.InFlight != 1 || a.Queued < 100 || a.Scheduled < 140 {
+		t.Fatalf("accounting %+v: want one call in flight and most of the ~150 scheduled queued", a)
+	}
+}
+
+func TestBooksCheck(t *testing.T) {
+	// An interrupted open-loop run that balances: 100 due, 90 handed out
+	// and 10 left due; 80 sent, 3 dropped, 7 left in the queue; 70 ok, 8
+	// errors, 2 in flight.
+	good := books{scheduled: 100, created: 90, leftDue: 10, dropped: 3, leftQueued: 7,
+		sent: 80, ok: 70, errors: 8, inFlight: 2, resp: 70, svc: 70, lag: 70}
+	tests := []struct {
+		name  string
+		edit  func(*books)
+		wantE bool
+	}{
+		{"balanced", func(*books) {}, false},
+		{"closed loop balanced", func(b *books) {
+			*b = books{closed: true, sent: 80, ok: 70, errors: 8, inFlight: 2, resp: 70, svc: 70, lag: 70}
+		}, false},
+		{"a due request never counted by the dispatcher", func(b *books) { b.leftDue-- }, true},
+		{"one more handed out than scheduled", func(b *books) { b.created++ }, true},
+		{"a job lost between dispatcher and worker", func(b *books) { b.leftQueued-- }, true},
+		{"a drop not counted", func(b *books) { b.dropped-- }, true},
+		{"a sent call with no outcome", func(b *books) { b.ok--; b.resp--; b.svc--; b.lag-- }, true},
+		{"response histogram short", func(b *books) { b.resp-- }, true},
+		{"service histogram long", func(b *books) { b.svc++ }, true},
+		{"lag histogram short", func(b *books) { b.lag-- }, true},
+		{"closed loop, histogram short", func(b *books) { *b = books{closed: true, sent: 1, ok: 1} }, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := good
+			tc.edit(&b)
+			err := b.check()
+			if got := errors.Is(err, ErrAccounting); got != tc.wantE || (err != nil) != tc.wantE {
+				t.Fatalf("check() = %v, want an ErrAccounting: %v", err, tc.wantE)
+			}
+		})
+	}
 }
