@@ -119,7 +119,7 @@ type Case struct {
 	Error string
 }
 
-// Cases returns the requests to refuse, and two to accept (Status 200).
+// Cases returns the requests to refuse, and those to accept (Status 200).
 func (e *Env) Cases(t testing.TB) []Case {
 	t.Helper()
 	now := time.Now()
