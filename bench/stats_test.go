@@ -58,3 +58,38 @@ func TestMedian(t *testing.T) {
 		t.Error("Median")
 	}
 }
+
+// TestSignedRankCritical checks the exact critical values against the
+// published two-sided 5% table (reject when T ≤ value): n=6: 0, 10: 8,
+// 20: 52, 30: 137.
+func TestSignedRankCritical(t *testing.T) {
+	for n, reject := range map[int]int{6: 0, 10: 8, 20: 52, 30: 137} {
+		if c := signedRankCritical(n, 0.025); c != reject+1 {
+			t.Errorf("n=%d: C=%d, want %d", n, c, reject+1)
+		}
+	}
+}
+
+// TestHodgesLehmann: the estimate is the median of the Walsh averages, the
+// interval holds it, and one wild pair moves it little where it drags the
+// mean (a segment the machine interrupted).
+func TestHodgesLehmann(t *testing.T) {
+	base := make([]float64, 20)
+	clean := []float64{40, 42, 38, 41, 39, 40, 43, 37, 40, 41, 39, 40, 42, 38, 40, 41, 39, 40, 42, 38}
+	d := HodgesLehmann(clean, base)
+	if d.Method != "hodges-lehmann" || d.N != 20 || math.Abs(d.Estimate-40) > 0.5 || d.Low > 40 || d.High < 40 || d.HalfWidth() > 2 {
+		t.Errorf("clean: %+v", d)
+	}
+	wild := append([]float64(nil), clean...)
+	wild[6] = 400
+	w, tt := HodgesLehmann(wild, base), PairedDelta(wild, base)
+	if math.Abs(w.Estimate-40) > 1 || w.HalfWidth() > 2.5 {
+		t.Errorf("one wild pair moved the estimate to %.1f ± %.1f", w.Estimate, w.HalfWidth())
+	}
+	if tt.HalfWidth() < 10*w.HalfWidth() || math.Abs(w.Mean-tt.Estimate) > 1e-9 {
+		t.Errorf("t interval ±%.1f against ±%.1f; mean %v vs %v", tt.HalfWidth(), w.HalfWidth(), w.Mean, tt.Estimate)
+	}
+	if s := HodgesLehmann([]float64{1, 2, 3}, []float64{0, 0, 0}); s.Method != "t" {
+		t.Errorf("3 pairs: method %q, want the t interval", s.Method)
+	}
+}

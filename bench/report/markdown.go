@@ -29,7 +29,7 @@ func Markdown(s *bench.Summary, charts []string) []byte {
 		r := s.Runs[0]
 		fmt.Fprintf(&b, "- load: %s; %d connections; %d interleaved rounds of %v per variant, each after %v of warm-up\n", r.Schedule, r.Connections, rep.Rounds, rep.Segment, r.Warmup)
 	}
-	fmt.Fprintf(&b, "- latency is response time, from each call's intended start (no coordinated omission); Δ is against **%s**, %s, with a 95%% Student-t interval over the pairs\n", rep.Baseline, pairing(rep.Order))
+	fmt.Fprintf(&b, "- latency is response time, from each call's intended start (no coordinated omission); Δ is against **%s**, %s: the Hodges–Lehmann estimate over the pairs (the median of their Walsh averages) with its 95%% Wilcoxon signed-rank interval\n", rep.Baseline, pairing(rep.Order))
 	b.WriteString("- a row with a known difference (a server burning a known CPU time per call) checks the run: ✓ when its interval holds the known value and is within ±max(10µs, 10%)\n\n")
 
 	b.WriteString("| variant | rate/s | p50 | p90 | p99 | p99.9 | max | Δp50 (95% CI) | Δp99 (95% CI) | server CPU/call | bytes/call (req+resp) | errors |\n")
@@ -177,7 +177,7 @@ func Charts(s *bench.Summary, spectra map[string][]chart.Point) (map[string][]by
 				d = v.DeltaP99
 			}
 			if d != nil {
-				bars = append(bars, chart.Bar{Name: v.Name, Mean: d.Mean, Low: d.Low, High: d.High})
+				bars = append(bars, chart.Bar{Name: v.Name, Mean: d.Estimate, Low: d.Low, High: d.High})
 			}
 		}
 		if len(bars) == 0 {

@@ -91,10 +91,10 @@ func deltas(r *bench.VariantReport, v Variant, baseRounds []*bench.Result) {
 	if len(a50) == 0 {
 		return
 	}
-	d50, d99 := bench.PairedDelta(a50, b50), bench.PairedDelta(a99, b99)
+	d50, d99 := bench.HodgesLehmann(a50, b50), bench.HodgesLehmann(a99, b99)
 	r.DeltaP50, r.DeltaP99 = &d50, &d99
 	if len(acpu) > 0 {
-		dc := bench.PairedDelta(acpu, bcpu)
+		dc := bench.HodgesLehmann(acpu, bcpu)
 		r.DeltaCPU = &dc
 	}
 	if v.Known > 0 {
@@ -265,9 +265,9 @@ func deltaCell(d *bench.Delta) string {
 		return "-"
 	}
 	if d.N < 2 {
-		return signed(d.Mean) + " (1 round)"
+		return signed(d.Estimate) + " (1 round)"
 	}
-	return signed(d.Mean) + " ± " + bench.FormatNs(int64(math.Abs(d.HalfWidth())))
+	return signed(d.Estimate) + " ± " + bench.FormatNs(int64(math.Abs(d.HalfWidth())))
 }
 
 // signed prints nanoseconds with a sign: +41.2µs, −3.10µs.
@@ -303,7 +303,7 @@ func Sentences(s *bench.Summary) []string {
 		}
 		d50, d99 := *v.DeltaP50, *v.DeltaP99
 		verb := "adds"
-		if d50.Mean < 0 {
+		if d50.Estimate < 0 {
 			verb = "saves"
 		}
 		line := fmt.Sprintf("%s %s %s at p50 (p99: %s) against %s", v.Name, verb, amount(d50), signedAmount(d99), rep.Baseline)
@@ -311,7 +311,7 @@ func Sentences(s *bench.Summary) []string {
 			line += "; at p50 the difference is within the noise of " + fmt.Sprint(d50.N) + " paired segments"
 		}
 		if v.DeltaCPU != nil {
-			line += fmt.Sprintf("; server CPU %s per call", signed(v.DeltaCPU.Mean))
+			line += fmt.Sprintf("; server CPU %s per call", signed(v.DeltaCPU.Estimate))
 		}
 		out = append(out, line+".")
 	}
@@ -320,7 +320,7 @@ func Sentences(s *bench.Summary) []string {
 
 // amount is a delta's size and interval in words: "41.2µs ± 3.10µs".
 func amount(d bench.Delta) string {
-	m := bench.FormatNs(int64(math.Abs(d.Mean)))
+	m := bench.FormatNs(int64(math.Abs(d.Estimate)))
 	if d.N < 2 {
 		return m
 	}
@@ -329,7 +329,7 @@ func amount(d bench.Delta) string {
 
 // signedAmount is amount with its sign: "+61.7µs ± 7.17µs", "−3.10µs".
 func signedAmount(d bench.Delta) string {
-	if d.Mean < 0 {
+	if d.Estimate < 0 {
 		return "−" + amount(d)
 	}
 	return "+" + amount(d)
