@@ -20,7 +20,7 @@ import (
 
 // SummarySchema names the version of summary.json's layout. A change that
 // removes or renames a field bumps it.
-const SummarySchema = "mcpbench.summary/v1"
+const SummarySchema = "mcpbench.summary/v2"
 
 // Summary is what summary.json holds: one or more runs, and where they ran.
 type Summary struct {

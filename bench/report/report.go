@@ -260,6 +260,9 @@ func ErrorLines(s *bench.Summary) []string {
 	return out
 }
 
+// DeltaText is a delta with its interval: "+41.2µs ± 3.10µs".
+func DeltaText(d bench.Delta) string { return deltaCell(&d) }
+
 func deltaCell(d *bench.Delta) string {
 	if d == nil {
 		return "-"

@@ -68,7 +68,7 @@ func fixture(t *testing.T) *bench.Summary {
 	s.Scenario = &bench.ScenarioReport{Name: "demo", Description: "JWT against none.", Baseline: "none", Rounds: 3, Segment: 5 * time.Second,
 		Variants: Compare("none", vs)}
 	s.Scenario.Thresholds = Thresholds([]Threshold{{Variant: "jwt-*", P99: 150_000}, {Variant: "*", Errors: 0.0001, ErrorsSet: true}}, runs)
-	s.Scenario.Tokenomics = []bench.TokenomicsRow{{Variant: "jwt-rs256", Lifetime: time.Hour, Rate: 2000, TokenCost: 1500 * time.Microsecond, PerCall: 1.5e6 / 7.2e6}}
+	s.Scenario.Tokenomics = []bench.TokenomicsRow{{Variant: "jwt-rs256", Lifetime: time.Hour, Rate: 2000, TokenCost: 1500 * time.Microsecond, Samples: 3, CallsPerToken: 7.2e6, PerCall: 1.5e6 / 7.2e6}}
 	return s
 }
 

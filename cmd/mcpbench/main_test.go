@@ -368,7 +368,9 @@ thresholds:
 			}
 		}
 	}
-	if len(s.Runs) != 5 || len(s.Segments) != 10 || s.Scenario.Failed != nil {
+	// Order adjacent, 2 rounds: B a B j B floor floor, then B j B a B
+	// floor floor (each compared segment between two of the baseline's).
+	if len(s.Runs) != 5 || len(s.Segments) != 14 || s.Scenario.Failed != nil {
 		t.Errorf("%d runs, %d segments, failed %v", len(s.Runs), len(s.Segments), s.Scenario.Failed)
 	}
 	for _, r := range s.Runs {

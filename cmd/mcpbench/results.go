@@ -105,7 +105,9 @@ const compareAbout = `
 Print, for every run present in both directories, how its figures moved
 from A to B: achieved rate, p50, p99 and max. Each side's figures are from
 its own merged histograms; no interval is drawn, since the two were not
-run side by side.`
+run side by side. When both are runs of a scenario, it then lists each
+comparison's Δp50 in A and in B and whether B's lies inside A's 95%
+interval (two runs in a row should agree but for about one row in twenty).`
 
 func runCompare(ctx context.Context, args []string) error {
 	fs := newFlags("compare", "DIR_A DIR_B", compareAbout)
@@ -144,7 +146,47 @@ func runCompare(ctx context.Context, args []string) error {
 	if n == 0 {
 		return fmt.Errorf("no run names in common between %s and %s", fs.Arg(0), fs.Arg(1))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if a.Scenario != nil && b.Scenario != nil {
+		return compareDeltas(a.Scenario, b.Scenario)
+	}
+	return nil
+}
+
+// compareDeltas says, for every comparison both scenario runs drew, whether
+// B's Δp50 lies inside A's 95% interval: two runs of one scenario in a row
+// should agree, but for about one row in twenty.
+func compareDeltas(a, b *bench.ScenarioReport) error {
+	byName := map[string]bench.VariantReport{}
+	for _, v := range a.Variants {
+		byName[v.Name] = v
+	}
+	fmt.Fprintln(out)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "comparison\tΔp50 A (95% CI)\tΔp50 B (95% CI)\tB inside A's interval\t")
+	rows, outside := 0, 0
+	for _, vb := range b.Variants {
+		va, ok := byName[vb.Name]
+		if !ok || va.DeltaP50 == nil || vb.DeltaP50 == nil {
+			continue
+		}
+		da, db := *va.DeltaP50, *vb.DeltaP50
+		inside := "yes"
+		if db.Estimate < da.Low || db.Estimate > da.High {
+			inside, outside = "NO", outside+1
+		}
+		rows++
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", vb.Name, report.DeltaText(da), report.DeltaText(db), inside)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if rows > 0 {
+		fmt.Fprintf(out, "%d of %d comparisons of B lie inside A's interval\n", rows-outside, rows)
+	}
+	return nil
 }
 
 func pct(a, b int64) string {
