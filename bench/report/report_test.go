@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"image/png"
 	"os"
@@ -160,5 +161,49 @@ func TestCharts(t *testing.T) {
 		if d := os.Getenv("CHART_DIR"); d != "" {
 			os.WriteFile(filepath.Join(d, "report-"+want+".png"), b, 0o644)
 		}
+	}
+}
+
+// TestWarningsShown: segment warnings and a missed calibration reach the
+// terminal table, report.md and summary.json. Before the fix they were
+// appended to the segments' results and shown nowhere.
+func TestWarningsShown(t *testing.T) {
+	s := fixture(t)
+	var vs []Variant
+	for _, v := range s.Scenario.Variants {
+		var rounds []*bench.Result
+		for _, seg := range s.Segments {
+			if strings.HasPrefix(seg.Name, v.Name+"#") {
+				rounds = append(rounds, seg)
+			}
+		}
+		vs = append(vs, Variant{Name: v.Name, Rounds: rounds})
+	}
+	vs[1].Rounds[0].Warnings = []string{"server CPU not measured: process gone"}
+	vs[1].Rounds[2].Warnings = []string{"server CPU not measured: process gone"}
+	rep := *s.Scenario
+	rep.Variants = append([]bench.VariantReport(nil), rep.Variants...)
+	d := bench.Delta{Estimate: 12_000, Low: 11_000, High: 13_000, N: 3}
+	rep.Variants[2].DeltaP50 = &d
+	rep.Variants[2].Calibration = &bench.Calibration{Known: 20 * time.Microsecond, Contains: false, Resolved: true}
+	rep.Warnings = Warnings(vs, &rep)
+	s.Scenario = &rep
+	if len(rep.Warnings) != 2 || !strings.Contains(rep.Warnings[0], "calibration MISSED: jwt-cached") ||
+		!strings.Contains(rep.Warnings[1], "jwt-rs256 (2 of 3 segments): server CPU not measured") {
+		t.Fatalf("warnings %q", rep.Warnings)
+	}
+	var tbl bytes.Buffer
+	if err := Table(&tbl, s); err != nil {
+		t.Fatal(err)
+	}
+	md := string(Markdown(s, nil))
+	js, _ := json.Marshal(s)
+	for where, text := range map[string]string{"table": tbl.String(), "report.md": md, "summary.json": string(js)} {
+		if !strings.Contains(text, "calibration MISSED") || !strings.Contains(text, "2 of 3 segments") {
+			t.Errorf("%s lacks the warnings:\n%s", where, text)
+		}
+	}
+	if !strings.Contains(tbl.String(), "(known 20.0µs MISSED)") {
+		t.Errorf("the table does not mark the calibration row:\n%s", tbl.String())
 	}
 }
