@@ -18,7 +18,9 @@ build: $(BIN)
 
 # -buildvcs=auto: stamp the commit (summary.json's build.commit) even where
 # GOFLAGS says -buildvcs=false, as this project's machine does.
-$(BIN): $(GOFILES) go.mod go.sum
+# .git/HEAD and .git/index too: a new commit rebuilds, so the binary (and
+# every summary.json it writes) names the commit it was built from.
+$(BIN): $(GOFILES) go.mod go.sum $(wildcard .git/HEAD .git/index)
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/mcpbench
 
 # The main job: the default scenario (about two minutes) on servers started
