@@ -40,33 +40,22 @@ func Markdown(s *bench.Summary, charts []string) []byte {
 	for name, why := range rep.Failed {
 		fmt.Fprintf(&b, "| %s | failed: %s |||||||||||\n", name, strings.ReplaceAll(why, "|", "/"))
 	}
-	if lines := dashes(s); len(lines) > 0 {
-		b.WriteString("\nWhere a cell says \"-\":\n\n")
-		for _, l := range lines {
-			fmt.Fprintf(&b, "- %s\n", l)
+	lines, _ := ThresholdLines(s)
+	for _, part := range []struct {
+		heading string
+		lines   []string
+	}{
+		{"\nWhere a cell says \"-\":\n\n", dashes(s)},
+		{"\n## Warnings\n\n", rep.Warnings},
+		{"\n", ErrorLines(s)},
+		{"\n", Sentences(s)},
+		{"\n## Thresholds\n\n", lines},
+	} {
+		if len(part.lines) == 0 {
+			continue
 		}
-	}
-	if len(rep.Warnings) > 0 {
-		b.WriteString("\n## Warnings\n\n")
-		for _, l := range rep.Warnings {
-			fmt.Fprintf(&b, "- %s\n", l)
-		}
-	}
-	if lines := ErrorLines(s); len(lines) > 0 {
-		b.WriteString("\n")
-		for _, l := range lines {
-			fmt.Fprintf(&b, "- %s\n", l)
-		}
-	}
-	if lines := Sentences(s); len(lines) > 0 {
-		b.WriteString("\n")
-		for _, l := range lines {
-			fmt.Fprintf(&b, "- %s\n", l)
-		}
-	}
-	if lines, _ := ThresholdLines(s); len(lines) > 0 {
-		b.WriteString("\n## Thresholds\n\n")
-		for _, l := range lines {
+		b.WriteString(part.heading)
+		for _, l := range part.lines {
 			fmt.Fprintf(&b, "- %s\n", l)
 		}
 	}

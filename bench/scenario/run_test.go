@@ -154,3 +154,25 @@ func TestSaturationStopsOnQueue(t *testing.T) {
 		t.Errorf("sustainable %.0f, stopped by %q", sr.Sustainable, sr.StoppedBy)
 	}
 }
+
+// TestSegmentCalls: the fresh-token pool covers a segment's calls at the
+// load's peak rate, warm-up included — a ramp's end, a step's last rate —
+// and a closed loop gets a fixed 50,000. Before the fix it was sized from
+// the starting rate alone.
+func TestSegmentCalls(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		load LoadSpec
+		want int
+	}{
+		{"constant", LoadSpec{Rate: 1000}, 1000*1.2*1.5 + 100},
+		{"ramp", LoadSpec{Rate: 1000, RampTo: 5000}, 5000*1.2*1.5 + 100},
+		{"steps", LoadSpec{Rate: 1000, Step: 1000, StepEvery: 500 * time.Millisecond}, 3000*1.2*1.5 + 100},
+		{"closed", LoadSpec{Closed: true}, 50_000},
+	} {
+		s := &Scenario{Load: c.load, Segment: time.Second, Warmup: 500 * time.Millisecond}
+		if got := segmentCalls(s); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+}
