@@ -55,11 +55,6 @@ type MCPConfig struct {
 	// Token, when set, gives each HTTP request's bearer token. If it is also
 	// a Preparer, the driver's Prepare runs it first. Not for stdio.
 	Token TokenSource
-	// Connections is the run's Connections, for the record. The drivers
-	// need no pool size: every Conn owns its connection (one keep-alive
-	// connection, or a stream and its POST connection), its session, or
-	// its server process, so the run's workers decide how many there are.
-	Connections int
 	// Timeout bounds each setup exchange (dial, server/discover,
 	// initialize, the endpoint event, DELETE) whose context has no deadline
 	// of its own; default 10s. Calls are bounded by their deadline.
@@ -86,9 +81,6 @@ func NewMCP(cfg MCPConfig) (Driver, error) {
 		return nil, fmt.Errorf("%w: MCP arguments %.80q: want a JSON object", ErrConfig, cfg.Arguments)
 	}
 	cfg.Arguments = buf.Bytes()
-	if cfg.Connections < 0 {
-		return nil, fmt.Errorf("%w: MCP connections %d", ErrConfig, cfg.Connections)
-	}
 	if cfg.Timeout < 0 {
 		return nil, fmt.Errorf("%w: MCP timeout %v", ErrConfig, cfg.Timeout)
 	}

@@ -113,7 +113,6 @@ func handServer(stubborn bool) int {
 // and the byte counts, and returns the result.
 func runMCP(t *testing.T, cfg MCPConfig, n uint64) *Result {
 	t.Helper()
-	cfg.Connections = 4
 	d, err := NewMCP(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +164,6 @@ func TestNewMCPRejects(t *testing.T) {
 		{"arguments not JSON", MCPConfig{URL: "http://127.0.0.1:1/mcp", Arguments: json.RawMessage(`{`)}},
 		{"tool name with a space", MCPConfig{URL: "http://127.0.0.1:1/mcp", Tool: "a b"}},
 		{"tool name not ASCII", MCPConfig{URL: "http://127.0.0.1:1/mcp", Tool: "é"}},
-		{"negative connections", MCPConfig{URL: "http://127.0.0.1:1/mcp", Connections: -1}},
 		{"negative timeout", MCPConfig{URL: "http://127.0.0.1:1/mcp", Timeout: -time.Second}},
 		{"bad transport", MCPConfig{URL: "http://127.0.0.1:1/mcp", Transport: "ws"}},
 		{"stdio without a command", MCPConfig{Transport: "stdio"}},

@@ -66,7 +66,6 @@ type OAuth struct {
 	expires    time.Time
 	issued     time.Time
 	refreshing bool
-	refreshErr error
 
 	pool    chan string
 	misses  int64
@@ -404,7 +403,6 @@ func (o *OAuth) refresh() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.refreshing = false
-	o.refreshErr = err
 	if err == nil {
 		o.token, o.expires, o.issued = t, e, o.cfg.Now()
 	}

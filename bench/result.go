@@ -115,7 +115,6 @@ type Setup struct {
 	OpenTotal time.Duration `json:"open_total_ns"` // all workers' Open, run in parallel
 	OpenMax   time.Duration `json:"open_max_ns"`   // the slowest Open
 	FirstCall time.Duration `json:"first_call_ns"` // one call on a fresh connection
-	FirstOK   bool          `json:"first_call_ok"`
 	// Phases break Prepare down (oauth_discovery, oauth_token, …) for
 	// drivers that are PhaseReporters.
 	Phases map[string]time.Duration `json:"phases_ns,omitempty"`

@@ -33,16 +33,6 @@ func preciseSleep(until time.Time, stop <-chan struct{}) {
 	}
 }
 
-// GoSleep waits with time.Sleep: coarse (up to a millisecond late on Linux)
-// but it holds no OS thread. Config.Sleep may be set to it.
-func GoSleep(until time.Time, stop <-chan struct{}) {
-	t := time.NewTimer(time.Until(until))
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-stop:
-	}
-}
 
 // selfCPU is the user+system CPU time this process has used.
 func selfCPU() (time.Duration, error) {

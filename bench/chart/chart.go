@@ -17,8 +17,6 @@ import (
 	"image/color"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -124,21 +122,6 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Legend.Left = true
 	p.Add(plotter.NewGrid())
 	return p
-}
-
-// Save writes p as base.png and base.svg.
-func Save(p *plot.Plot, base string) ([]string, error) {
-	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
-		return nil, err
-	}
-	var files []string
-	for _, ext := range []string{".png", ".svg"} {
-		if err := p.Save(Width, Height, base+ext); err != nil {
-			return files, err
-		}
-		files = append(files, base+ext)
-	}
-	return files, nil
 }
 
 // unitFor picks µs or ms for values in nanoseconds.

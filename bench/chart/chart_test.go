@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"gonum.org/v1/plot"
 )
 
 // hist is a latency distribution: mostly around base ns, with a tail.
@@ -69,7 +70,7 @@ func TestCharts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := Save(p, filepath.Join(dir, "spectrum"))
+	files, err := save(p, filepath.Join(dir, "spectrum"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func TestCharts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err = Save(p, filepath.Join(dir, "overhead"))
+	files, err = save(p, filepath.Join(dir, "overhead"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestCharts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err = Save(p, filepath.Join(dir, "saturation"))
+	files, err = save(p, filepath.Join(dir, "saturation"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestCharts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err = Save(p, filepath.Join(dir, "overtime"))
+	files, err = save(p, filepath.Join(dir, "overtime"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,4 +144,19 @@ func TestParseHGRM(t *testing.T) {
 	if _, err := ParseHGRM(strings.NewReader("nothing here")); err == nil {
 		t.Error("parsed garbage")
 	}
+}
+
+// save writes p as base.png and base.svg.
+func save(p *plot.Plot, base string) ([]string, error) {
+	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, ext := range []string{".png", ".svg"} {
+		if err := p.Save(Width, Height, base+ext); err != nil {
+			return files, err
+		}
+		files = append(files, base+ext)
+	}
+	return files, nil
 }

@@ -148,9 +148,6 @@ func (p *Proc) URL() string { return p.url }
 // Pid is the child's process id (and process group id).
 func (p *Proc) Pid() int { return p.pid }
 
-// Done is closed when the child has exited.
-func (p *Proc) Done() <-chan struct{} { return p.done }
-
 // Exited says whether the child has exited, and how.
 func (p *Proc) Exited() (bool, string) {
 	select {
@@ -172,9 +169,6 @@ func (p *Proc) Signal(sig syscall.Signal) error {
 	}
 	return syscall.Kill(p.pid, sig)
 }
-
-// Stderr returns the last few KiB the child wrote to stderr.
-func (p *Proc) Stderr() string { return p.tail.String() }
 
 func (p *Proc) exitDescription() string {
 	if p.waitErr == nil {

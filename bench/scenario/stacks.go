@@ -51,7 +51,6 @@ type infra struct {
 
 type issuer struct {
 	url  string
-	alg  string
 	proc *proc.Proc
 }
 
@@ -133,7 +132,7 @@ func (in *infra) issuer(ctx context.Context, alg, tokens string) (*issuer, error
 	if err != nil {
 		return nil, fmt.Errorf("authorization server: %w", err)
 	}
-	is := &issuer{url: p.URL(), alg: alg, proc: p}
+	is := &issuer{url: p.URL(), proc: p}
 	in.issuers[key] = is
 	return is, nil
 }
@@ -345,7 +344,7 @@ func driverFor(v Variant, url string, command []string, w Workload, l LoadSpec, 
 			transport = "stdio"
 		}
 		return bench.NewMCP(bench.MCPConfig{URL: url, Command: command, Transport: transport, Protocol: v.Protocol,
-			Tool: w.Tool, Arguments: w.Arguments, Token: token, Connections: l.Connections})
+			Tool: w.Tool, Arguments: w.Arguments, Token: token})
 	}
 	return nil, fmt.Errorf("stack %q has no driver", v.Stack)
 }

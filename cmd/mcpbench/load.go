@@ -212,7 +212,7 @@ func runLoad(ctx context.Context, args []string) error {
 	}
 	if *isMCP {
 		mc := bench.MCPConfig{URL: target, Transport: *transport, Protocol: *protocol, Tool: *tool,
-			Arguments: json.RawMessage(*toolArgs), Token: token, Connections: lf.connections}
+			Arguments: json.RawMessage(*toolArgs), Token: token}
 		if *transport == "stdio" {
 			mc.URL, mc.Command = "", fs.Args()
 			cfg.Target = strings.Join(fs.Args(), " ")
