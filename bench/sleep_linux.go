@@ -33,7 +33,6 @@ func preciseSleep(until time.Time, stop <-chan struct{}) {
 	}
 }
 
-
 // selfCPU is the user+system CPU time this process has used.
 func selfCPU() (time.Duration, error) {
 	var ru unix.Rusage
