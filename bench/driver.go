@@ -13,13 +13,13 @@ type Class uint8
 
 // The outcome classes. Only OK calls enter the latency histograms.
 const (
-	OK             Class = iota
-	ErrTransport         // dial, reset, broken pipe, unreadable reply
-	ErrHTTP              // an HTTP status other than 2xx and 429
-	ErrProtocol          // a JSON-RPC or GraphQL error in a 2xx reply
-	ErrRateLimited       // HTTP 429, counted apart: a limiter doing its job
-	ErrTimeout           // no complete reply before the call's deadline
-	ErrToken             // no token to call with: the authorization server failed
+	OK               Class = iota
+	ClassTransport         // dial, reset, broken pipe, unreadable reply
+	ClassHTTP              // an HTTP status other than 2xx and 429
+	ClassProtocol          // a JSON-RPC or GraphQL error in a 2xx reply
+	ClassRateLimited       // HTTP 429, counted apart: a limiter doing its job
+	ClassTimeout           // no complete reply before the call's deadline
+	ClassToken             // no token to call with: the authorization server failed
 	numClasses
 )
 
@@ -37,8 +37,8 @@ func (c Class) String() string {
 // Outcome is what one call came to.
 type Outcome struct {
 	Class Class
-	// Code refines the class: the HTTP status for ErrHTTP and
-	// ErrRateLimited, the JSON-RPC or GraphQL error code for ErrProtocol.
+	// Code refines the class: the HTTP status for ClassHTTP and
+	// ClassRateLimited, the JSON-RPC or GraphQL error code for ClassProtocol.
 	Code int
 }
 
@@ -57,7 +57,7 @@ type Driver interface {
 // A Conn makes calls for one worker. It is used by one goroutine at a time.
 type Conn interface {
 	// Call makes one call and returns when its reply is complete, or with
-	// ErrTimeout once deadline has passed.
+	// ClassTimeout once deadline has passed.
 	Call(deadline time.Time) Outcome
 	// Close ends the connection (an MCP session is deleted here). Run may
 	// call it while a Call is still blocked, when it gives up on that call

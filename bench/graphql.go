@@ -19,7 +19,7 @@ type GraphQLConfig struct {
 }
 
 // NewGraphQL returns an HTTP driver that POSTs the query and counts a
-// reply with "errors" as ErrProtocol (GraphQL reports failures in a 200).
+// reply with "errors" as ClassProtocol (GraphQL reports failures in a 200).
 func NewGraphQL(cfg GraphQLConfig) (*HTTPDriver, error) {
 	if cfg.Query == "" {
 		return nil, fmt.Errorf("%w: a GraphQL driver needs a query", ErrConfig)
@@ -38,7 +38,7 @@ func NewGraphQL(cfg GraphQLConfig) (*HTTPDriver, error) {
 var errorsKey = []byte(`"errors"`)
 
 // ClassifyGraphQL is ClassifyStatus, and then a reply whose top-level
-// "errors" is non-empty is ErrProtocol.
+// "errors" is non-empty is ClassProtocol.
 func ClassifyGraphQL(resp *fasthttp.Response) Outcome {
 	o := ClassifyStatus(resp)
 	if o.Class != OK {
@@ -52,10 +52,10 @@ func ClassifyGraphQL(resp *fasthttp.Response) Outcome {
 		Errors []json.RawMessage `json:"errors"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return Outcome{Class: ErrTransport}
+		return Outcome{Class: ClassTransport}
 	}
 	if len(r.Errors) > 0 {
-		return Outcome{Class: ErrProtocol}
+		return Outcome{Class: ClassProtocol}
 	}
 	return o
 }

@@ -14,11 +14,11 @@ func TestClassifyGraphQL(t *testing.T) {
 	}{
 		{200, `{"data":{"echo":"hello"}}`, OK},
 		{200, `{"data":{"echo":"the \"errors\" word"}}`, OK},
-		{200, `{"errors":[{"message":"too deep"}]}`, ErrProtocol},
+		{200, `{"errors":[{"message":"too deep"}]}`, ClassProtocol},
 		{200, `{"data":null,"errors":[]}`, OK},
-		{200, `{"errors":`, ErrTransport},
-		{429, `{"errors":[{"message":"slow down"}]}`, ErrRateLimited},
-		{401, ``, ErrHTTP},
+		{200, `{"errors":`, ClassTransport},
+		{429, `{"errors":[{"message":"slow down"}]}`, ClassRateLimited},
+		{401, ``, ClassHTTP},
 	} {
 		var r fasthttp.Response
 		r.SetStatusCode(tc.status)

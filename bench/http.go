@@ -27,7 +27,7 @@ type HTTPConfig struct {
 	// Connections so that every worker has a connection of its own.
 	Connections int
 	// Classify turns a complete reply into an outcome. Default: 2xx is OK,
-	// 429 ErrRateLimited, anything else ErrHTTP with the status as its code.
+	// 429 ClassRateLimited, anything else ClassHTTP with the status as its code.
 	// It is called from several workers at once.
 	Classify func(*fasthttp.Response) Outcome
 	// DialTimeout bounds each dial; default 5s.
@@ -175,7 +175,7 @@ func (c *httpConn) Call(deadline time.Time) Outcome {
 func (c *httpConn) authorize() (Outcome, bool) {
 	tok, err := c.d.cfg.Token.Token(context.Background())
 	if err != nil {
-		return Outcome{Class: ErrToken}, false
+		return Outcome{Class: ClassToken}, false
 	}
 	if tok != c.tok {
 		c.req.Header.Set("Authorization", "Bearer "+tok)
@@ -189,28 +189,28 @@ func (c *httpConn) authorize() (Outcome, bool) {
 func (c *httpConn) Close() error { return nil }
 
 // ClassifyStatus is HTTPConfig's default Classify: 2xx is OK, 429 is
-// ErrRateLimited, anything else ErrHTTP.
+// ClassRateLimited, anything else ClassHTTP.
 func ClassifyStatus(resp *fasthttp.Response) Outcome {
 	switch s := resp.StatusCode(); {
 	case s >= 200 && s < 300:
 		return Outcome{Class: OK, Code: s}
 	case s == fasthttp.StatusTooManyRequests:
-		return Outcome{Class: ErrRateLimited, Code: s}
+		return Outcome{Class: ClassRateLimited, Code: s}
 	default:
-		return Outcome{Class: ErrHTTP, Code: s}
+		return Outcome{Class: ClassHTTP, Code: s}
 	}
 }
 
 // ClassifyError classifies a failed exchange: a passed deadline is
-// ErrTimeout, anything else ErrTransport.
+// ClassTimeout, anything else ClassTransport.
 func ClassifyError(err error) Outcome {
 	var ne net.Error
 	switch {
 	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout),
 		errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return Outcome{Class: ErrTimeout}
+		return Outcome{Class: ClassTimeout}
 	default:
-		return Outcome{Class: ErrTransport}
+		return Outcome{Class: ClassTransport}
 	}
 }
 

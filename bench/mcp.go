@@ -15,7 +15,7 @@ const (
 	MCP20241105 = "2024-11-05" // the legacy HTTP+SSE transport's version
 )
 
-// Outcome codes of an ErrProtocol outcome that carries no JSON-RPC error:
+// Outcome codes of an ClassProtocol outcome that carries no JSON-RPC error:
 // the call succeeded as JSON-RPC but not as a tool call.
 const (
 	// ToolErrorCode: the tools/call result has isError true, the tool's
@@ -210,35 +210,35 @@ func (m *rpcMsg) idIs(id int64) bool {
 }
 
 // outcome classifies a response to a tools/call: a JSON-RPC error is
-// ErrProtocol with its code; a result with isError true, or with a
-// resultType other than "complete", is ErrProtocol with ToolErrorCode or
+// ClassProtocol with its code; a result with isError true, or with a
+// resultType other than "complete", is ClassProtocol with ToolErrorCode or
 // IncompleteCode; a response with neither a result object nor an error is
-// ErrTransport (a broken reply).
+// ClassTransport (a broken reply).
 func (m *rpcMsg) outcome() Outcome {
 	if m.error != nil && string(m.error) != "null" {
-		return Outcome{Class: ErrProtocol, Code: errorCode(m.error)}
+		return Outcome{Class: ClassProtocol, Code: errorCode(m.error)}
 	}
 	it, ok := openObject(m.result)
 	if !ok {
-		return Outcome{Class: ErrTransport}
+		return Outcome{Class: ClassTransport}
 	}
 	o := Outcome{Class: OK}
 	for {
 		key, esc, val, ok := it.next()
 		if !ok {
 			if !it.ok() {
-				return Outcome{Class: ErrTransport}
+				return Outcome{Class: ClassTransport}
 			}
 			return o
 		}
 		switch {
 		case keyIs(key, esc, "isError"):
 			if string(val) == "true" {
-				o = Outcome{Class: ErrProtocol, Code: ToolErrorCode}
+				o = Outcome{Class: ClassProtocol, Code: ToolErrorCode}
 			}
 		case keyIs(key, esc, "resultType"):
 			if string(val) != `"complete"` && o.Class == OK {
-				o = Outcome{Class: ErrProtocol, Code: IncompleteCode}
+				o = Outcome{Class: ClassProtocol, Code: IncompleteCode}
 			}
 		}
 	}

@@ -427,12 +427,12 @@ func (c *streamConn) initialize(ctx context.Context) error {
 // the call's deadline and latency.
 func (c *streamConn) Call(deadline time.Time) Outcome {
 	if c.closed.Load() {
-		return Outcome{Class: ErrTransport}
+		return Outcome{Class: ClassTransport}
 	}
 	if c.d.cfg.Token != nil {
 		tok, err := c.d.cfg.Token.Token(context.Background())
 		if err != nil {
-			return Outcome{Class: ErrToken}
+			return Outcome{Class: ClassToken}
 		}
 		if len(c.tok) != len("Bearer ")+len(tok) || c.tok[len("Bearer "):] != tok {
 			c.mu.Lock()
@@ -442,7 +442,7 @@ func (c *streamConn) Call(deadline time.Time) Outcome {
 		}
 	}
 	o := c.do(deadline)
-	if o.Class == ErrHTTP && o.Code == fasthttp.StatusNotFound && c.d.stateful && !c.closed.Load() {
+	if o.Class == ClassHTTP && o.Code == fasthttp.StatusNotFound && c.d.stateful && !c.closed.Load() {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		err := c.initialize(ctx)
 		cancel()
@@ -463,29 +463,29 @@ func (c *streamConn) do(deadline time.Time) Outcome {
 	c.req.SetBodyRaw(c.body)
 	if err := c.cl.DoDeadline(c.req, c.resp, deadline); err != nil {
 		if c.closed.Load() {
-			return Outcome{Class: ErrTransport}
+			return Outcome{Class: ClassTransport}
 		}
 		return ClassifyError(err)
 	}
 	status := c.resp.StatusCode()
 	switch {
 	case status == fasthttp.StatusTooManyRequests:
-		return Outcome{Class: ErrRateLimited, Code: status}
+		return Outcome{Class: ClassRateLimited, Code: status}
 	case status == fasthttp.StatusNotFound && c.d.stateful:
-		return Outcome{Class: ErrHTTP, Code: status}
+		return Outcome{Class: ClassHTTP, Code: status}
 	}
 	o, ok := c.read()
 	switch {
 	case status >= 200 && status < 300:
 		if !ok {
-			return Outcome{Class: ErrTransport}
+			return Outcome{Class: ClassTransport}
 		}
 		return o
-	case ok && o.Class == ErrProtocol:
+	case ok && o.Class == ClassProtocol:
 		// 2026-07-28 carries JSON-RPC errors in 4xx and 5xx replies too.
 		return o
 	}
-	return Outcome{Class: ErrHTTP, Code: status}
+	return Outcome{Class: ClassHTTP, Code: status}
 }
 
 // read classifies the reply's JSON-RPC response to the call.
@@ -502,7 +502,7 @@ func (c *streamConn) read() (Outcome, bool) {
 		return Outcome{}, false
 	}
 	if m.error == nil && !m.idIs(c.id) {
-		return Outcome{Class: ErrTransport}, true
+		return Outcome{Class: ClassTransport}, true
 	}
 	return m.outcome(), true
 }

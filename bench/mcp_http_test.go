@@ -222,13 +222,13 @@ func TestMCPHTTPStatuses(t *testing.T) {
 		body   string
 		want   Outcome
 	}{
-		{"429", 429, "text/plain", "slow down", Outcome{Class: ErrRateLimited, Code: 429}},
-		{"503", 503, "text/plain", "down", Outcome{Class: ErrHTTP, Code: 503}},
-		{"401", 401, "text/plain", "", Outcome{Class: ErrHTTP, Code: 401}},
-		{"JSON-RPC error in a 400", 400, "application/json", `{"jsonrpc":"2.0","id":1,"error":{"code":-32020,"message":"header mismatch"}}`, Outcome{Class: ErrProtocol, Code: -32020}},
-		{"broken JSON", 200, "application/json", `{"jsonrpc":"2.0","id":1,"res`, Outcome{Class: ErrTransport}},
-		{"wrong id", 200, "application/json", `{"jsonrpc":"2.0","id":77,"result":{}}`, Outcome{Class: ErrTransport}},
-		{"SSE without our response", 200, "text/event-stream", "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n", Outcome{Class: ErrTransport}},
+		{"429", 429, "text/plain", "slow down", Outcome{Class: ClassRateLimited, Code: 429}},
+		{"503", 503, "text/plain", "down", Outcome{Class: ClassHTTP, Code: 503}},
+		{"401", 401, "text/plain", "", Outcome{Class: ClassHTTP, Code: 401}},
+		{"JSON-RPC error in a 400", 400, "application/json", `{"jsonrpc":"2.0","id":1,"error":{"code":-32020,"message":"header mismatch"}}`, Outcome{Class: ClassProtocol, Code: -32020}},
+		{"broken JSON", 200, "application/json", `{"jsonrpc":"2.0","id":1,"res`, Outcome{Class: ClassTransport}},
+		{"wrong id", 200, "application/json", `{"jsonrpc":"2.0","id":77,"result":{}}`, Outcome{Class: ClassTransport}},
+		{"SSE without our response", 200, "text/event-stream", "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n", Outcome{Class: ClassTransport}},
 		{"SSE, CRLF, after a notification", 200, "text/event-stream", "data: {\"jsonrpc\":\"2.0\",\"method\":\"x\"}\r\n\r\n: keep-alive\r\nid: 5\r\ndata: {\"jsonrpc\":\"2.0\",\r\ndata: \"id\":1,\"result\":{}}\r\n\r\n", Outcome{Class: OK}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -268,7 +268,7 @@ func TestMCPTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if o := c.Call(time.Now().Add(100 * time.Millisecond)); o.Class != ErrTimeout {
+	if o := c.Call(time.Now().Add(100 * time.Millisecond)); o.Class != ClassTimeout {
 		t.Errorf("outcome %+v", o)
 	}
 	// The connection recovers: the next call, given time, goes through.
@@ -326,7 +326,7 @@ func checkUnblocks(t *testing.T, c Conn, closeIt func()) {
 	closeIt()
 	select {
 	case o := <-got:
-		if o.Class != ErrTransport {
+		if o.Class != ClassTransport {
 			t.Errorf("outcome %+v, want a transport error", o)
 		}
 	case <-time.After(10 * time.Second):

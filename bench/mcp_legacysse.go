@@ -121,12 +121,12 @@ func (d *legacySSE) Open(ctx context.Context, worker int) (Conn, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if target == "" {
-			return Outcome{Class: ErrTransport}
+			return Outcome{Class: ClassTransport}
 		}
 		if d.cfg.Token != nil {
 			t, err := d.cfg.Token.Token(context.Background())
 			if err != nil {
-				return Outcome{Class: ErrToken}
+				return Outcome{Class: ClassToken}
 			}
 			if t != tok {
 				tok = t
@@ -136,7 +136,7 @@ func (d *legacySSE) Open(ctx context.Context, worker int) (Conn, error) {
 		preq.SetBodyRaw(msg)
 		if err := post.DoDeadline(preq, presp, deadline); err != nil {
 			if closed.Load() {
-				return Outcome{Class: ErrTransport}
+				return Outcome{Class: ClassTransport}
 			}
 			return ClassifyError(err)
 		}

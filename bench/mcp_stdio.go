@@ -125,7 +125,7 @@ func (c *msgConn) answer(method, id []byte) {
 func (c *msgConn) roundTrip(msg []byte, id int64, deadline time.Time, keep bool) reply {
 	select {
 	case <-c.closed:
-		return reply{o: Outcome{Class: ErrTransport}}
+		return reply{o: Outcome{Class: ClassTransport}}
 	default:
 	}
 	c.mu.Lock()
@@ -143,10 +143,10 @@ func (c *msgConn) roundTrip(msg []byte, id int64, deadline time.Time, keep bool)
 	case <-c.closed:
 		c.timer.Stop()
 		c.forget()
-		return reply{o: Outcome{Class: ErrTransport}}
+		return reply{o: Outcome{Class: ClassTransport}}
 	case <-c.timer.C:
 		c.forget()
-		return reply{o: Outcome{Class: ErrTimeout}}
+		return reply{o: Outcome{Class: ClassTimeout}}
 	}
 }
 
@@ -169,7 +169,7 @@ func (c *msgConn) Call(deadline time.Time) Outcome {
 	return c.roundTrip(c.body, c.id, deadline, false).o
 }
 
-// Close ends the connection; a call still waiting returns ErrTransport.
+// Close ends the connection; a call still waiting returns ClassTransport.
 func (c *msgConn) Close() error {
 	c.closeOnce.Do(func() {
 		c.end(net.ErrClosed)
@@ -232,9 +232,9 @@ func (c *msgConn) result(r reply, method string, v any) error {
 	return nil
 }
 
-// stdio runs one server process per Conn and speaks newline-delimited
+// stdioDriver runs one server process per Conn and speaks newline-delimited
 // JSON-RPC on its stdin and stdout.
-type stdio struct {
+type stdioDriver struct {
 	cfg         MCPConfig
 	read, wrote atomic.Int64
 	mu          sync.Mutex
@@ -254,9 +254,9 @@ type stdioProc struct {
 }
 
 var (
-	_ Driver          = (*stdio)(nil)
-	_ ByteCounter     = (*stdio)(nil)
-	_ ServerCPUReader = (*stdio)(nil)
+	_ Driver          = (*stdioDriver)(nil)
+	_ ByteCounter     = (*stdioDriver)(nil)
+	_ ServerCPUReader = (*stdioDriver)(nil)
 )
 
 // stdioReapWait bounds how long ServerCPU waits for a server that exited
@@ -270,7 +270,7 @@ var stdioGrace = 2 * time.Second
 // maxLine bounds one message from a stdio server.
 const maxLine = 64 << 20
 
-func newStdio(cfg MCPConfig) (*stdio, error) {
+func newStdio(cfg MCPConfig) (*stdioDriver, error) {
 	if len(cfg.Command) == 0 || cfg.Command[0] == "" {
 		return nil, fmt.Errorf("%w: a stdio MCP driver needs the server's command", ErrConfig)
 	}
@@ -280,12 +280,12 @@ func newStdio(cfg MCPConfig) (*stdio, error) {
 	if err := checkProtocol(&cfg, MCP20251125, MCP20251125, "2025-06-18", "2025-03-26", MCP20241105, MCP20260728, "auto"); err != nil {
 		return nil, err
 	}
-	return &stdio{cfg: cfg, open: map[*msgConn]chan struct{}{}}, nil
+	return &stdioDriver{cfg: cfg, open: map[*msgConn]chan struct{}{}}, nil
 }
 
 // Open starts a server process in its own process group and sets it up
 // (initialize, or server/discover at 2026-07-28).
-func (d *stdio) Open(ctx context.Context, worker int) (Conn, error) {
+func (d *stdioDriver) Open(ctx context.Context, worker int) (Conn, error) {
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -343,9 +343,9 @@ func (d *stdio) Open(ctx context.Context, worker int) (Conn, error) {
 		case err == nil:
 			return Outcome{Class: OK}
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			return Outcome{Class: ErrTimeout}
+			return Outcome{Class: ClassTimeout}
 		}
-		return Outcome{Class: ErrTransport}
+		return Outcome{Class: ClassTransport}
 	}
 	go func() {
 		err := readLines(countingReader{outR, &d.read}, c.receive)
@@ -405,7 +405,7 @@ func waitFor(ch <-chan struct{}, d time.Duration) bool {
 // running (with their descendants, as proc.CPUTimeOf reads them), the
 // rusage of those reaped. Each process's figure is held at the most read
 // of it, so that the sum never goes back.
-func (d *stdio) ServerCPU() (time.Duration, error) {
+func (d *stdioDriver) ServerCPU() (time.Duration, error) {
 	d.cpuMu.Lock()
 	defer d.cpuMu.Unlock()
 	live := d.procs[:0]
@@ -454,11 +454,11 @@ func (p *stdioProc) cpu() (time.Duration, bool, error) {
 }
 
 // Bytes counts what crossed the pipes.
-func (d *stdio) Bytes() (read, written int64) { return d.read.Load(), d.wrote.Load() }
+func (d *stdioDriver) Bytes() (read, written int64) { return d.read.Load(), d.wrote.Load() }
 
 // Close stops every server still running, in parallel, and returns once
 // all are reaped.
-func (d *stdio) Close() error {
+func (d *stdioDriver) Close() error {
 	d.mu.Lock()
 	open := maps.Clone(d.open)
 	d.mu.Unlock()

@@ -57,7 +57,7 @@ func TestMCPStdioCloseUnblocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkUnblocks(t, c, func() { c.Close() })
-	if o := c.Call(time.Now().Add(time.Second)); o.Class != ErrTransport {
+	if o := c.Call(time.Now().Add(time.Second)); o.Class != ClassTransport {
 		t.Errorf("a call after Close: %+v", o)
 	}
 }
@@ -84,7 +84,7 @@ func TestMCPStdioKills(t *testing.T) {
 	}
 	conns[0].Close()
 	d.Close() // returns once both are reaped
-	if n := len(d.(*stdio).open); n != 0 {
+	if n := len(d.(*stdioDriver).open); n != 0 {
 		t.Errorf("%d servers left", n)
 	}
 }
@@ -137,7 +137,7 @@ func TestMCPStdioServerCPU(t *testing.T) {
 	if called <= opened {
 		t.Errorf("600 calls: server CPU %v, %v before them", called, opened)
 	}
-	reaped := d.(*stdio).open[conns[0].(*msgConn)]
+	reaped := d.(*stdioDriver).open[conns[0].(*msgConn)]
 	conns[0].Close()
 	<-reaped
 	if exited := read("after a server exited"); exited < called {

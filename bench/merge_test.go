@@ -17,7 +17,7 @@ func TestMergeResults(t *testing.T) {
 	for round := 0; round < 3; round++ {
 		d := newFake(func(n int64) (time.Duration, Outcome) {
 			if n%10 == 9 {
-				return 0, Outcome{Class: ErrHTTP, Code: 503}
+				return 0, Outcome{Class: ClassHTTP, Code: 503}
 			}
 			return time.Duration(round+1) * 2 * time.Millisecond, Outcome{}
 		})

@@ -258,7 +258,7 @@ func ErrorDetail(a Accounting) string {
 		for k, n := range a.ByCode {
 			if cls, code, _ := strings.Cut(k, " "); cls == c {
 				label := "code"
-				if c == ErrHTTP.String() || c == ErrRateLimited.String() {
+				if c == ClassHTTP.String() || c == ClassRateLimited.String() {
 					label = "HTTP"
 				}
 				codes = append(codes, fmt.Sprintf("%s %s: %d", label, code, n))

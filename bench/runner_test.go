@@ -48,9 +48,9 @@ func (c fakeConn) Call(deadline time.Time) Outcome {
 		defer t.Stop()
 		select {
 		case <-c.d.block:
-			o = Outcome{Class: ErrTransport}
+			o = Outcome{Class: ClassTransport}
 		case <-t.C:
-			o = Outcome{Class: ErrTimeout}
+			o = Outcome{Class: ClassTimeout}
 		}
 	case delay > 0:
 		time.Sleep(delay)
@@ -123,8 +123,8 @@ func TestRunSchedulesExactly(t *testing.T) {
 
 func TestRunClassifiesErrors(t *testing.T) {
 	outcomes := []Outcome{
-		{Class: OK}, {Class: ErrTransport}, {Class: ErrHTTP, Code: 503},
-		{Class: ErrProtocol, Code: -32601}, {Class: ErrRateLimited, Code: 429}, {Class: ErrTimeout},
+		{Class: OK}, {Class: ClassTransport}, {Class: ClassHTTP, Code: 503},
+		{Class: ClassProtocol, Code: -32601}, {Class: ClassRateLimited, Code: 429}, {Class: ClassTimeout},
 	}
 	d := newFake(func(n int64) (time.Duration, Outcome) { return 0, outcomes[n%int64(len(outcomes))] })
 	defer d.Close()
@@ -151,7 +151,7 @@ func TestRunClassifiesErrors(t *testing.T) {
 func TestRunCancelledStillAccounts(t *testing.T) {
 	d := newFake(func(n int64) (time.Duration, Outcome) {
 		if n%7 == 3 {
-			return time.Millisecond, Outcome{Class: ErrHTTP, Code: 500}
+			return time.Millisecond, Outcome{Class: ClassHTTP, Code: 500}
 		}
 		return 0, Outcome{}
 	})
@@ -381,7 +381,7 @@ type hangOneConn struct {
 func (c *hangOneConn) Call(deadline time.Time) Outcome {
 	if c.calls++; c.hang && c.calls > c.d.after {
 		<-c.d.block
-		return Outcome{Class: ErrTransport}
+		return Outcome{Class: ClassTransport}
 	}
 	time.Sleep(c.d.delay)
 	return Outcome{}

@@ -1,9 +1,13 @@
-// Package scenario reads mcpbench's scenario files: which servers to
+// Package scenario reads mcpbench's scenario files — which servers to
 // start, what to call, how hard, how many interleaved rounds, which variant
-// the others are compared with, and the thresholds that fail a run.
+// the others are compared with, the thresholds that fail a run — and runs
+// them: it starts every variant's servers as child processes, lays out
+// and runs the segments (plan.go), injects faults, searches saturation,
+// and summarises the comparisons.
 //
 //	s, err := scenario.Load("scenarios/default.yaml")
 //	// err names the file, line and column, and says how to fix it
+//	sum, err := (&scenario.Runner{Scenario: s}).Run(ctx)
 //
 // scenarios/README.md documents every key.
 package scenario

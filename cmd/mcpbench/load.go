@@ -207,7 +207,7 @@ func runLoad(ctx context.Context, args []string) error {
 		return err
 	}
 	cfg.Target = target
-	if err := pinGenerator(lf.cpus); err != nil {
+	if err := pinTo(lf.cpus); err != nil {
 		return err
 	}
 	if *isMCP {

@@ -1,9 +1,13 @@
 // Command mcpbench measures what OAuth token validation costs an MCP call,
 // against an API gateway and a GraphQL server doing the same work.
 //
-//	mcpbench load URL --rate 1000 --duration 10s   ad-hoc open-loop HTTP load
+//	mcpbench run scenarios/default.yaml            a scenario: servers, interleaved rounds, report
+//	mcpbench load URL --rate 1000 --duration 10s   ad-hoc open-loop load on any server
 //	mcpbench serve KIND                            run one of the servers
 //	mcpbench floor                                 what this machine can do at all
+//	mcpbench report|plot DIR                       a results directory's table or charts again
+//	mcpbench compare DIR_A DIR_B                   how two results directories differ
+//	mcpbench version                               the build, its commit, the host
 //
 // Every subcommand has --help.
 package main
@@ -29,11 +33,16 @@ type command struct {
 	run     func(ctx context.Context, args []string) error
 }
 
+// commands is every subcommand, the one table of them.
 var commands = map[string]command{
+	"run":     {"run scenario files: servers, interleaved rounds, comparisons with CIs, report and charts", runRun},
 	"load":    {"put open-loop (or closed-loop) HTTP or TCP load on a URL and report latency", runLoad},
 	"serve":   {"run one of mcpbench's servers until SIGINT/SIGTERM", runServe},
 	"floor":   {"measure this machine's floor: raw TCP echo and a minimal HTTP handler", runFloor},
-	"version": {"print mcpbench's version", runVersion},
+	"report":  {"print a results directory's table again (and rewrite report.md)", runReport},
+	"plot":    {"draw a results directory's charts again", runPlot},
+	"compare": {"print the deltas between two results directories", runCompare},
+	"version": {"print mcpbench's version, commit and host", runVersion},
 }
 
 // errUsage marks errors in how a command was called: exit code 2.

@@ -194,10 +194,3 @@ func (l progressLog) Write(b []byte) (int, error) {
 	l.p.end()
 	return errOut.Write(b)
 }
-
-func init() {
-	commands["run"] = command{"run scenario files: servers, interleaved rounds, comparisons with CIs, report and charts", runRun}
-	commands["report"] = command{"print a results directory's table again (and rewrite report.md)", runReport}
-	commands["plot"] = command{"draw a results directory's charts again", runPlot}
-	commands["compare"] = command{"print the deltas between two results directories", runCompare}
-}

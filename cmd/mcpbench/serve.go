@@ -154,6 +154,3 @@ func pinTo(list string) error {
 	}
 	return proc.PinSelf(cpus)
 }
-
-// pinGenerator pins the load generator.
-func pinGenerator(list string) error { return pinTo(list) }

@@ -7,7 +7,7 @@
 // protected-resource metadata.
 //
 //	v, _ := auth.NewJWT(ctx, auth.JWTConfig{Issuer: iss, Audience: "http://127.0.0.1:8080/mcp", JWKSURL: iss + "/jwks.json"})
-//	mw := auth.Middleware(auth.Cached(v, 10000), auth.Options{ResourceMetadataURL: …})
+//	mw := auth.Middleware(auth.Cached(v, auth.CacheConfig{Size: 10_000}), auth.Options{ResourceMetadataURL: …})
 //	http.Handle("/mcp", mw(mcpHandler))
 //
 // Verifiers return a *Error whose Kind is one of the sentinels below;
