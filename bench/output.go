@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/mcpbench/mcpbench/internal/secret"
 	"io"
 	"maps"
 	"os"
@@ -85,7 +86,7 @@ func ThisHost() Host {
 func NewSummary(command []string, host Host, runs ...*Result) *Summary {
 	b := ThisBuild()
 	return &Summary{
-		Schema: SummarySchema, Tool: "mcpbench " + b.Version, Build: b, Command: RedactArgs(command), Created: time.Now().UTC(), Host: host,
+		Schema: SummarySchema, Tool: "mcpbench " + b.Version, Build: b, Command: secret.Redact(command), Created: time.Now().UTC(), Host: host,
 		Units: map[string]string{"summary.json": "ns", ".hgrm": "us", ".hlog": "ns", "timeseries.csv": "us"},
 		Runs:  runs,
 	}

@@ -119,3 +119,14 @@ func golden(t *testing.T, name, got string) {
 		t.Fatalf("%s differs:\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
+
+// TestSummaryRedactsCommand: the command line a summary records has its
+// secrets redacted.
+func TestSummaryRedactsCommand(t *testing.T) {
+	s := NewSummary([]string{"mcpbench", "load", "--client", "bench:s3cret", "--api-key=k1", "-H", "Authorization: Bearer eyJabc"}, Host{})
+	for _, a := range s.Command {
+		if strings.Contains(a, "s3cret") || strings.Contains(a, "eyJabc") || strings.Contains(a, "k1") {
+			t.Errorf("a secret reached the summary: %q", s.Command)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/internal/secret"
 	"github.com/mcpbench/mcpbench/servers/null"
 )
 
@@ -363,7 +364,7 @@ thresholds:
 	for _, l := range strings.Split(string(lines), "\n") {
 		f := strings.Fields(l)
 		for i := 0; i+1 < len(f); i++ {
-			if v := f[i+1]; bench.RedactArgs(f[i : i+2])[1] != v {
+			if v := f[i+1]; secret.Redact(f[i : i+2])[1] != v {
 				t.Errorf("a secret on a child's command line: %s", l)
 			}
 		}

@@ -4,15 +4,15 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/internal/secret"
 )
 
 // secretHelp ends the help of every flag that takes a secret.
 const secretHelp = " (the secret may be env:NAME or @FILE, which ps does not show)"
 
-// readSecret resolves a secret flag's value (see bench.ReadSecret).
+// readSecret resolves a secret flag's value (see secret.Read).
 func readSecret(flag, v string) (string, error) {
-	s, err := bench.ReadSecret(v)
+	s, err := secret.Read(v)
 	if err != nil {
 		return "", fmt.Errorf("--%s %w", flag, err)
 	}

@@ -1,4 +1,6 @@
-package bench
+// Package secret reads secrets given by reference (env:NAME, @FILE) and
+// redacts them from command lines that results record.
+package secret
 
 import (
 	"fmt"
@@ -14,12 +16,12 @@ var secretFlags = map[string]bool{
 // secretHeaders are headers whose values are credentials.
 var secretHeaders = []string{"authorization", "x-api-key", "cookie", "proxy-authorization"}
 
-// RedactArgs returns a copy of a command line with secrets replaced by
+// Redact returns a copy of a command line with secrets replaced by
 // "REDACTED": the values of --client ID:SECRET (the ID is kept),
 // --api-key, --hmac-secret and --introspect-client, and credential headers
 // given with -H. Results record the command that made them; they must not
 // record its secrets.
-func RedactArgs(args []string) []string {
+func Redact(args []string) []string {
 	out := append([]string(nil), args...)
 	redact := func(i int, flag string) {
 		v := out[i]
@@ -41,7 +43,7 @@ func RedactArgs(args []string) []string {
 		switch {
 		case secretFlags[name] && hasValue:
 			tmp := []string{value}
-			out2 := RedactArgs(append([]string{name}, tmp...))
+			out2 := Redact(append([]string{name}, tmp...))
 			out[i] = name + "=" + out2[1]
 		case secretFlags[a] && i+1 < len(out):
 			redact(i+1, a)
@@ -70,13 +72,13 @@ func redactHeader(h string) string {
 	return h
 }
 
-// ReadSecret returns the secret v names: "env:NAME" is the value of the
+// Read returns the secret v names: "env:NAME" is the value of the
 // environment variable NAME, "@PATH" the first line of the file PATH, and
 // anything else v itself. A command line is readable by every user of the
 // machine (ps, /proc/PID/cmdline); a process's environment and a 0600 file
 // are not, so secrets given as references stay private. References are kept
-// as they are by RedactArgs: they name a secret without holding it.
-func ReadSecret(v string) (string, error) {
+// as they are by Redact: they name a secret without holding it.
+func Read(v string) (string, error) {
 	switch {
 	case strings.HasPrefix(v, "env:"):
 		name := v[len("env:"):]
