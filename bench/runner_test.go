@@ -408,7 +408,10 @@ func TestRunQueuedEverywhereBalances(t *testing.T) {
 	if err := a.Check(); err != nil {
 		t.Fatal(err)
 	}
-	if a.InFlight != 1 || a.Queued < 100 || a.Scheduled < 140 {
+	// About 150 fall due before the cancel; a busy machine (-race, a full
+	// make test) fires it late or schedules fewer, so ask for 100 and most
+	// of them queued (seen: 138 scheduled, 119 queued).
+	if a.InFlight != 1 || a.Scheduled < 100 || a.Queued*10 < a.Scheduled*6 {
 		t.Fatalf("accounting %+v: want one call in flight and most of the ~150 scheduled queued", a)
 	}
 }
