@@ -140,7 +140,7 @@ func (slowConn) Close() error { return nil }
 // recorded no accounting and the queue did not count.
 func TestSaturationStopsOnQueue(t *testing.T) {
 	s := &Scenario{Load: LoadSpec{Connections: 2, Timeout: time.Second},
-		Saturation: &Saturation{Start: 100, Step: 900, Max: 1000, Every: time.Second, SLOP99: time.Hour}}
+		Saturation: &Saturation{Start: 100, Step: 900, Max: 1000, Every: 2 * time.Second, SLOP99: time.Hour}}
 	r := &Runner{Scenario: s}
 	sr := r.saturate(context.Background(), &instance{v: Variant{Name: "slow"}, driver: slowDriver{5 * time.Millisecond, &sync.Mutex{}}})
 	if len(sr.Steps) != 2 {
