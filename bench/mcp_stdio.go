@@ -7,16 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mcpbench/mcpbench/internal/child"
 	"io"
 	"maps"
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench/proc"
@@ -247,10 +246,8 @@ type stdioDriver struct {
 
 // stdioProc is one server process, for ServerCPU.
 type stdioProc struct {
-	pid    int
-	exited chan struct{}    // closed once it is reaped; state is set before
-	state  *os.ProcessState // its final resource use
-	last   time.Duration    // the most CPU time read of it, under cpuMu
+	*child.Process
+	last time.Duration // the most CPU time read of it, under cpuMu
 }
 
 var (
@@ -297,26 +294,9 @@ func (d *stdioDriver) Open(ctx context.Context, worker int) (Conn, error) {
 		return nil, err
 	}
 	cmd := exec.Command(d.cfg.Command[0], d.cfg.Command[1:]...)
-	stderr := &tailWriter{max: 2 << 10}
+	stderr := &child.Tail{Max: 2 << 10}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	started, exited := make(chan error, 1), make(chan struct{})
-	sp := &stdioProc{exited: exited}
-	go func() {
-		// Pdeathsig fires when the thread that forked the child ends, not
-		// the process: fork from a thread held for the child's whole life.
-		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		sp.pid = cmd.Process.Pid
-		started <- nil
-		_ = cmd.Wait()
-		sp.state = cmd.ProcessState
-		close(exited)
-	}()
-	err = <-started
+	cp, err := child.Start(cmd)
 	inR.Close()
 	outW.Close()
 	if err != nil {
@@ -324,9 +304,8 @@ func (d *stdioDriver) Open(ctx context.Context, worker int) (Conn, error) {
 		outR.Close()
 		return nil, fmt.Errorf("starting %s: %w", d.cfg.Command[0], err)
 	}
-	pid := sp.pid
 	d.cpuMu.Lock()
-	d.procs = append(d.procs, sp)
+	d.procs = append(d.procs, &stdioProc{Process: cp})
 	d.cpuMu.Unlock()
 
 	c := newMsgConn(d.cfg.Timeout)
@@ -359,12 +338,8 @@ func (d *stdioDriver) Open(ctx context.Context, worker int) (Conn, error) {
 		inW.Close() // end of input: the spec's way to ask a stdio server to leave
 		go func() {
 			defer close(reaped)
-			if !waitFor(exited, stdioGrace) {
-				_ = syscall.Kill(-pid, syscall.SIGTERM)
-				if !waitFor(exited, stdioGrace) {
-					_ = syscall.Kill(-pid, syscall.SIGKILL)
-					<-exited
-				}
+			if !cp.Wait(stdioGrace) {
+				cp.Stop(stdioGrace) // SIGTERM, then SIGKILL
 			}
 			outR.Close()
 			d.mu.Lock()
@@ -387,17 +362,6 @@ func (d *stdioDriver) Open(ctx context.Context, worker int) (Conn, error) {
 	}
 	c.call = newCallBody(&d.cfg, modern)
 	return c, nil
-}
-
-func waitFor(ch <-chan struct{}, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ch:
-		return true
-	case <-t.C:
-		return false
-	}
 }
 
 // ServerCPU sums the CPU time of every server process the driver has
@@ -436,21 +400,19 @@ func (d *stdioDriver) ServerCPU() (time.Duration, error) {
 
 // cpu reads one server's CPU time, and says whether it has exited.
 func (p *stdioProc) cpu() (time.Duration, bool, error) {
-	select {
-	case <-p.exited:
-		return p.state.UserTime() + p.state.SystemTime(), true, nil
-	default:
+	if p.Exited() {
+		return p.State().UserTime() + p.State().SystemTime(), true, nil
 	}
-	t, err := proc.CPUTimeOf(p.pid)
+	t, err := proc.CPUTimeOf(p.Pid)
 	if err == nil {
 		return t, false, nil
 	}
 	// It may have been reaped between the two: its final time comes with
 	// the end of the wait.
-	if waitFor(p.exited, stdioReapWait) {
-		return p.state.UserTime() + p.state.SystemTime(), true, nil
+	if p.Wait(stdioReapWait) {
+		return p.State().UserTime() + p.State().SystemTime(), true, nil
 	}
-	return 0, false, fmt.Errorf("stdio server (pid %d) CPU time: %w", p.pid, err)
+	return 0, false, fmt.Errorf("stdio server (pid %d) CPU time: %w", p.Pid, err)
 }
 
 // Bytes counts what crossed the pipes.
@@ -507,27 +469,4 @@ func (c countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
-}
-
-// tailWriter keeps the last max bytes written to it.
-type tailWriter struct {
-	mu  sync.Mutex
-	b   []byte
-	max int
-}
-
-func (t *tailWriter) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailWriter) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(bytes.TrimSpace(t.b))
 }

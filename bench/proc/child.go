@@ -5,10 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mcpbench/mcpbench/internal/child"
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,14 +41,9 @@ type Options struct {
 
 // Proc is a running child server. Its methods are safe for concurrent use.
 type Proc struct {
-	cmd  *exec.Cmd
+	c    *child.Process
 	url  string
-	pid  int
-	tail *tailBuffer
-
-	done    chan struct{} // closed when the child has exited
-	waitErr error         // set before done closes
-	state   *os.ProcessState
+	tail *child.Tail
 
 	stopOnce sync.Once
 	stopErr  error
@@ -69,10 +64,9 @@ func Start(ctx context.Context, opts Options) (*Proc, error) {
 	if timeout <= 0 {
 		timeout = 15 * time.Second
 	}
-	p := &Proc{tail: &tailBuffer{max: 8 << 10}, done: make(chan struct{})}
+	p := &Proc{tail: &child.Tail{Max: 8 << 10}}
 	cmd := exec.Command(path, opts.Args...)
 	cmd.Env = append(os.Environ(), opts.Env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	var rest io.Writer = p.tail
 	if opts.Stderr != nil {
 		rest = io.MultiWriter(p.tail, opts.Stderr)
@@ -82,25 +76,8 @@ func Start(ctx context.Context, opts Options) (*Proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.cmd = cmd
 	name := path + " " + strings.Join(opts.Args, " ")
-
-	// Pdeathsig fires when the thread that forked the child exits, not the
-	// process: fork from a thread locked for the child's whole life.
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		p.pid = cmd.Process.Pid
-		started <- nil
-		p.waitErr = cmd.Wait()
-		p.state = cmd.ProcessState
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
+	if p.c, err = child.Start(cmd); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
 
@@ -117,7 +94,7 @@ func Start(ctx context.Context, opts Options) (*Proc, error) {
 	defer timer.Stop()
 	fail := func(why string) (*Proc, error) {
 		p.Stop(time.Second)
-		return nil, fmt.Errorf("%w: %s: %s%s", ErrNotListening, name, why, p.tail.suffix())
+		return nil, fmt.Errorf("%w: %s: %s%s", ErrNotListening, name, why, p.stderrSuffix())
 	}
 	select {
 	case line := <-lines:
@@ -127,14 +104,14 @@ func Start(ctx context.Context, opts Options) (*Proc, error) {
 		}
 		p.url = url
 		return p, nil
-	case <-p.done:
+	case <-p.c.Done():
 		// The line may have been written just before the exit.
 		select {
 		case line := <-lines:
-			return fail(fmt.Sprintf("printed %q, then exited (%v)", line, p.exitDescription()))
+			return fail(fmt.Sprintf("printed %q, then exited (%v)", line, p.c.Describe()))
 		default:
 		}
-		return fail("exited before listening (" + p.exitDescription() + ")")
+		return fail("exited before listening (" + p.c.Describe() + ")")
 	case <-timer.C:
 		return fail(fmt.Sprintf("no listening line within %v", timeout))
 	case <-ctx.Done():
@@ -146,13 +123,13 @@ func Start(ctx context.Context, opts Options) (*Proc, error) {
 func (p *Proc) URL() string { return p.url }
 
 // Pid is the child's process id (and process group id).
-func (p *Proc) Pid() int { return p.pid }
+func (p *Proc) Pid() int { return p.c.Pid }
 
 // Exited says whether the child has exited, and how.
 func (p *Proc) Exited() (bool, string) {
 	select {
-	case <-p.done:
-		return true, p.exitDescription()
+	case <-p.c.Done():
+		return true, p.c.Describe()
 	default:
 		return false, ""
 	}
@@ -163,18 +140,11 @@ func (p *Proc) Exited() (bool, string) {
 // reload (the authorization server rotates its key). Fault injection uses it.
 func (p *Proc) Signal(sig syscall.Signal) error {
 	select {
-	case <-p.done:
+	case <-p.c.Done():
 		return fmt.Errorf("signal %v: the server has exited", sig)
 	default:
 	}
-	return syscall.Kill(p.pid, sig)
-}
-
-func (p *Proc) exitDescription() string {
-	if p.waitErr == nil {
-		return "exit status 0"
-	}
-	return p.waitErr.Error()
+	return p.c.Signal(sig, false)
 }
 
 // Stop sends SIGTERM to the child's process group, waits up to grace for
@@ -187,45 +157,32 @@ func (p *Proc) Stop(grace time.Duration) error {
 }
 
 func (p *Proc) stop(grace time.Duration) error {
-	select {
-	case <-p.done:
-		// It exited on its own; sweep what it left in its group.
-		unix.Kill(-p.pid, unix.SIGKILL)
-		if p.waitErr != nil {
-			return fmt.Errorf("server exited early: %s%s", p.exitDescription(), p.tail.suffix())
-		}
-		return nil
-	default:
+	early := p.c.Exited()
+	killed := p.c.Stop(grace) // sweeps what is left in the group either way
+	switch {
+	case early && p.c.Err() != nil:
+		return fmt.Errorf("server exited early: %s%s", p.c.Describe(), p.stderrSuffix())
+	case killed:
+		return fmt.Errorf("server did not stop within %v of SIGTERM: killed", grace)
 	}
-	unix.Kill(-p.pid, unix.SIGTERM)
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	select {
-	case <-p.done:
-		unix.Kill(-p.pid, unix.SIGKILL)
-		if ws, ok := p.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM {
-			return nil // it did not handle SIGTERM, but it stopped
-		}
-		if p.waitErr != nil {
-			return fmt.Errorf("server stopped with %s%s", p.exitDescription(), p.tail.suffix())
-		}
-		return nil
-	case <-t.C:
+	if ws, ok := p.c.State().Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM {
+		return nil // it did not handle SIGTERM, but it stopped
 	}
-	unix.Kill(-p.pid, unix.SIGKILL)
-	<-p.done
-	return fmt.Errorf("server did not stop within %v of SIGTERM: killed", grace)
+	if p.c.Err() != nil {
+		return fmt.Errorf("server stopped with %s%s", p.c.Describe(), p.stderrSuffix())
+	}
+	return nil
 }
 
 // CPUTime returns the CPU time (user + system) the child has used,
 // to the nanosecond while it runs. It fits bench.Config.ServerCPU.
 func (p *Proc) CPUTime() (time.Duration, error) {
 	select {
-	case <-p.done:
-		return p.state.UserTime() + p.state.SystemTime(), nil
+	case <-p.c.Done():
+		return p.c.State().UserTime() + p.c.State().SystemTime(), nil
 	default:
 	}
-	return CPUTimeOf(p.pid)
+	return CPUTimeOf(p.c.Pid)
 }
 
 // CPUTimeOf returns the CPU time (user + system) a running process and its
@@ -346,7 +303,7 @@ func statCPU(pid int) (time.Duration, error) {
 // RSS returns the child's resident set size and its peak, in bytes; zero
 // once it has exited.
 func (p *Proc) RSS() (now, peak int64) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.pid) + "/status")
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.c.Pid) + "/status")
 	if err != nil {
 		return 0, 0
 	}
@@ -369,32 +326,10 @@ func (p *Proc) RSS() (now, peak int64) {
 	return now, peak
 }
 
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if over := len(t.b) - t.max; over > 0 {
-		t.b = append(t.b[:0], t.b[over:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
-}
-
-// suffix is the tail as the end of an error message.
-func (t *tailBuffer) suffix() string {
-	s := strings.TrimSpace(t.String())
+// stderrSuffix is the end of the child's stderr, as the end of an error
+// message.
+func (p *Proc) stderrSuffix() string {
+	s := p.tail.String()
 	if s == "" {
 		return ""
 	}

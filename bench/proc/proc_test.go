@@ -22,12 +22,12 @@ import (
 // PROC_TEST_CHILD names one.
 func TestMain(m *testing.M) {
 	if mode := os.Getenv("PROC_TEST_CHILD"); mode != "" {
-		os.Exit(child(mode))
+		os.Exit(childMain(mode))
 	}
 	os.Exit(m.Run())
 }
 
-func child(mode string) int {
+func childMain(mode string) int {
 	switch mode {
 	case "listen", "burn", "ignore-term", "grandchild":
 		if mode == "ignore-term" {

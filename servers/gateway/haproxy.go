@@ -28,13 +28,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/mcpbench/mcpbench/internal/child"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -472,13 +472,10 @@ func hapRenderJWT(p func(string, ...any), c HAProxyConfig, keyPath string) {
 // group. Its methods are safe for concurrent use.
 type HAProxy struct {
 	cfg    HAProxyConfig
-	cmd    *exec.Cmd
+	proc   *child.Process
 	stderr *hapBuffer
-	exited chan struct{} // closed when the process has been waited for
-	err    error         // the wait's result, once exited is closed
 	stop   sync.Once
 	early  bool // haproxy had exited before Stop
-
 }
 
 // hapBinary finds haproxy on PATH.
@@ -514,30 +511,14 @@ func StartHAProxy(ctx context.Context, c HAProxyConfig) (*HAProxy, error) {
 		return nil, fmt.Errorf("haproxy: cannot listen on %s: %w", c.Listen, err)
 	}
 	ln.Close()
-	h := &HAProxy{cfg: c, stderr: &hapBuffer{}, exited: make(chan struct{})}
-	h.cmd = exec.Command(bin, "-db", "-f", cfg)
+	h := &HAProxy{cfg: c, stderr: &hapBuffer{}}
+	cmd := exec.Command(bin, "-db", "-f", cfg)
 	// HAProxy needs nothing from the environment, and this process's may
 	// hold secrets (mcpbench run passes them that way): it gets only PATH.
-	h.cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	h.cmd.Stdout = h.stderr
-	h.cmd.Stderr = h.stderr
-	h.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	// Pdeathsig fires when the thread that started the child ends, not the
-	// process: start it from a locked thread that lives as long as it.
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := h.cmd.Start(); err != nil {
-			started <- err
-			close(h.exited)
-			return
-		}
-		started <- nil
-		h.err = h.cmd.Wait()
-		close(h.exited)
-	}()
-	if err := <-started; err != nil {
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	cmd.Stdout = h.stderr
+	cmd.Stderr = h.stderr
+	if h.proc, err = child.Start(cmd); err != nil {
 		return nil, fmt.Errorf("haproxy: %w", err)
 	}
 	if err := h.waitReady(ctx); err != nil {
@@ -548,7 +529,7 @@ func StartHAProxy(ctx context.Context, c HAProxyConfig) (*HAProxy, error) {
 		select {
 		case <-ctx.Done():
 			h.Stop()
-		case <-h.exited:
+		case <-h.proc.Done():
 		}
 	}()
 	return h, nil
@@ -568,8 +549,8 @@ func (h *HAProxy) waitReady(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-h.exited:
-			return fmt.Errorf("haproxy: exited before listening on %s (%v): %s", h.cfg.Listen, h.err, h.stderr)
+		case <-h.proc.Done():
+			return fmt.Errorf("haproxy: exited before listening on %s (%v): %s", h.cfg.Listen, h.proc.Describe(), h.stderr)
 		case <-ctx.Done():
 			return fmt.Errorf("haproxy: waiting for %s: %w: %s", h.cfg.Listen, ctx.Err(), h.stderr)
 		case <-deadline.C:
@@ -583,7 +564,7 @@ func (h *HAProxy) waitReady(ctx context.Context) error {
 func (h *HAProxy) URL() string { return "http://" + h.cfg.Listen }
 
 // Pid is the haproxy process's id (and its process group's).
-func (h *HAProxy) Pid() int { return h.cmd.Process.Pid }
+func (h *HAProxy) Pid() int { return h.proc.Pid }
 
 // Stop stops the gateway gracefully: SIGUSR1 is HAProxy's soft stop
 // (it stops listening and lets requests in flight finish; SIGTERM would
@@ -591,25 +572,16 @@ func (h *HAProxy) Pid() int { return h.cmd.Process.Pid }
 // gets SIGKILL. It waits for the process and is idempotent.
 func (h *HAProxy) Stop() error {
 	h.stop.Do(func() {
-		pid := h.cmd.Process.Pid
-		select {
-		case <-h.exited:
-			h.early = true
-		default:
-			syscall.Kill(pid, syscall.SIGUSR1)
-		}
-		t := time.NewTimer(5 * time.Second)
-		defer t.Stop()
-		select {
-		case <-h.exited:
-		case <-t.C:
+		if h.early = h.proc.Exited(); !h.early {
+			h.proc.Signal(syscall.SIGUSR1, false)
+			h.proc.Wait(5 * time.Second)
 		}
 		// Whatever else is left in the group goes too.
-		syscall.Kill(-pid, syscall.SIGKILL)
-		<-h.exited
+		h.proc.Signal(syscall.SIGKILL, true)
+		<-h.proc.Done()
 	})
-	if h.early && h.err != nil {
-		return fmt.Errorf("haproxy: had exited before Stop (%w): %s", h.err, h.stderr)
+	if h.early && h.proc.Err() != nil {
+		return fmt.Errorf("haproxy: had exited before Stop (%w): %s", h.proc.Err(), h.stderr)
 	}
 	return nil
 }

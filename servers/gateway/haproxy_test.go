@@ -684,7 +684,7 @@ func TestHAProxyStop(t *testing.T) {
 			t.Fatal(err)
 		}
 		cancel()
-		<-h.exited
+		<-h.proc.Done()
 		if !hapGone(h.Pid()) {
 			t.Errorf("process %d left after its context ended", h.Pid())
 		}
@@ -698,7 +698,7 @@ func TestHAProxyStop(t *testing.T) {
 			t.Fatal(err)
 		}
 		syscall.Kill(h.Pid(), syscall.SIGKILL)
-		<-h.exited
+		<-h.proc.Done()
 		if err := h.Stop(); err == nil || !strings.Contains(err.Error(), "exited before Stop") {
 			t.Errorf("Stop after haproxy died: %v", err)
 		}
