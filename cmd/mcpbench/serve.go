@@ -27,10 +27,14 @@ Kinds:
 
 // serveSpec is what a server kind's flags came to.
 type serveSpec struct {
-	// serve serves on ln until ctx is done.
-	serve func(ctx context.Context, ln net.Listener) error
-	// url is what clients load, given the listening address.
-	url func(addr string) string
+	// serve serves on ln until ctx is done. base is the server's URL
+	// without a path (scheme and address: http://127.0.0.1:PORT), made
+	// from the listener in one place (baseURL) for every kind.
+	serve func(ctx context.Context, ln net.Listener, base string) error
+	// path is what clients load below base: "/mcp", "/tools", "/".
+	path string
+	// tcp says the server speaks raw TCP: its URL is tcp://ADDR.
+	tcp bool
 	// stdio, when set, replaces listening: the server speaks on stdin and
 	// stdout until stdin closes or ctx is done.
 	stdio func(ctx context.Context) error
@@ -44,8 +48,11 @@ type serverKind struct {
 	register func(fs *pflag.FlagSet) func() (serveSpec, error)
 }
 
-func httpURL(path string) func(string) string {
-	return func(addr string) string { return "http://" + addr + path }
+func baseURL(ln net.Listener, tcp bool) string {
+	if tcp {
+		return "tcp://" + ln.Addr().String()
+	}
+	return "http://" + ln.Addr().String()
 }
 
 // fixed is a kind without flags of its own.
@@ -59,24 +66,26 @@ var serverKinds = map[string]serverKind{
 	"http": {
 		about: "a minimal HTTP handler (fasthttp): 200 \"ok\\n\" to anything; the HTTP floor",
 		register: fixed(serveSpec{
-			serve: func(ctx context.Context, ln net.Listener) error { return null.ServeHTTP(ctx, ln, null.HTTPOptions{}) },
-			url:   httpURL("/"),
+			serve: func(ctx context.Context, ln net.Listener, _ string) error {
+				return null.ServeHTTP(ctx, ln, null.HTTPOptions{})
+			},
+			path: "/",
 		}),
 	},
 	"echo": {
 		about: "an HTTP echo (fasthttp): the request body back as the response",
 		register: fixed(serveSpec{
-			serve: func(ctx context.Context, ln net.Listener) error {
+			serve: func(ctx context.Context, ln net.Listener, _ string) error {
 				return null.ServeHTTP(ctx, ln, null.HTTPOptions{Echo: true})
 			},
-			url: httpURL("/"),
+			path: "/",
 		}),
 	},
 	"tcpecho": {
 		about: "a raw TCP echo: every byte back on the same connection; the network floor",
 		register: fixed(serveSpec{
-			serve: null.ServeTCPEcho,
-			url:   func(addr string) string { return "tcp://" + addr },
+			serve: func(ctx context.Context, ln net.Listener, _ string) error { return null.ServeTCPEcho(ctx, ln) },
+			tcp:   true,
 		}),
 	},
 }
@@ -139,8 +148,9 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "listening %s\n", spec.url(ln.Addr().String()))
-	return spec.serve(ctx, ln)
+	base := baseURL(ln, spec.tcp)
+	fmt.Fprintf(out, "listening %s\n", base+spec.path)
+	return spec.serve(ctx, ln, base)
 }
 
 // pinTo pins this process to the CPUs in list ("" leaves it alone).

@@ -60,9 +60,9 @@ func registerAuthServer(fs *pflag.FlagSet) func() (serveSpec, error) {
 			return serveSpec{}, fmt.Errorf("--rotate-every must not be negative")
 		}
 		return serveSpec{
-			serve: func(ctx context.Context, ln net.Listener) error {
+			serve: func(ctx context.Context, ln net.Listener, base string) error {
 				opts := opts
-				opts.Issuer = "http://" + ln.Addr().String()
+				opts.Issuer = base
 				s, err := authserver.New(opts)
 				if err != nil {
 					return err
@@ -73,7 +73,7 @@ func registerAuthServer(fs *pflag.FlagSet) func() (serveSpec, error) {
 				go rotateOnHUP(ctx, s)
 				return s.Serve(ctx, ln)
 			},
-			url: func(addr string) string { return "http://" + addr },
+			path: "",
 		}, nil
 	}
 }

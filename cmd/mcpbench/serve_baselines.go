@@ -14,8 +14,10 @@ func init() {
 	serverKinds["rest"] = serverKind{
 		about: "the REST upstream (fasthttp): POST /tools/{name} with the shared tools, JSON in and out",
 		register: fixed(serveSpec{
-			serve: func(ctx context.Context, ln net.Listener) error { return rest.Serve(ctx, ln, rest.Options{}) },
-			url:   httpURL("/tools"),
+			serve: func(ctx context.Context, ln net.Listener, base string) error {
+				return rest.Serve(ctx, ln, rest.Options{})
+			},
+			path: "/tools",
 		}),
 	}
 	serverKinds["gateway"] = serverKind{
@@ -65,8 +67,8 @@ func registerGateway(fs *pflag.FlagSet) func() (serveSpec, error) {
 			mode = "jwt" // the gateway's bearer path takes any verifier
 		}
 		return serveSpec{
-			serve: func(ctx context.Context, ln net.Listener) error {
-				resource := "http://" + ln.Addr().String() + "/tools"
+			serve: func(ctx context.Context, ln net.Listener, base string) error {
+				resource := base + "/tools"
 				v, aud, err := af.verifier(ctx, resource)
 				if err != nil {
 					return err
@@ -78,7 +80,7 @@ func registerGateway(fs *pflag.FlagSet) func() (serveSpec, error) {
 				}
 				return g.Serve(ctx, ln)
 			},
-			url: httpURL("/tools"),
+			path: "/tools",
 		}, nil
 	}
 }

@@ -32,8 +32,8 @@ func registerGraphQL(fs *pflag.FlagSet) func() (serveSpec, error) {
 			return serveSpec{}, fmt.Errorf("--rate-limit, --max-depth, --max-complexity and --max-tokens must be positive")
 		}
 		return serveSpec{
-			serve: func(ctx context.Context, ln net.Listener) error {
-				resource := "http://" + ln.Addr().String() + "/graphql"
+			serve: func(ctx context.Context, ln net.Listener, base string) error {
+				resource := base + "/graphql"
 				v, aud, err := af.verifier(ctx, resource)
 				if err != nil {
 					return err
@@ -45,7 +45,7 @@ func registerGraphQL(fs *pflag.FlagSet) func() (serveSpec, error) {
 				return graphql.Serve(ctx, ln, graphql.Options{Auth: mode, Verifier: v, Resource: aud, Issuer: af.issuer,
 					RateLimit: *rateLimit, MaxDepth: *depth, MaxComplexity: *complexity, MaxTokens: *tokens, Introspection: *introspection})
 			},
-			url: httpURL("/graphql"),
+			path: "/graphql",
 		}, nil
 	}
 }

@@ -35,9 +35,9 @@ func haproxySpec(upstream string, keys []string, rateLimit float64, af *authFlag
 		return serveSpec{}, fmt.Errorf("HAProxy is not installed (make tools-haproxy installs it): %v", err)
 	}
 	return serveSpec{
-		serve: func(ctx context.Context, ln net.Listener) error {
+		serve: func(ctx context.Context, ln net.Listener, base string) error {
 			addr := ln.Addr().String()
-			resource := "http://" + addr + "/tools"
+			resource := base + "/tools"
 			dir, err := os.MkdirTemp("", "mcpbench-haproxy-")
 			if err != nil {
 				return err
@@ -63,7 +63,7 @@ func haproxySpec(upstream string, keys []string, rateLimit float64, af *authFlag
 			<-ctx.Done()
 			return h.Stop()
 		},
-		url: httpURL("/tools"),
+		path: "/tools",
 	}, nil
 }
 

@@ -31,15 +31,15 @@ func sdkSpec(f *mcpFlags) (serveSpec, error) {
 		return serveSpec{}, err
 	}
 	return serveSpec{
-		serve: func(ctx context.Context, ln net.Listener) error {
+		serve: func(ctx context.Context, ln net.Listener, base string) error {
 			opts := opts
-			v, aud, err := f.auth.verifier(ctx, "http://"+ln.Addr().String()+"/mcp")
+			v, aud, err := f.auth.verifier(ctx, base+"/mcp")
 			if err != nil {
 				return err
 			}
 			opts.Verifier, opts.Resource, opts.Issuer = v, aud, f.auth.issuer
 			return sdk.ServeHTTP(ctx, ln, opts)
 		},
-		url: httpURL("/mcp"),
+		path: "/mcp",
 	}, nil
 }
