@@ -396,9 +396,6 @@ func (p *parser) variantFields(v *Variant) map[string]func(*yaml.Node) {
 	}
 }
 
-// Stacks are the values of a variant's stack key.
-var Stacks = []string{"mcp", "gateway", "graphql", "rest", "external", "http-floor", "tcp-floor"}
-
 func (p *parser) variants(n *yaml.Node, s *Scenario) {
 	if n.Kind != yaml.SequenceNode {
 		p.fail(n, "variants is a list of variants, each a mapping with at least name and stack")
@@ -600,45 +597,17 @@ func sortedKeys(m map[string]int) []string {
 	return k
 }
 
-// checkVariant says what is impossible about v, or "".
+// checkVariant says what is impossible about v, or "": its stack's own
+// rules (stackKinds), then the rules for keys that only some stacks take.
 func checkVariant(v *Variant) string {
-	switch v.Stack {
-	case "":
+	k, ok := stackKinds[v.Stack]
+	if !ok {
 		return "stack is required: one of " + strings.Join(Stacks, ", ")
-	case "mcp":
-		if v.Impl != "" && v.Impl != "sdk" && v.Impl != "fast" {
-			return fmt.Sprintf("impl for mcp is sdk or fast, not %q", v.Impl)
-		}
-		if v.Impl == "fast" && (v.Transport == "sse" || v.Transport == "stdio" || v.Stateful) {
-			return "the fast server speaks stateless Streamable HTTP only (transport http, no stateful)"
-		}
-		if v.Transport == "stdio" && v.Auth != "" && v.Auth != "none" {
-			return "stdio carries no OAuth (the MCP authorization spec is for HTTP): use auth none"
-		}
-		if v.Auth == "apikey" {
-			return "auth apikey is for gateways; MCP servers take jwt or introspect"
-		}
-	case "gateway":
-		if v.Impl != "" && v.Impl != "go" && v.Impl != "haproxy" {
-			return fmt.Sprintf("impl for gateway is go or haproxy, not %q", v.Impl)
-		}
-		if v.Impl == "haproxy" && v.Auth == "introspect" {
-			return "HAProxy cannot introspect tokens: use jwt or apikey"
-		}
-	case "graphql":
-		if v.Auth != "" && v.Auth != "none" && v.Auth != "jwt" && v.Auth != "introspect" {
-			return "graphql takes auth none, jwt or introspect"
-		}
-	case "external":
-		if (v.URL == "") == (len(v.Command) == 0) {
-			return "an external server needs url or command (one of them)"
-		}
-	case "rest", "http-floor", "tcp-floor":
-		if v.Auth != "" && v.Auth != "none" {
-			return v.Stack + " has no auth layer"
-		}
 	}
-	if v.Stack != "mcp" && v.Stack != "external" && (v.Transport != "" || v.Stateful || v.Reply != "") {
+	if why := k.check(v); why != "" {
+		return why
+	}
+	if !k.mcpKeys && (v.Transport != "" || v.Stateful || v.Reply != "") {
 		return "transport, stateful and reply are for mcp variants"
 	}
 	if v.Tokens == "opaque" && v.Auth == "jwt" {
@@ -647,7 +616,7 @@ func checkVariant(v *Variant) string {
 	if (v.Alg != "" || v.Cache || v.FreshTokens || v.Tokens != "") && (v.Auth == "" || v.Auth == "none" || v.Auth == "apikey") {
 		return "alg, tokens, cache and fresh_tokens need auth jwt or introspect"
 	}
-	if v.RateLimit > 0 && v.Stack != "gateway" && v.Stack != "graphql" {
+	if v.RateLimit > 0 && !k.limiter {
 		return "rate_limit is for the stacks with a limiter: gateway and graphql"
 	}
 	if v.RateLimit > 0 && v.Impl == "haproxy" && (v.RateLimit < 1 || v.RateLimit != math.Trunc(v.RateLimit)) {
@@ -672,7 +641,7 @@ func checkVariant(v *Variant) string {
 	if (v.Fault == "issuer-down" || v.Fault == "rotate-keys") && v.Auth != "jwt" && v.Auth != "introspect" {
 		return "fault " + v.Fault + " needs an authorization server: auth jwt or introspect"
 	}
-	if (v.Fault == "kill" || v.Fault == "stall") && (v.Stack == "external" || v.Transport == "stdio") {
+	if (v.Fault == "kill" || v.Fault == "stall") && (k.serve == nil || v.Transport == "stdio") {
 		return "fault " + v.Fault + " needs a server mcpbench starts over HTTP"
 	}
 	return ""
@@ -683,31 +652,8 @@ func defaults(v *Variant) {
 	if v.Auth == "" {
 		v.Auth = "none"
 	}
-	switch v.Stack {
-	case "mcp":
-		if v.Impl == "" {
-			v.Impl = "sdk"
-		}
-		if v.Transport == "" {
-			v.Transport = "http"
-		}
-		if v.Reply == "" && v.Transport == "http" {
-			v.Reply = "json"
-		}
-		if v.Protocol == "" {
-			v.Protocol = "2026-07-28"
-			if v.Stateful || v.Transport != "http" {
-				v.Protocol = "2025-11-25"
-			}
-		}
-	case "gateway":
-		if v.Impl == "" {
-			v.Impl = "go"
-		}
-	case "external":
-		if v.Protocol == "" {
-			v.Protocol = "auto"
-		}
+	if d := stackKinds[v.Stack].defaults; d != nil {
+		d(v)
 	}
 	if v.Auth == "jwt" || v.Auth == "introspect" {
 		if v.Alg == "" {

@@ -55,7 +55,7 @@ func (r *Runner) Run(ctx context.Context) (*bench.Summary, error) {
 	}()
 	isFloor := map[string]bool{}
 	for _, v := range variants {
-		isFloor[v.Name] = strings.HasSuffix(v.Stack, "-floor")
+		isFloor[v.Name] = stackKinds[v.Stack].floor
 	}
 	baseline := s.Baseline
 	if insts[baseline] == nil {
@@ -210,7 +210,7 @@ func (r *Runner) summarise(variants []Variant, steps []step, results []*bench.Re
 			r.logf("%s: %v", v.Name, err)
 		}
 		runs = append(runs, m)
-		vs = append(vs, report.Variant{Name: v.Name, Labels: labels(v), Floor: strings.HasSuffix(v.Stack, "-floor"),
+		vs = append(vs, report.Variant{Name: v.Name, Labels: labels(v), Floor: stackKinds[v.Stack].floor,
 			Merged: m, Rounds: segs[v.Name], Paired: paired[v.Name], Known: known(v, s)})
 	}
 	rep.Variants = report.Compare(s.Baseline, vs)

@@ -232,53 +232,23 @@ func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, 
 	if err != nil {
 		return nil, err
 	}
+	kind := stackKinds[v.Stack]
 	var serveArgs []string
-	switch v.Stack {
-	case "http-floor":
-		serveArgs = []string{"http"}
-	case "tcp-floor":
-		serveArgs = []string{"tcpecho"}
-	case "rest":
-		serveArgs = []string{"rest"}
-	case "mcp":
-		serveArgs = []string{"mcp", "--impl", v.Impl, "--transport", v.Transport}
-		if v.Stateful {
-			serveArgs = append(serveArgs, "--stateful")
-		}
-		if v.Reply != "" {
-			serveArgs = append(serveArgs, "--reply", v.Reply)
-		}
-		if v.Spin > 0 {
-			serveArgs = append(serveArgs, "--spin", v.Spin.String())
-		}
-		serveArgs = append(serveArgs, authArgs...)
-	case "gateway":
-		up, err := in.upstream(ctx)
-		if err != nil {
+	if kind.serve != nil {
+		if serveArgs, err = kind.serve(ctx, in, &v, authArgs); err != nil {
 			return nil, err
 		}
-		serveArgs = []string{"gateway", "--impl", v.Impl, "--upstream", up, "--auth", v.Auth}
-		if v.Auth == "apikey" {
-			serveArgs = append(serveArgs, "--api-key", "env:"+envAPIKey)
-		} else if len(authArgs) > 2 {
-			serveArgs = append(serveArgs, authArgs[2:]...) // the issuer flags; --auth is given
-		}
-	case "graphql":
-		serveArgs = append([]string{"graphql"}, authArgs...)
 	}
-	if v.RateLimit > 0 {
-		serveArgs = append(serveArgs, "--rate-limit", strconv.FormatFloat(v.RateLimit, 'f', -1, 64))
+	if serveArgs != nil {
+		serveArgs = append(serveArgs, rateLimitArgs(&v)...)
 	}
 	url := v.URL
 	var command []string
+	if kind.command != nil {
+		command = kind.command(in, &v)
+	}
 	switch {
-	case v.Stack == "mcp" && v.Transport == "stdio":
-		command = []string{in.env.Exe, "serve", "mcp", "--impl", v.Impl, "--transport", "stdio"}
-		if len(in.env.ServerCPUs) > 0 {
-			command = append(command, "--cpus", proc.FormatCPUList(in.env.ServerCPUs))
-		}
-	case v.Stack == "external":
-		command = v.Command
+	case command != nil:
 	case serveArgs != nil:
 		p, err := in.start(ctx, serveArgs...)
 		if err != nil {
@@ -286,7 +256,7 @@ func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, 
 		}
 		inst.server, url = p, p.URL()
 		inst.path = append(inst.path, p)
-		if v.Stack == "gateway" {
+		if kind.upstream {
 			inst.path = append(inst.path, in.restProc)
 		}
 		if v.Auth == "introspect" {
@@ -320,33 +290,11 @@ func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, 
 }
 
 func driverFor(v Variant, url string, command []string, w Workload, l LoadSpec, token bench.TokenSource, apiKey string) (bench.Driver, error) {
-	switch v.Stack {
-	case "tcp-floor":
-		return &bench.TCPEchoDriver{Addr: strings.TrimPrefix(url, "tcp://")}, nil
-	case "http-floor":
-		return bench.NewHTTP(bench.HTTPConfig{URL: url, Method: "POST", Body: w.Arguments, Connections: l.Connections})
-	case "rest", "gateway":
-		cfg := bench.RESTCall(url, w.Tool, w.Arguments)
-		cfg.Connections, cfg.Token = l.Connections, token
-		if v.Auth == "apikey" {
-			cfg.Header = append(cfg.Header, bench.Header{Name: "X-API-Key", Value: apiKey})
-		}
-		return bench.NewHTTP(cfg)
-	case "graphql":
-		q, err := graphQLQuery(w)
-		if err != nil {
-			return nil, err
-		}
-		return bench.NewGraphQL(bench.GraphQLConfig{URL: url, Query: q, Token: token, Connections: l.Connections})
-	case "mcp", "external":
-		transport := v.Transport
-		if transport == "" && len(command) > 0 {
-			transport = "stdio"
-		}
-		return bench.NewMCP(bench.MCPConfig{URL: url, Command: command, Transport: transport, Protocol: v.Protocol,
-			Tool: w.Tool, Arguments: w.Arguments, Token: token})
+	k, ok := stackKinds[v.Stack]
+	if !ok || k.driver == nil {
+		return nil, fmt.Errorf("stack %q has no driver", v.Stack)
 	}
-	return nil, fmt.Errorf("stack %q has no driver", v.Stack)
+	return k.driver(&v, target{url: url, command: command, workload: w, connections: l.Connections, token: token, apiKey: apiKey})
 }
 
 // graphQLQuery writes the workload as a GraphQL query with literal
