@@ -32,20 +32,7 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 	for _, s := range segs {
 		m.Duration += s.Duration
 		m.Interrupted = m.Interrupted || s.Interrupted
-		sa := s.Accounting
-		a.Scheduled += sa.Scheduled
-		a.Sent += sa.Sent
-		a.OK += sa.OK
-		a.Errors += sa.Errors
-		a.InFlight += sa.InFlight
-		a.Queued += sa.Queued
-		a.Clamped += sa.Clamped
-		for k, v := range sa.ByClass {
-			a.ByClass[k] += v
-		}
-		for k, v := range sa.ByCode {
-			a.ByCode[k] += v
-		}
+		a.add(s.Accounting)
 		m.GeneratorCPU += s.GeneratorCPU
 		if s.ServerCPU > 0 {
 			m.ServerCPU += s.ServerCPU
@@ -155,4 +142,21 @@ func shiftLine(l []byte, shift float64) []byte {
 	out := append([]byte{}, l[:at]...)
 	out = strconv.AppendFloat(out, start+shift, 'f', 3, 64)
 	return append(out, l[end:]...)
+}
+
+// add sums b's counts into a (whose maps must be made).
+func (a *Accounting) add(b Accounting) {
+	a.Scheduled += b.Scheduled
+	a.Sent += b.Sent
+	a.OK += b.OK
+	a.Errors += b.Errors
+	a.InFlight += b.InFlight
+	a.Queued += b.Queued
+	a.Clamped += b.Clamped
+	for k, v := range b.ByClass {
+		a.ByClass[k] += v
+	}
+	for k, v := range b.ByCode {
+		a.ByCode[k] += v
+	}
 }

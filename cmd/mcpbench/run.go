@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/proc"
@@ -29,66 +30,46 @@ when a threshold of the scenario is missed.
 scenarios/README.md documents the file format; scenarios/*.yaml are ready
 to run.`
 
+// runFlags are run's flags, as parsed.
+type runFlags struct {
+	out, cpus, order, progress string
+	rounds                     int
+	segment, warmup            time.Duration
+	warmupSet, noSave          bool
+}
+
 func runRun(ctx context.Context, args []string) error {
 	fs := newFlags("run", "FILE.yaml... [flags]", runAbout)
-	out := fs.StringP("out", "o", "", "results directory (default results/SCENARIO/TIMESTAMP); with several files, a parent directory")
-	cpus := fs.String("cpus", "", "generator CPUs (default: the lower half; servers get the rest)")
-	rounds := fs.Int("rounds", 0, "override the scenario's rounds")
-	segment := fs.Duration("segment", 0, "override the scenario's segment length")
-	warmup := fs.Duration("warmup", 0, "override the scenario's warm-up before each segment")
-	order := fs.String("order", "", "override the scenario's order: adjacent (each compared segment between two of the baseline's) or rotate")
-	progressMode := fs.String("progress", "auto", "live progress line on stderr: auto (when a terminal), on, off")
-	noSave := fs.Bool("no-save", false, "do not write a results directory")
+	var f runFlags
+	fs.StringVarP(&f.out, "out", "o", "", "results directory (default results/SCENARIO/TIMESTAMP); with several files, a parent directory")
+	fs.StringVar(&f.cpus, "cpus", "", "generator CPUs (default: the lower half; servers get the rest)")
+	fs.IntVar(&f.rounds, "rounds", 0, "override the scenario's rounds")
+	fs.DurationVar(&f.segment, "segment", 0, "override the scenario's segment length")
+	fs.DurationVar(&f.warmup, "warmup", 0, "override the scenario's warm-up before each segment")
+	fs.StringVar(&f.order, "order", "", "override the scenario's order: adjacent (each compared segment between two of the baseline's) or rotate")
+	fs.StringVar(&f.progress, "progress", "auto", "live progress line on stderr: auto (when a terminal), on, off")
+	fs.BoolVar(&f.noSave, "no-save", false, "do not write a results directory")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return fmt.Errorf("%w: give one or more scenario files (see scenarios/)", errUsage)
 	}
-	var scs []*scenario.Scenario
-	for _, f := range fs.Args() {
-		s, err := scenario.Load(f)
-		if err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-		if *rounds > 0 {
-			s.Rounds = *rounds
-		}
-		if *segment > 0 {
-			s.Segment = *segment
-		}
-		if fs.Changed("warmup") {
-			s.Warmup = *warmup
-		}
-		if *order != "" {
-			if !slices.Contains(scenario.Orders, *order) {
-				return fmt.Errorf("%w: --order is %s, not %q", errUsage, strings.Join(scenario.Orders, " or "), *order)
-			}
-			s.Order = *order
-		}
-		scs = append(scs, s)
+	f.warmupSet = fs.Changed("warmup")
+	scs, err := loadScenarios(fs.Args(), f)
+	if err != nil {
+		return err
 	}
-	if !*noSave && *out != "" {
-		dirs := []string{*out}
-		if len(scs) > 1 {
-			dirs = dirs[:0]
-			for _, s := range scs {
-				dirs = append(dirs, filepath.Join(*out, s.Name))
-			}
-		}
-		if err := checkOut(dirs...); err != nil {
+	if !f.noSave && f.out != "" {
+		if err := checkOut(outDirs(f.out, scs)...); err != nil {
 			return err
 		}
 	}
-	show, err := progressWanted(*progressMode)
+	show, err := progressWanted(f.progress)
 	if err != nil {
 		return err
 	}
-	place, err := placement(*cpus)
-	if err != nil {
-		return err
-	}
-	exe, err := os.Executable()
+	place, err := placement(f.cpus)
 	if err != nil {
 		return err
 	}
@@ -97,49 +78,11 @@ func runRun(ctx context.Context, args []string) error {
 		if ctx.Err() != nil {
 			break
 		}
-		if s.CPUs.Generator != "" || s.CPUs.Servers != "" {
-			if place, err = scenarioPlacement(s.CPUs); err != nil {
-				return fmt.Errorf("%s: %w", s.File, err)
-			}
-		}
-		host := bench.ThisHost()
-		host.GeneratorCPUs, host.ServerCPUs, host.CPUNote = proc.FormatCPUList(place.Generator), proc.FormatCPUList(place.Server), place.Note
-		fmt.Fprintf(errOut, "%s: generator on CPU %s, servers on CPU %s%s\n", s.Name, host.GeneratorCPUs, host.ServerCPUs, noteSuffix(place.Note))
-		var prog *progress
-		r := &scenario.Runner{Scenario: s, Log: lineWriter{}, Command: os.Args, Host: host,
-			Env: scenario.Env{Exe: exe, ServerCPUs: place.Server}}
-		if show {
-			prog = &progress{}
-			r.OnInterval = func(v string, round int, iv bench.Interval) {
-				prog.name = fmt.Sprintf("%s round %d", v, round)
-				prog.interval(iv)
-			}
-			r.Log = progressLog{prog}
-		}
-		sum, err := r.Run(ctx)
-		prog.end()
-		if err != nil {
-			return fmt.Errorf("%s: %w", s.File, err)
-		}
-		dir, saveErr := "", error(nil)
-		if !*noSave {
-			d := *out
-			if d != "" && len(scs) > 1 {
-				d = filepath.Join(d, s.Name)
-			}
-			dir, saveErr = saveResults(filepath.Join("", s.Name), d, sum)
-		}
-		n, err := printScenario(sum) // the figures reach the terminal even when the disk fails
+		n, err := runScenario(ctx, s, place, show, f, len(scs) > 1)
 		if err != nil {
 			return err
 		}
 		missed += n
-		if saveErr != nil {
-			return fmt.Errorf("writing results: %w", saveErr)
-		}
-		if dir != "" {
-			fmt.Fprintf(errOut, "results: %s\n", dir)
-		}
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -148,6 +91,99 @@ func runRun(ctx context.Context, args []string) error {
 		return fmt.Errorf("%d threshold checks missed", missed)
 	}
 	return nil
+}
+
+// loadScenarios reads the files and applies the flags that override them.
+func loadScenarios(files []string, f runFlags) ([]*scenario.Scenario, error) {
+	if f.order != "" && !slices.Contains(scenario.Orders, f.order) {
+		return nil, fmt.Errorf("%w: --order is %s, not %q", errUsage, strings.Join(scenario.Orders, " or "), f.order)
+	}
+	var scs []*scenario.Scenario
+	for _, file := range files {
+		s, err := scenario.Load(file)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		if f.rounds > 0 {
+			s.Rounds = f.rounds
+		}
+		if f.segment > 0 {
+			s.Segment = f.segment
+		}
+		if f.warmupSet {
+			s.Warmup = f.warmup
+		}
+		if f.order != "" {
+			s.Order = f.order
+		}
+		scs = append(scs, s)
+	}
+	return scs, nil
+}
+
+// outDirs are the results directories -o names: itself, or one per
+// scenario below it when there are several.
+func outDirs(out string, scs []*scenario.Scenario) []string {
+	if len(scs) == 1 {
+		return []string{out}
+	}
+	var dirs []string
+	for _, s := range scs {
+		dirs = append(dirs, filepath.Join(out, s.Name))
+	}
+	return dirs
+}
+
+// runScenario runs one scenario, prints its table and writes its results;
+// it returns how many threshold checks were missed.
+func runScenario(ctx context.Context, s *scenario.Scenario, place proc.Placement, show bool, f runFlags, several bool) (int, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	if s.CPUs.Generator != "" || s.CPUs.Servers != "" {
+		if place, err = scenarioPlacement(s.CPUs); err != nil {
+			return 0, fmt.Errorf("%s: %w", s.File, err)
+		}
+	}
+	host := bench.ThisHost()
+	host.GeneratorCPUs, host.ServerCPUs, host.CPUNote = proc.FormatCPUList(place.Generator), proc.FormatCPUList(place.Server), place.Note
+	fmt.Fprintf(errOut, "%s: generator on CPU %s, servers on CPU %s%s\n", s.Name, host.GeneratorCPUs, host.ServerCPUs, noteSuffix(place.Note))
+	var prog *progress
+	r := &scenario.Runner{Scenario: s, Log: lineWriter{}, Command: os.Args, Host: host,
+		Env: scenario.Env{Exe: exe, ServerCPUs: place.Server}}
+	if show {
+		prog = &progress{}
+		r.OnInterval = func(v string, round int, iv bench.Interval) {
+			prog.name = fmt.Sprintf("%s round %d", v, round)
+			prog.interval(iv)
+		}
+		r.Log = progressLog{prog}
+	}
+	sum, err := r.Run(ctx)
+	prog.end()
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", s.File, err)
+	}
+	dir, saveErr := "", error(nil)
+	if !f.noSave {
+		d := f.out
+		if d != "" && several {
+			d = filepath.Join(d, s.Name)
+		}
+		dir, saveErr = saveResults(s.Name, d, sum)
+	}
+	missed, err := printScenario(sum) // the figures reach the terminal even when the disk fails
+	if err != nil {
+		return 0, err
+	}
+	if saveErr != nil {
+		return missed, fmt.Errorf("writing results: %w", saveErr)
+	}
+	if dir != "" {
+		fmt.Fprintf(errOut, "results: %s\n", dir)
+	}
+	return missed, nil
 }
 
 // printScenario prints the table, the sentences and the thresholds; it
