@@ -157,52 +157,57 @@ func (lf *loadFlags) config(name string) (bench.Config, error) {
 	return c, nil
 }
 
+// loadTarget are load's flags about what to call.
+type loadTarget struct {
+	method, body, bodyFile          string
+	headers                         []string
+	size, fresh                     int
+	isMCP                           bool
+	tool, args, protocol, transport string
+	client, name                    string
+}
+
 func runLoad(ctx context.Context, args []string) error {
 	fs := newFlags("load", "URL [flags]", loadAbout)
 	var lf loadFlags
 	lf.register(fs, 0)
-	method := fs.StringP("method", "X", "", "HTTP method (default GET, or POST when there is a body)")
-	headers := fs.StringArrayP("header", "H", nil, `request header "Name: value" (repeatable)`)
-	body := fs.String("body", "", "request body")
-	bodyFile := fs.String("body-file", "", "read the request body from this file")
-	size := fs.Int("size", 64, "tcp:// only: bytes written and echoed per call")
-	isMCP := fs.Bool("mcp", false, "URL is an MCP endpoint: call a tool")
-	tool := fs.String("tool", "echo", "--mcp: the tool to call")
-	toolArgs := fs.String("args", `{"message":"hello"}`, "--mcp: the tool's arguments, a JSON object")
-	protocol := fs.String("protocol", "auto", "--mcp: 2026-07-28 (stateless), 2025-11-25 (sessions), or auto (what the server offers)")
-	transport := fs.String("transport", "http", "--mcp: http (Streamable HTTP), sse (legacy HTTP+SSE), stdio (a command after --)")
-	client := fs.String("client", "", "OAuth client credentials ID:SECRET: discover the authorization server from the 401 and send bearer tokens"+secretHelp)
-	fresh := fs.Int("fresh-tokens", 0, "with --client: fetch this many tokens ahead and use each for one call only (no cache can help)")
-	name := fs.String("name", "load", "the run's name in results")
+	var t loadTarget
+	fs.StringVarP(&t.method, "method", "X", "", "HTTP method (default GET, or POST when there is a body)")
+	fs.StringArrayVarP(&t.headers, "header", "H", nil, `request header "Name: value" (repeatable)`)
+	fs.StringVar(&t.body, "body", "", "request body")
+	fs.StringVar(&t.bodyFile, "body-file", "", "read the request body from this file")
+	fs.IntVar(&t.size, "size", 64, "tcp:// only: bytes written and echoed per call")
+	fs.BoolVar(&t.isMCP, "mcp", false, "URL is an MCP endpoint: call a tool")
+	fs.StringVar(&t.tool, "tool", "echo", "--mcp: the tool to call")
+	fs.StringVar(&t.args, "args", `{"message":"hello"}`, "--mcp: the tool's arguments, a JSON object")
+	fs.StringVar(&t.protocol, "protocol", "auto", "--mcp: 2026-07-28 (stateless), 2025-11-25 (sessions), or auto (what the server offers)")
+	fs.StringVar(&t.transport, "transport", "http", "--mcp: http (Streamable HTTP), sse (legacy HTTP+SSE), stdio (a command after --)")
+	fs.StringVar(&t.client, "client", "", "OAuth client credentials ID:SECRET: discover the authorization server from the 401 and send bearer tokens"+secretHelp)
+	fs.IntVar(&t.fresh, "fresh-tokens", 0, "with --client: fetch this many tokens ahead and use each for one call only (no cache can help)")
+	fs.StringVar(&t.name, "name", "load", "the run's name in results")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *isMCP && *transport == "stdio" {
+	if t.isMCP && t.transport == "stdio" {
 		if fs.NArg() == 0 {
 			return fmt.Errorf("%w: --transport stdio wants the server's command after --", errUsage)
 		}
 	} else if fs.NArg() != 1 {
 		return fmt.Errorf("%w: want exactly one URL, got %d arguments", errUsage, fs.NArg())
 	}
-	target := fs.Arg(0)
-	if !*isMCP && (*transport != "http" || fs.Changed("tool") || fs.Changed("args") || fs.Changed("protocol")) {
+	if !t.isMCP && (t.transport != "http" || fs.Changed("tool") || fs.Changed("args") || fs.Changed("protocol")) {
 		return fmt.Errorf("%w: --tool, --args, --protocol and --transport are for --mcp", errUsage)
 	}
-	var token bench.TokenSource
-	if *client != "" {
-		id, secret, err := readCredentials("client", *client)
-		if err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-		o, err := bench.NewOAuth(bench.OAuthConfig{Resource: target, ClientID: id, ClientSecret: secret, FreshTokens: *fresh})
-		if err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-		token = o
-	} else if *fresh > 0 {
-		return fmt.Errorf("%w: --fresh-tokens needs --client", errUsage)
+	target := fs.Arg(0)
+	headers, err := parseHeaders(t.headers)
+	if err != nil {
+		return err
 	}
-	cfg, err := lf.config(*name)
+	token, err := t.oauth(target)
+	if err != nil {
+		return err
+	}
+	cfg, err := lf.config(t.name)
 	if err != nil {
 		return err
 	}
@@ -210,75 +215,93 @@ func runLoad(ctx context.Context, args []string) error {
 	if err := pinTo(lf.cpus); err != nil {
 		return err
 	}
-	if *isMCP {
-		mc := bench.MCPConfig{URL: target, Transport: *transport, Protocol: *protocol, Tool: *tool,
-			Arguments: json.RawMessage(*toolArgs), Token: token}
-		if *transport == "stdio" {
+	var d bench.Driver
+	if t.isMCP {
+		mc := bench.MCPConfig{URL: target, Transport: t.transport, Protocol: t.protocol, Tool: t.tool,
+			Arguments: json.RawMessage(t.args), Token: token, Header: headers}
+		if t.transport == "stdio" {
 			mc.URL, mc.Command = "", fs.Args()
 			cfg.Target = strings.Join(fs.Args(), " ")
 		}
-		for _, h := range *headers {
-			k, v, ok := strings.Cut(h, ":")
-			if !ok {
-				return fmt.Errorf("%w: header %q: want \"Name: value\"", errUsage, h)
-			}
-			mc.Header = append(mc.Header, bench.Header{Name: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
-		}
-		d, err := bench.NewMCP(mc)
-		if err != nil {
+		if d, err = bench.NewMCP(mc); err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
-		defer d.Close()
-		cfg.Driver = d
 		if r, ok := d.(bench.ServerCPUReader); ok {
 			cfg.ServerCPU = r.ServerCPU // stdio: the servers the driver starts
 		}
-		return loadAndReport(ctx, &lf, cfg)
+	} else if d, err = t.plainDriver(target, headers, token, lf.connections); err != nil {
+		return err
 	}
+	defer d.Close()
+	cfg.Driver = d
+	return loadAndReport(ctx, &lf, cfg)
+}
+
+// parseHeaders reads -H "Name: value" flags.
+func parseHeaders(list []string) ([]bench.Header, error) {
+	var out []bench.Header
+	for _, h := range list {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("%w: header %q: want \"Name: value\"", errUsage, h)
+		}
+		out = append(out, bench.Header{Name: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
+	}
+	return out, nil
+}
+
+// oauth is the token source --client asks for, or nil.
+func (t *loadTarget) oauth(target string) (bench.TokenSource, error) {
+	if t.client == "" {
+		if t.fresh > 0 {
+			return nil, fmt.Errorf("%w: --fresh-tokens needs --client", errUsage)
+		}
+		return nil, nil
+	}
+	id, secret, err := readCredentials("client", t.client)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	o, err := bench.NewOAuth(bench.OAuthConfig{Resource: target, ClientID: id, ClientSecret: secret, FreshTokens: t.fresh})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return o, nil
+}
+
+// plainDriver calls a tcp:// echo or an http(s):// URL.
+func (t *loadTarget) plainDriver(target string, headers []bench.Header, token bench.TokenSource, conns int) (bench.Driver, error) {
 	u, err := url.Parse(target)
 	if err != nil {
-		return fmt.Errorf("%w: URL %q: %v", errUsage, target, err)
+		return nil, fmt.Errorf("%w: URL %q: %v", errUsage, target, err)
 	}
 	switch u.Scheme {
 	case "tcp":
 		if u.Host == "" {
-			return fmt.Errorf("%w: want tcp://host:port", errUsage)
+			return nil, fmt.Errorf("%w: want tcp://host:port", errUsage)
 		}
-		d := &bench.TCPEchoDriver{Addr: u.Host, Size: *size}
-		defer d.Close()
-		cfg.Driver = d
+		return &bench.TCPEchoDriver{Addr: u.Host, Size: t.size}, nil
 	case "http", "https":
-		hc := bench.HTTPConfig{URL: target, Method: *method, Connections: lf.connections}
-		for _, h := range *headers {
-			k, v, ok := strings.Cut(h, ":")
-			if !ok || strings.TrimSpace(k) == "" {
-				return fmt.Errorf("%w: header %q: want \"Name: value\"", errUsage, h)
-			}
-			hc.Header = append(hc.Header, bench.Header{Name: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
-		}
+		hc := bench.HTTPConfig{URL: target, Method: t.method, Connections: conns, Header: headers, Token: token}
 		switch {
-		case *body != "" && *bodyFile != "":
-			return fmt.Errorf("%w: --body and --body-file: give one", errUsage)
-		case *body != "":
-			hc.Body = []byte(*body)
-		case *bodyFile != "":
-			b, err := os.ReadFile(*bodyFile)
+		case t.body != "" && t.bodyFile != "":
+			return nil, fmt.Errorf("%w: --body and --body-file: give one", errUsage)
+		case t.body != "":
+			hc.Body = []byte(t.body)
+		case t.bodyFile != "":
+			b, err := os.ReadFile(t.bodyFile)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			hc.Body = b
 		}
-		hc.Token = token
 		d, err := bench.NewHTTP(hc)
 		if err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
-		defer d.Close()
-		cfg.Driver = d
-	default:
-		return fmt.Errorf("%w: URL %q: the scheme must be http, https or tcp", errUsage, target)
+		return d, nil
 	}
-	return loadAndReport(ctx, &lf, cfg)
+	return nil, fmt.Errorf("%w: URL %q: the scheme must be http, https or tcp", errUsage, target)
 }
 
 // loadAndReport runs cfg and reports it.
