@@ -118,6 +118,32 @@ func dashes(s *bench.Summary) []string {
 	return out
 }
 
+// overTime is each variant's p99 per interval, its segments' measured
+// intervals end to end.
+func overTime(s *bench.Summary) []chart.XYSeries {
+	var lines []chart.XYSeries
+	for _, v := range s.Scenario.Variants {
+		var xs, ys []float64
+		t := 0.0
+		for _, seg := range s.Segments {
+			if name, _, ok := strings.Cut(seg.Name, "#"); !ok || name != v.Name {
+				continue
+			}
+			for _, iv := range seg.Intervals {
+				if iv.Warmup {
+					continue
+				}
+				t += (iv.End - iv.Start).Seconds()
+				xs, ys = append(xs, t), append(ys, float64(iv.Response.P99))
+			}
+		}
+		if len(xs) > 0 {
+			lines = append(lines, chart.XYSeries{Name: v.Name, X: xs, Y: ys})
+		}
+	}
+	return lines
+}
+
 // pairing says how a scenario's order paired its segments.
 func pairing(order string) string {
 	if order == "rotate" {
@@ -180,29 +206,8 @@ func Charts(s *bench.Summary, spectra map[string][]chart.Point) (map[string][]by
 			return nil, err
 		}
 	}
-	// p99 per second over the run, each variant's rounds end to end.
-	var lines []chart.XYSeries
-	for _, v := range rep.Variants {
-		var xs, ys []float64
-		t := 0.0
-		for _, seg := range s.Segments {
-			if name, _, ok := strings.Cut(seg.Name, "#"); !ok || name != v.Name {
-				continue
-			}
-			for _, iv := range seg.Intervals {
-				if iv.Warmup {
-					continue
-				}
-				t += (iv.End - iv.Start).Seconds()
-				xs, ys = append(xs, t), append(ys, float64(iv.Response.P99))
-			}
-		}
-		if len(xs) > 0 {
-			lines = append(lines, chart.XYSeries{Name: v.Name, X: xs, Y: ys})
-		}
-	}
-	if len(lines) > 0 {
-		p, err := chart.OverTime(rep.Name+": p99 per second (rounds end to end)", "p99 response time", lines)
+	if lines := overTime(s); len(lines) > 0 {
+		p, err := chart.OverTime(rep.Name+": p99 per interval (a second at most; segments end to end)", "p99 response time", lines)
 		if err == nil {
 			if err := render(files, "p99-over-time", p); err != nil {
 				return nil, err
