@@ -309,23 +309,7 @@ func (d *stdioDriver) Open(ctx context.Context, worker int) (Conn, error) {
 	d.cpuMu.Unlock()
 
 	c := newMsgConn(d.cfg.Timeout)
-	var wmu sync.Mutex
-	var line []byte
-	c.send = func(msg []byte, deadline time.Time) Outcome {
-		wmu.Lock()
-		defer wmu.Unlock()
-		line = append(append(line[:0], msg...), '\n')
-		_ = inW.SetWriteDeadline(deadline)
-		n, err := inW.Write(line)
-		d.wrote.Add(int64(n))
-		switch {
-		case err == nil:
-			return Outcome{Class: OK}
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return Outcome{Class: ClassTimeout}
-		}
-		return Outcome{Class: ClassTransport}
-	}
+	c.send = d.sender(inW)
 	go func() {
 		err := readLines(countingReader{outR, &d.read}, c.receive)
 		c.end(fmt.Errorf("server's stdout: %w", err))
@@ -362,6 +346,27 @@ func (d *stdioDriver) Open(ctx context.Context, worker int) (Conn, error) {
 	}
 	c.call = newCallBody(&d.cfg, modern)
 	return c, nil
+}
+
+// sender writes each message to a server's stdin as one line.
+func (d *stdioDriver) sender(in *os.File) func(msg []byte, deadline time.Time) Outcome {
+	var mu sync.Mutex
+	var line []byte
+	return func(msg []byte, deadline time.Time) Outcome {
+		mu.Lock()
+		defer mu.Unlock()
+		line = append(append(line[:0], msg...), '\n')
+		_ = in.SetWriteDeadline(deadline)
+		n, err := in.Write(line)
+		d.wrote.Add(int64(n))
+		switch {
+		case err == nil:
+			return Outcome{Class: OK}
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return Outcome{Class: ClassTimeout}
+		}
+		return Outcome{Class: ClassTransport}
+	}
 }
 
 // ServerCPU sums the CPU time of every server process the driver has
