@@ -414,6 +414,33 @@ const MaxVariants = 1000
 
 // matrices expands each matrix: a base variant, axes of values, and a name
 // pattern with {axis} placeholders.
+// axis is one matrix axis: a variant key and its values.
+type axis struct {
+	key  *yaml.Node
+	vals []*yaml.Node
+}
+
+// axes reads a matrix's axes; each must appear in the name pattern.
+func (p *parser) axes(n *yaml.Node, pattern string) []axis {
+	var axes []axis
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, vs := n.Content[i], n.Content[i+1]
+		if vs.Kind != yaml.SequenceNode || len(vs.Content) == 0 {
+			p.fail(vs, "matrix axis %q needs a list of values", k.Value)
+			continue
+		}
+		if k.Value == "name" {
+			p.fail(k, "name is made from the matrix's name pattern, not an axis")
+			continue
+		}
+		axes = append(axes, axis{k, vs.Content})
+		if !strings.Contains(pattern, "{"+k.Value+"}") {
+			p.fail(k, "axis %q is not in the name pattern %q: the variants would share names; add {%s}", k.Value, pattern, k.Value)
+		}
+	}
+	return axes
+}
+
 func (p *parser) matrices(n *yaml.Node, s *Scenario) {
 	list := []*yaml.Node{n}
 	if n.Kind == yaml.SequenceNode {
@@ -435,26 +462,7 @@ func (p *parser) matrices(n *yaml.Node, s *Scenario) {
 			p.fail(axesNode, "matrix.axes maps variant keys to lists of values, e.g. {impl: [fast, sdk]}")
 			continue
 		}
-		type axis struct {
-			key  *yaml.Node
-			vals []*yaml.Node
-		}
-		var axes []axis
-		for i := 0; i+1 < len(axesNode.Content); i += 2 {
-			k, vs := axesNode.Content[i], axesNode.Content[i+1]
-			if vs.Kind != yaml.SequenceNode || len(vs.Content) == 0 {
-				p.fail(vs, "matrix axis %q needs a list of values", k.Value)
-				continue
-			}
-			if k.Value == "name" {
-				p.fail(k, "name is made from the matrix's name pattern, not an axis")
-				continue
-			}
-			axes = append(axes, axis{k, vs.Content})
-			if !strings.Contains(pattern, "{"+k.Value+"}") {
-				p.fail(k, "axis %q is not in the name pattern %q: the variants would share names; add {%s}", k.Value, pattern, k.Value)
-			}
-		}
+		axes := p.axes(axesNode, pattern)
 		n, sizes := 1, make([]string, len(axes))
 		for i, a := range axes {
 			n, sizes[i] = min(n*len(a.vals), MaxVariants+1), strconv.Itoa(len(a.vals))
