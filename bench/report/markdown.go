@@ -8,11 +8,12 @@ import (
 
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/chart"
+	"github.com/mcpbench/mcpbench/bench/results"
 )
 
 // Markdown writes report.md: what ran where, the table, the sentences,
 // the thresholds, saturation and tokenomics, and the charts.
-func Markdown(s *bench.Summary, charts []string) []byte {
+func Markdown(s *results.Summary, charts []string) []byte {
 	rep := s.Scenario
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# %s\n\n", rep.Name)
@@ -73,7 +74,7 @@ func Markdown(s *bench.Summary, charts []string) []byte {
 			if t.Fresh {
 				life += " (fresh: one call each)"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s (mean of %d) | %.0f | %s |\n", t.Variant, life, bench.FormatNs(int64(t.TokenCost)), t.Samples,
+			fmt.Fprintf(&b, "| %s | %s | %s (mean of %d) | %.0f | %s |\n", t.Variant, life, results.FormatNs(int64(t.TokenCost)), t.Samples,
 				t.CallsPerToken, perCall(t.PerCall))
 		}
 	}
@@ -90,7 +91,7 @@ func Markdown(s *bench.Summary, charts []string) []byte {
 
 // dashes give the reason for each "-" in the table: a server CPU not
 // measured, a delta not drawn.
-func dashes(s *bench.Summary) []string {
+func dashes(s *results.Summary) []string {
 	var out []string
 	byName := map[string]*bench.Result{}
 	for _, r := range s.Runs {
@@ -120,7 +121,7 @@ func dashes(s *bench.Summary) []string {
 
 // overTime is each variant's p99 per interval, its segments' measured
 // intervals end to end.
-func overTime(s *bench.Summary) []chart.XYSeries {
+func overTime(s *results.Summary) []chart.XYSeries {
 	var lines []chart.XYSeries
 	for _, v := range s.Scenario.Variants {
 		var xs, ys []float64
@@ -156,13 +157,13 @@ func perCall(ns float64) string {
 	if ns < 1 {
 		return fmt.Sprintf("%.3fns", ns)
 	}
-	return bench.FormatNs(int64(ns))
+	return results.FormatNs(int64(ns))
 }
 
 // Charts draws the scenario's charts from the summary and the variants'
 // percentile spectra (from their histograms, or read back from .hgrm
 // files), and returns them by file name, PNG and SVG.
-func Charts(s *bench.Summary, spectra map[string][]chart.Point) (map[string][]byte, error) {
+func Charts(s *results.Summary, spectra map[string][]chart.Point) (map[string][]byte, error) {
 	rep := s.Scenario
 	files := map[string][]byte{}
 	var series []chart.Series

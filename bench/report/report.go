@@ -1,7 +1,7 @@
 // Package report turns a scenario's results into words and pictures: the
 // comparison table with deltas and their confidence intervals, one plain
 // sentence per comparison, report.md, and the charts. It works from a
-// bench.Summary alone, so that `mcpbench report DIR` and `mcpbench plot
+// results.Summary alone, so that `mcpbench report DIR` and `mcpbench plot
 // DIR` can redo it from summary.json and the .hgrm files.
 //
 //	rep := report.Compare(baseline, variants)   // deltas from paired rounds
@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/results"
 )
 
 // Variant is one variant's merged result and its segments, for Compare.
@@ -42,16 +43,16 @@ type Variant struct {
 
 // Compare fills the variants' reports: per-segment percentiles, and deltas
 // against the baseline from the paired segments.
-func Compare(baseline string, vs []Variant) []bench.VariantReport {
+func Compare(baseline string, vs []Variant) []results.VariantReport {
 	var base *Variant
 	for i := range vs {
 		if vs[i].Name == baseline {
 			base = &vs[i]
 		}
 	}
-	out := make([]bench.VariantReport, 0, len(vs))
+	out := make([]results.VariantReport, 0, len(vs))
 	for _, v := range vs {
-		r := bench.VariantReport{Name: v.Name, Labels: v.Labels, Floor: v.Floor}
+		r := results.VariantReport{Name: v.Name, Labels: v.Labels, Floor: v.Floor}
 		for _, s := range v.Rounds {
 			r.RoundP50 = append(r.RoundP50, s.Response.P50)
 			r.RoundP99 = append(r.RoundP99, s.Response.P99)
@@ -71,7 +72,7 @@ func Compare(baseline string, vs []Variant) []bench.VariantReport {
 // deltas draws a variant's Δp50, Δp99 and Δ server CPU from its segments
 // and their baseline partners. CPU pairs where either side was not
 // measured are left out.
-func deltas(r *bench.VariantReport, v Variant, baseRounds []*bench.Result) {
+func deltas(r *results.VariantReport, v Variant, baseRounds []*bench.Result) {
 	paired := v.Paired
 	if paired == nil {
 		paired = baseRounds
@@ -99,7 +100,7 @@ func deltas(r *bench.VariantReport, v Variant, baseRounds []*bench.Result) {
 	}
 	if v.Known > 0 {
 		k := float64(v.Known)
-		r.Calibration = &bench.Calibration{Known: v.Known, Contains: d50.Low <= k && k <= d50.High, Resolved: d50.Resolved(10e3, 0.1)}
+		r.Calibration = &results.Calibration{Known: v.Known, Contains: d50.Low <= k && k <= d50.High, Resolved: d50.Resolved(10e3, 0.1)}
 	}
 }
 
@@ -120,8 +121,8 @@ func roundsOf(rs []*bench.Result, f func(*bench.Result) float64) []float64 {
 }
 
 // Thresholds checks each threshold against the variants it names.
-func Thresholds(ths []Threshold, runs []*bench.Result) []bench.ThresholdResult {
-	var out []bench.ThresholdResult
+func Thresholds(ths []Threshold, runs []*bench.Result) []results.ThresholdResult {
+	var out []results.ThresholdResult
 	for _, th := range ths {
 		for _, r := range runs {
 			if ok, _ := path.Match(th.Variant, r.Name); !ok {
@@ -132,7 +133,7 @@ func Thresholds(ths []Threshold, runs []*bench.Result) []bench.ThresholdResult {
 				if !below {
 					passed = value >= limit
 				}
-				out = append(out, bench.ThresholdResult{Variant: r.Name, Metric: metric, Limit: limit, Value: value, Passed: passed})
+				out = append(out, results.ThresholdResult{Variant: r.Name, Metric: metric, Limit: limit, Value: value, Passed: passed})
 			}
 			p := r.Response
 			for _, c := range []struct {
@@ -173,7 +174,7 @@ type Threshold struct {
 // rows are the comparison's cells, one row per variant that ran: name,
 // rate, p50, p90, p99, p99.9, max, Δp50, Δp99, server CPU, bytes, errors.
 // join separates request and response bytes.
-func rows(s *bench.Summary, join string) [][]string {
+func rows(s *results.Summary, join string) [][]string {
 	rep := s.Scenario
 	byName := map[string]*bench.Result{}
 	for _, r := range s.Runs {
@@ -198,7 +199,7 @@ func rows(s *bench.Summary, join string) [][]string {
 			if !c.Passed() {
 				mark = "MISSED"
 			}
-			d50 += fmt.Sprintf(" (known %s %s)", bench.FormatNs(int64(c.Known)), mark)
+			d50 += fmt.Sprintf(" (known %s %s)", results.FormatNs(int64(c.Known)), mark)
 		}
 		if _, failed := rep.Failed[v.Name]; failed {
 			d50, d99 = "failed", "failed"
@@ -208,7 +209,7 @@ func rows(s *bench.Summary, join string) [][]string {
 			bytes = fmt.Sprintf("%.0f%s%.0f", v.RequestBytes, join, v.ResponseBytes)
 		}
 		out = append(out, []string{v.Name, fmt.Sprintf("%.0f", r.Achieved),
-			bench.FormatNs(p.P50), bench.FormatNs(p.P90), bench.FormatNs(p.P99), bench.FormatNs(p.P999), bench.FormatNs(p.Max),
+			results.FormatNs(p.P50), results.FormatNs(p.P90), results.FormatNs(p.P99), results.FormatNs(p.P999), results.FormatNs(p.Max),
 			d50, d99, cpuCell(r.ServerCPUCall), bytes, errorsCell(r.Accounting)})
 	}
 	return out
@@ -217,7 +218,7 @@ func rows(s *bench.Summary, join string) [][]string {
 // Table prints the comparison: one row per variant with its merged
 // percentiles, the deltas against the baseline with their 95% intervals,
 // server CPU and bytes per call, and errors.
-func Table(w io.Writer, s *bench.Summary) error {
+func Table(w io.Writer, s *results.Summary) error {
 	rep := s.Scenario
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "variant\trate/s\tp50\tp90\tp99\tp99.9\tmax\tΔp50 (95% CI)\tΔp99 (95% CI)\tsrv cpu/call\treq+resp bytes\terrors\t")
@@ -246,10 +247,10 @@ func Table(w io.Writer, s *bench.Summary) error {
 // ErrorLines say, for each variant with errors, what they were: the calls
 // that succeeded and their rate (rate/s counts every completed call, 429s
 // included), then the errors by class and code.
-func ErrorLines(s *bench.Summary) []string {
+func ErrorLines(s *results.Summary) []string {
 	var out []string
 	for _, r := range s.Runs {
-		if d := bench.ErrorDetail(r.Accounting); d != "" {
+		if d := results.ErrorDetail(r.Accounting); d != "" {
 			ok := ""
 			if calls := r.Calls(); calls > 0 { // of rate/s, the calls that succeeded
 				ok = fmt.Sprintf(" (%.0f/s)", r.Achieved*float64(r.Accounting.OK)/float64(calls))
@@ -270,22 +271,22 @@ func deltaCell(d *bench.Delta) string {
 	if d.N < 2 {
 		return signed(d.Estimate) + " (1 round)"
 	}
-	return signed(d.Estimate) + " ± " + bench.FormatNs(int64(math.Abs(d.HalfWidth())))
+	return signed(d.Estimate) + " ± " + results.FormatNs(int64(math.Abs(d.HalfWidth())))
 }
 
 // signed prints nanoseconds with a sign: +41.2µs, −3.10µs.
 func signed(ns float64) string {
 	if ns < 0 {
-		return "−" + bench.FormatNs(int64(-ns))
+		return "−" + results.FormatNs(int64(-ns))
 	}
-	return "+" + bench.FormatNs(int64(ns))
+	return "+" + results.FormatNs(int64(ns))
 }
 
 func cpuCell(ns float64) string {
 	if ns == 0 {
 		return "-"
 	}
-	return bench.FormatNs(int64(ns))
+	return results.FormatNs(int64(ns))
 }
 
 func errorsCell(a bench.Accounting) string {
@@ -297,7 +298,7 @@ func errorsCell(a bench.Accounting) string {
 }
 
 // Sentences says each comparison in plain words, from the numbers.
-func Sentences(s *bench.Summary) []string {
+func Sentences(s *results.Summary) []string {
 	rep := s.Scenario
 	var out []string
 	for _, v := range rep.Variants {
@@ -323,11 +324,11 @@ func Sentences(s *bench.Summary) []string {
 
 // amount is a delta's size and interval in words: "41.2µs ± 3.10µs".
 func amount(d bench.Delta) string {
-	m := bench.FormatNs(int64(math.Abs(d.Estimate)))
+	m := results.FormatNs(int64(math.Abs(d.Estimate)))
 	if d.N < 2 {
 		return m
 	}
-	return m + " ± " + bench.FormatNs(int64(math.Abs(d.HalfWidth())))
+	return m + " ± " + results.FormatNs(int64(math.Abs(d.HalfWidth())))
 }
 
 // signedAmount is amount with its sign: "+61.7µs ± 7.17µs", "−3.10µs".
@@ -339,7 +340,7 @@ func signedAmount(d bench.Delta) string {
 }
 
 // ThresholdLines describes the thresholds missed, or says all passed.
-func ThresholdLines(s *bench.Summary) (lines []string, failed int) {
+func ThresholdLines(s *results.Summary) (lines []string, failed int) {
 	for _, t := range s.Scenario.Thresholds {
 		if !t.Passed {
 			failed++
@@ -359,7 +360,7 @@ func metric(name string, v float64) string {
 	case "min_rate":
 		return fmt.Sprintf("%.0f/s", v)
 	}
-	return bench.FormatNs(int64(v))
+	return results.FormatNs(int64(v))
 }
 
 // sortedLabels prints a variant's labels as key=value, sorted.
@@ -382,16 +383,16 @@ func sortedLabels(l map[string]string) string {
 // a calibration row that missed its known answer, and each variant's
 // segment warnings (the same text counted once, with how many segments
 // said it).
-func Warnings(vs []Variant, rep *bench.ScenarioReport) []string {
+func Warnings(vs []Variant, rep *results.ScenarioReport) []string {
 	var out []string
 	for _, r := range rep.Variants {
 		if c := r.Calibration; c != nil && !c.Passed() && r.DeltaP50 != nil {
-			why := "its interval does not contain the known " + bench.FormatNs(int64(c.Known))
+			why := "its interval does not contain the known " + results.FormatNs(int64(c.Known))
 			if c.Contains {
 				why = "its interval is wider than the goal of ±max(10µs, 10%)"
 			}
 			out = append(out, fmt.Sprintf("calibration MISSED: %s came out at %s at p50 against a known %s: %s, so differences of that size in this run cannot be trusted",
-				r.Name, signedAmount(*r.DeltaP50), bench.FormatNs(int64(c.Known)), why))
+				r.Name, signedAmount(*r.DeltaP50), results.FormatNs(int64(c.Known)), why))
 		}
 	}
 	for _, v := range vs {

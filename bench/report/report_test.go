@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/chart"
+	"github.com/mcpbench/mcpbench/bench/results"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -33,7 +34,7 @@ func seg(name string, round int, p50, p99 int64, cpu float64) *bench.Result {
 	return r
 }
 
-func fixture(t *testing.T) *bench.Summary {
+func fixture(t *testing.T) *results.Summary {
 	t.Helper()
 	type fig struct{ p50, p99 []int64 }
 	figs := map[string]fig{
@@ -62,14 +63,14 @@ func fixture(t *testing.T) *bench.Summary {
 		runs = append(runs, &m)
 		vs = append(vs, Variant{Name: name, Labels: map[string]string{"stack": "mcp"}, Floor: name == "tcp-floor", Merged: &m, Rounds: rounds})
 	}
-	s := bench.NewSummary([]string{"mcpbench", "run", "scenarios/demo.yaml"}, bench.Host{CPUModel: "Test CPU", NumCPU: 2, Kernel: "6.1", GoVersion: "go1.26", GeneratorCPUs: "0", ServerCPUs: "1"}, runs...)
+	s := results.NewSummary([]string{"mcpbench", "run", "scenarios/demo.yaml"}, results.Host{CPUModel: "Test CPU", NumCPU: 2, Kernel: "6.1", GoVersion: "go1.26", GeneratorCPUs: "0", ServerCPUs: "1"}, runs...)
 	s.Created = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	s.Tool = "mcpbench test"
 	s.Segments = segs
-	s.Scenario = &bench.ScenarioReport{Name: "demo", Description: "JWT against none.", Baseline: "none", Rounds: 3, Segment: 5 * time.Second,
+	s.Scenario = &results.ScenarioReport{Name: "demo", Description: "JWT against none.", Baseline: "none", Rounds: 3, Segment: 5 * time.Second,
 		Variants: Compare("none", vs)}
 	s.Scenario.Thresholds = Thresholds([]Threshold{{Variant: "jwt-*", P99: 150_000}, {Variant: "*", Errors: 0.0001, ErrorsSet: true}}, runs)
-	s.Scenario.Tokenomics = []bench.TokenomicsRow{{Variant: "jwt-rs256", Lifetime: time.Hour, Rate: 2000, TokenCost: 1500 * time.Microsecond, Samples: 3, CallsPerToken: 7.2e6, PerCall: 1.5e6 / 7.2e6}}
+	s.Scenario.Tokenomics = []results.TokenomicsRow{{Variant: "jwt-rs256", Lifetime: time.Hour, Rate: 2000, TokenCost: 1500 * time.Microsecond, Samples: 3, CallsPerToken: 7.2e6, PerCall: 1.5e6 / 7.2e6}}
 	return s
 }
 
@@ -182,10 +183,10 @@ func TestWarningsShown(t *testing.T) {
 	vs[1].Rounds[0].Warnings = []string{"server CPU not measured: process gone"}
 	vs[1].Rounds[2].Warnings = []string{"server CPU not measured: process gone"}
 	rep := *s.Scenario
-	rep.Variants = append([]bench.VariantReport(nil), rep.Variants...)
+	rep.Variants = append([]results.VariantReport(nil), rep.Variants...)
 	d := bench.Delta{Estimate: 12_000, Low: 11_000, High: 13_000, N: 3}
 	rep.Variants[2].DeltaP50 = &d
-	rep.Variants[2].Calibration = &bench.Calibration{Known: 20 * time.Microsecond, Contains: false, Resolved: true}
+	rep.Variants[2].Calibration = &results.Calibration{Known: 20 * time.Microsecond, Contains: false, Resolved: true}
 	rep.Warnings = Warnings(vs, &rep)
 	s.Scenario = &rep
 	if len(rep.Warnings) != 2 || !strings.Contains(rep.Warnings[0], "calibration MISSED: jwt-cached") ||

@@ -12,6 +12,7 @@ import (
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/chart"
 	"github.com/mcpbench/mcpbench/bench/report"
+	"github.com/mcpbench/mcpbench/bench/results"
 )
 
 // Runner runs one scenario: it starts every variant's servers, runs the
@@ -27,13 +28,13 @@ type Runner struct {
 	OnInterval func(variant string, round int, iv bench.Interval)
 	// Command and Host describe the run in the summary.
 	Command []string
-	Host    bench.Host
+	Host    results.Host
 }
 
 // Run carries out the scenario. A cancelled ctx ends it early; what was
 // measured is still summarised. The error is for a scenario that could not
 // run at all; variants that fail are reported in the summary.
-func (r *Runner) Run(ctx context.Context) (*bench.Summary, error) {
+func (r *Runner) Run(ctx context.Context) (*results.Summary, error) {
 	s := r.Scenario
 	variants := append([]Variant(nil), s.Variants...)
 	if s.Floor {
@@ -45,7 +46,7 @@ func (r *Runner) Run(ctx context.Context) (*bench.Summary, error) {
 			r.logf("warning: %v", err)
 		}
 	}()
-	rep := &bench.ScenarioReport{Name: s.Name, Description: s.Description, File: s.File, Baseline: s.Baseline,
+	rep := &results.ScenarioReport{Name: s.Name, Description: s.Description, File: s.File, Baseline: s.Baseline,
 		Rounds: s.Rounds, Segment: s.Segment, Warmup: s.Warmup, Order: s.Order, Failed: map[string]string{}}
 	insts, names := r.launchAll(ctx, in, variants, rep)
 	defer func() {
@@ -63,9 +64,9 @@ func (r *Runner) Run(ctx context.Context) (*bench.Summary, error) {
 	}
 	steps := plan(s.Order, baseline, names, func(n string) bool { return !isFloor[n] }, s.Rounds)
 	r.logf("%s", describePlan(s, steps))
-	results := r.runPlan(ctx, steps, insts, rep)
+	segs := r.runPlan(ctx, steps, insts, rep)
 
-	sum := r.summarise(variants, steps, results, rep)
+	sum := r.summarise(variants, steps, segs, rep)
 	if s.Saturation != nil && ctx.Err() == nil {
 		for _, name := range names {
 			if _, failed := rep.Failed[name]; failed {
@@ -92,7 +93,7 @@ func (r *Runner) logf(format string, a ...any) {
 // launchAll starts every variant's servers and driver; those that cannot
 // start are marked failed. It returns the started ones by name, and their
 // names in the scenario's order.
-func (r *Runner) launchAll(ctx context.Context, in *infra, variants []Variant, rep *bench.ScenarioReport) (map[string]*instance, []string) {
+func (r *Runner) launchAll(ctx context.Context, in *infra, variants []Variant, rep *results.ScenarioReport) (map[string]*instance, []string) {
 	s := r.Scenario
 	calls := segmentCalls(s)
 	insts := map[string]*instance{}
@@ -131,9 +132,9 @@ func segmentCalls(s *Scenario) int {
 
 // runPlan runs the plan's segments in order and returns their results,
 // one per step (nil where a step did not run).
-func (r *Runner) runPlan(ctx context.Context, steps []step, insts map[string]*instance, rep *bench.ScenarioReport) []*bench.Result {
+func (r *Runner) runPlan(ctx context.Context, steps []step, insts map[string]*instance, rep *results.ScenarioReport) []*bench.Result {
 	s := r.Scenario
-	results := make([]*bench.Result, len(steps))
+	segs := make([]*bench.Result, len(steps))
 	count := map[string]int{}
 	for i, st := range steps {
 		if ctx.Err() != nil {
@@ -150,9 +151,9 @@ func (r *Runner) runPlan(ctx context.Context, steps []step, insts map[string]*in
 			r.logf("%s: %s", st.variant, rep.Failed[st.variant])
 		}
 		if res != nil {
-			results[i] = res
+			segs[i] = res
 			r.logf("round %d/%d %-28s %8.0f/s  p50 %-8s p99 %-8s errors %d", st.round+1, s.Rounds, st.variant, res.Achieved,
-				bench.FormatNs(res.Response.P50), bench.FormatNs(res.Response.P99), res.Accounting.Errors)
+				results.FormatNs(res.Response.P50), results.FormatNs(res.Response.P99), res.Accounting.Errors)
 		}
 		if err != nil && !errors.Is(err, bench.ErrAccounting) {
 			rep.Failed[st.variant] = err.Error()
@@ -165,19 +166,19 @@ func (r *Runner) runPlan(ctx context.Context, steps []step, insts map[string]*in
 			}
 		}
 	}
-	return results
+	return segs
 }
 
 // summarise merges each variant's segments, draws every comparison from
 // the segments the plan paired, and builds the summary. A variant whose
 // segments do not merge (an accounting check failed) is marked failed
 // with the reason; the others are kept.
-func (r *Runner) summarise(variants []Variant, steps []step, results []*bench.Result, rep *bench.ScenarioReport) *bench.Summary {
+func (r *Runner) summarise(variants []Variant, steps []step, done []*bench.Result, rep *results.ScenarioReport) *results.Summary {
 	s := r.Scenario
 	segs := map[string][]*bench.Result{}
 	paired := map[string][]*bench.Result{}
 	var all []*bench.Result
-	for i, res := range results {
+	for i, res := range done {
 		if res == nil {
 			continue
 		}
@@ -189,8 +190,8 @@ func (r *Runner) summarise(variants []Variant, steps []step, results []*bench.Re
 		}
 		var near []*bench.Result
 		for _, j := range partners(steps, i, s.Order, s.Baseline) {
-			if results[j] != nil {
-				near = append(near, results[j])
+			if done[j] != nil {
+				near = append(near, done[j])
 			}
 		}
 		paired[name] = append(paired[name], pairOf(near))
@@ -219,7 +220,7 @@ func (r *Runner) summarise(variants []Variant, steps []step, results []*bench.Re
 		rep.Tokenomics = tokenomics(s, vs)
 	}
 	rep.Warnings = append(rep.Warnings, report.Warnings(vs, rep)...)
-	sum := bench.NewSummary(r.Command, r.Host, runs...)
+	sum := results.NewSummary(r.Command, r.Host, runs...)
 	sum.ScenarioSHA256 = s.SHA256
 	sum.Segments = all
 	sum.Scenario = rep
@@ -249,7 +250,7 @@ func known(v Variant, s *Scenario) time.Duration {
 }
 
 // files draws the charts and writes report.md into the summary's files.
-func (r *Runner) files(sum *bench.Summary) {
+func (r *Runner) files(sum *results.Summary) {
 	spectra := map[string][]chart.Point{}
 	for _, m := range sum.Runs {
 		spectra[m.Name] = chart.SpectrumOf(m.Histograms.Response)
@@ -413,8 +414,8 @@ func thresholds(ts []Threshold) []report.Threshold {
 // for a shared token; one call for fresh tokens, each of which serves a
 // single call and so costs it the whole request. The request's cost is
 // the mean of every segment's (each segment's Prepare fetches one).
-func tokenomics(s *Scenario, vs []report.Variant) []bench.TokenomicsRow {
-	var rows []bench.TokenomicsRow
+func tokenomics(s *Scenario, vs []report.Variant) []results.TokenomicsRow {
+	var rows []results.TokenomicsRow
 	for _, v := range vs {
 		var sum time.Duration
 		n := 0
@@ -434,7 +435,7 @@ func tokenomics(s *Scenario, vs []report.Variant) []bench.TokenomicsRow {
 			if fresh {
 				calls = 1
 			}
-			rows = append(rows, bench.TokenomicsRow{Variant: v.Name, Lifetime: life, Rate: v.Merged.Achieved, Fresh: fresh,
+			rows = append(rows, results.TokenomicsRow{Variant: v.Name, Lifetime: life, Rate: v.Merged.Achieved, Fresh: fresh,
 				TokenCost: cost, Samples: n, CallsPerToken: calls, PerCall: float64(cost) / calls})
 		}
 	}
@@ -444,9 +445,9 @@ func tokenomics(s *Scenario, vs []report.Variant) []bench.TokenomicsRow {
 // saturate steps the rate up until calls are left in flight or queued at
 // a step's end, p99 passes the SLO, the achieved rate falls under 98% of
 // the target, an error comes back, or the maximum is reached.
-func (r *Runner) saturate(ctx context.Context, inst *instance) bench.SaturationRun {
+func (r *Runner) saturate(ctx context.Context, inst *instance) results.SaturationRun {
 	sat := r.Scenario.Saturation
-	out := bench.SaturationRun{Variant: inst.v.Name, StoppedBy: "max rate"}
+	out := results.SaturationRun{Variant: inst.v.Name, StoppedBy: "max rate"}
 	for rate := sat.Start; rate <= sat.Max && ctx.Err() == nil; rate += sat.Step {
 		p, _ := bench.Constant(rate)
 		res, err := bench.Run(ctx, bench.Config{Name: fmt.Sprintf("%s@%.0f", inst.v.Name, rate), Driver: inst.driver, Pacer: p,
@@ -456,14 +457,14 @@ func (r *Runner) saturate(ctx context.Context, inst *instance) bench.SaturationR
 			break
 		}
 		a := res.Accounting
-		pt := bench.SaturationPoint{Target: rate, Achieved: res.Achieved, P50: res.Response.P50, P99: res.Response.P99, Errors: a.Errors, Accounting: a}
+		pt := results.SaturationPoint{Target: rate, Achieved: res.Achieved, P50: res.Response.P50, P99: res.Response.P99, Errors: a.Errors, Accounting: a}
 		out.Steps = append(out.Steps, pt)
 		if left := a.InFlight + a.Queued; left > 0 {
 			out.StoppedBy = fmt.Sprintf("%d calls still in flight or queued at the end of %.0f/s: not keeping up", left, rate)
 			break
 		}
 		if res.Response.P99 > int64(sat.SLOP99) {
-			out.StoppedBy = fmt.Sprintf("p99 %s over the SLO %s at %.0f/s", bench.FormatNs(res.Response.P99), bench.FormatNs(int64(sat.SLOP99)), rate)
+			out.StoppedBy = fmt.Sprintf("p99 %s over the SLO %s at %.0f/s", results.FormatNs(res.Response.P99), results.FormatNs(int64(sat.SLOP99)), rate)
 			break
 		}
 		if res.Achieved < 0.98*rate {

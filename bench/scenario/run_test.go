@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpbench/mcpbench/bench/results"
+
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/report"
 )
@@ -95,11 +97,11 @@ func TestSummariseKeepsTheRest(t *testing.T) {
 	bad := good("broken#1", 100)
 	bad.Accounting.Sent = 9 // one call vanished: the books do not balance
 	steps := []step{{"base", 0}, {"fine", 0}, {"base", 0}, {"broken", 0}, {"base", 0}}
-	results := []*bench.Result{good("base#1", 100), good("fine#1", 150), good("base#2", 100), bad, good("base#3", 100)}
+	segs := []*bench.Result{good("base#1", 100), good("fine#1", 150), good("base#2", 100), bad, good("base#3", 100)}
 	s := &Scenario{Name: "t", Baseline: "base", Order: OrderAdjacent, Rounds: 1}
 	r := &Runner{Scenario: s}
-	rep := &bench.ScenarioReport{Name: "t", Baseline: "base", Failed: map[string]string{}}
-	sum := r.summarise([]Variant{{Name: "base", Stack: "mcp"}, {Name: "fine", Stack: "mcp"}, {Name: "broken", Stack: "mcp"}}, steps, results, rep)
+	rep := &results.ScenarioReport{Name: "t", Baseline: "base", Failed: map[string]string{}}
+	sum := r.summarise([]Variant{{Name: "base", Stack: "mcp"}, {Name: "fine", Stack: "mcp"}, {Name: "broken", Stack: "mcp"}}, steps, segs, rep)
 	if why := rep.Failed["broken"]; !strings.Contains(why, "accounting") {
 		t.Errorf("broken variant: failed %q, want the accounting error", why)
 	}

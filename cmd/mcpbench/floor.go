@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/proc"
+	"github.com/mcpbench/mcpbench/bench/results"
 )
 
 const floorAbout = `
@@ -58,7 +59,7 @@ func runFloor(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	host := bench.ThisHost()
+	host := results.ThisHost()
 	host.GeneratorCPUs, host.ServerCPUs, host.CPUNote = proc.FormatCPUList(place.Generator), proc.FormatCPUList(place.Server), place.Note
 	fmt.Fprintf(errOut, "floor: generator on CPU %s, servers on CPU %s%s\n", host.GeneratorCPUs, host.ServerCPUs, noteSuffix(place.Note))
 
@@ -87,7 +88,7 @@ func runFloor(ctx context.Context, args []string) error {
 	if len(runs) == 0 {
 		return runErr
 	}
-	return reportLoad(ctx, "floor", &lf, bench.NewSummary(os.Args, host, runs...), runErr)
+	return reportLoad(ctx, "floor", &lf, results.NewSummary(os.Args, host, runs...), runErr)
 }
 
 // placement pins this process to the generator's CPUs and says where the

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/results"
 	"github.com/spf13/pflag"
 )
 
@@ -317,14 +318,14 @@ func loadAndReport(ctx context.Context, lf *loadFlags, cfg bench.Config) error {
 	if cfg.ServerCPU == nil {
 		res.ServerCPUNote = bench.CPUNoteExternal
 	}
-	host := bench.ThisHost()
+	host := results.ThisHost()
 	host.GeneratorCPUs = lf.cpus
-	return reportLoad(ctx, "load", lf, bench.NewSummary(os.Args, host, res), runErr)
+	return reportLoad(ctx, "load", lf, results.NewSummary(os.Args, host, res), runErr)
 }
 
 // report prints a summary and saves it; it turns an interrupted or
 // unbalanced run into the error that sets the exit code, after both.
-func reportLoad(ctx context.Context, command string, lf *loadFlags, s *bench.Summary, runErr error) error {
+func reportLoad(ctx context.Context, command string, lf *loadFlags, s *results.Summary, runErr error) error {
 	var dir string
 	var saveErr error
 	if !lf.noSave {
@@ -335,7 +336,7 @@ func reportLoad(ctx context.Context, command string, lf *loadFlags, s *bench.Sum
 			return err
 		}
 	} else {
-		if err := bench.WriteTable(out, s.Runs); err != nil {
+		if err := results.WriteTable(out, s.Runs); err != nil {
 			return err
 		}
 	}

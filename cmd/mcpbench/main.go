@@ -24,6 +24,7 @@ import (
 	"syscall"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/results"
 	"github.com/spf13/pflag"
 )
 
@@ -133,7 +134,7 @@ func runVersion(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	b, h := bench.ThisBuild(), bench.ThisHost()
+	b, h := bench.ThisBuild(), results.ThisHost()
 	host := h.Hostname
 	if host == "" {
 		host = bench.Unknown

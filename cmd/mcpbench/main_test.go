@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/results"
 	"github.com/mcpbench/mcpbench/internal/secret"
 	"github.com/mcpbench/mcpbench/servers/null"
 )
@@ -102,7 +103,7 @@ func TestLoadWritesResults(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, o, e)
 	}
-	var s bench.Summary
+	var s results.Summary
 	if err := json.Unmarshal([]byte(o), &s); err != nil {
 		t.Fatalf("--format json printed no summary: %v\n%s", err, o)
 	}
@@ -139,7 +140,7 @@ func TestLoadUnreachable(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens here now
 	code, o, e := run(t, "load", "http://"+addr+"/", "--rate", "200", "-n", "20", "--warmup", "0", "--no-save", "--format", "json")
-	var s bench.Summary
+	var s results.Summary
 	if err := json.Unmarshal([]byte(o), &s); err != nil || code != 0 {
 		t.Fatalf("exit %d, %v\n%s%s", code, err, o, e)
 	}
@@ -204,7 +205,7 @@ func TestFloor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s bench.Summary
+	var s results.Summary
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatal(err)
 	}
@@ -490,7 +491,7 @@ func TestLoadStdioServerCPU(t *testing.T) {
 	t.Setenv("MCPBENCH_AS_MAIN", "1") // the command below is this binary as mcpbench
 	code, o, e := run(t, "load", "--mcp", "--transport", "stdio", "-c", "2", "--rate", "300", "-n", "60", "--warmup", "0", "--no-save", "--format", "json",
 		"--", os.Args[0], "serve", "mcp", "--impl", "sdk", "--transport", "stdio")
-	var s bench.Summary
+	var s results.Summary
 	if err := json.Unmarshal([]byte(o), &s); err != nil || code != 0 {
 		t.Fatalf("exit %d, %v\n%s%s", code, err, o, e)
 	}
@@ -519,7 +520,7 @@ func TestResultsNeverOverwritten(t *testing.T) {
 	var stderr bytes.Buffer
 	errOut = &stderr
 	defer func() { errOut = os.Stderr }()
-	s := bench.NewSummary([]string{"mcpbench", "load"}, bench.Host{})
+	s := results.NewSummary([]string{"mcpbench", "load"}, results.Host{})
 	got, err := saveResults("load", dir, s)
 	if err != nil || got != dir+"-2" || !strings.Contains(stderr.String(), "results go to "+dir+"-2") {
 		t.Errorf("saved to %q (%v); stderr %q", got, err, stderr.String())

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/results"
 	"golang.org/x/term"
 )
 
@@ -14,7 +15,7 @@ import (
 // dir is empty, and returns where. A directory that exists by then (made
 // while the run went on) is not overwritten and the results are not lost:
 // they go to DIR-2, DIR-3, …, with a warning.
-func saveResults(command, dir string, s *bench.Summary) (string, error) {
+func saveResults(command, dir string, s *results.Summary) (string, error) {
 	base, chosen := dir, dir != ""
 	if !chosen {
 		base = filepath.Join("results", command, s.Created.Format("20060102-150405"))
@@ -29,7 +30,7 @@ func saveResults(command, dir string, s *bench.Summary) (string, error) {
 	if chosen && dir != base {
 		fmt.Fprintf(errOut, "warning: %s exists; the results go to %s instead\n", base, dir)
 	}
-	return dir, bench.WriteResults(dir, s)
+	return dir, results.WriteResults(dir, s)
 }
 
 // checkOut refuses, before anything runs, a results directory that exists:
@@ -86,7 +87,7 @@ func (p *progress) interval(iv bench.Interval) {
 	errs := iv.Completed() - iv.ByClass[bench.OK]
 	fmt.Fprintf(errOut, "\r\033[K%s %5.1fs  %.0f/s%s  p50 %s  p99 %s  max %s  errors %d  in flight %d",
 		p.name, iv.End.Seconds(), iv.Rate(), target,
-		bench.FormatNs(iv.Response.P50), bench.FormatNs(iv.Response.P99), bench.FormatNs(iv.Response.Max),
+		results.FormatNs(iv.Response.P50), results.FormatNs(iv.Response.P99), results.FormatNs(iv.Response.Max),
 		errs, iv.InFlight)
 	p.shown = true
 }

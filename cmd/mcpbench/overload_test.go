@@ -18,6 +18,7 @@ import (
 
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/proc"
+	"github.com/mcpbench/mcpbench/bench/results"
 )
 
 // overloadRounds is the upstream work per call (SHA-256 rounds): enough
@@ -176,7 +177,7 @@ func loadChild(t *testing.T, args ...string) *bench.Result {
 			t.Fatalf("load %v: %v\n%s", args, err, e.String())
 		}
 	}
-	var s bench.Summary
+	var s results.Summary
 	if err := json.Unmarshal(o.Bytes(), &s); err != nil || len(s.Runs) != 1 {
 		t.Fatalf("load %v: %v\n%s%s", args, err, o.String(), e.String())
 	}

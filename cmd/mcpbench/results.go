@@ -13,20 +13,21 @@ import (
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/chart"
 	"github.com/mcpbench/mcpbench/bench/report"
+	"github.com/mcpbench/mcpbench/bench/results"
 )
 
 // readResults loads a results directory's summary.json.
-func readResults(dir string) (*bench.Summary, error) {
+func readResults(dir string) (*results.Summary, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
 		return nil, err
 	}
-	var s bench.Summary
+	var s results.Summary
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%s/summary.json: %v", dir, err)
 	}
-	if s.Schema != bench.SummarySchema {
-		return nil, fmt.Errorf("%s/summary.json is schema %q; this mcpbench reads %q", dir, s.Schema, bench.SummarySchema)
+	if s.Schema != results.SummarySchema {
+		return nil, fmt.Errorf("%s/summary.json is schema %q; this mcpbench reads %q", dir, s.Schema, results.SummarySchema)
 	}
 	return &s, nil
 }
@@ -52,7 +53,7 @@ func runReport(ctx context.Context, args []string) error {
 		return err
 	}
 	if s.Scenario == nil {
-		return bench.WriteTable(out, s.Runs)
+		return results.WriteTable(out, s.Runs)
 	}
 	if _, err := printScenario(s); err != nil {
 		return err
@@ -79,7 +80,7 @@ func runPlot(ctx context.Context, args []string) error {
 	}
 	spectra := map[string][]chart.Point{}
 	for _, r := range s.Runs {
-		f, err := os.Open(filepath.Join(dir, bench.FileName(r.Name)+".hgrm"))
+		f, err := os.Open(filepath.Join(dir, results.FileName(r.Name)+".hgrm"))
 		if err != nil {
 			continue
 		}
@@ -143,9 +144,9 @@ func runCompare(ctx context.Context, args []string) error {
 		}
 		n++
 		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", rb.Name, ra.Achieved, rb.Achieved,
-			bench.FormatNs(ra.Response.P50), bench.FormatNs(rb.Response.P50), pct(ra.Response.P50, rb.Response.P50),
-			bench.FormatNs(ra.Response.P99), bench.FormatNs(rb.Response.P99), pct(ra.Response.P99, rb.Response.P99),
-			bench.FormatNs(ra.Response.Max), bench.FormatNs(rb.Response.Max))
+			results.FormatNs(ra.Response.P50), results.FormatNs(rb.Response.P50), pct(ra.Response.P50, rb.Response.P50),
+			results.FormatNs(ra.Response.P99), results.FormatNs(rb.Response.P99), pct(ra.Response.P99, rb.Response.P99),
+			results.FormatNs(ra.Response.Max), results.FormatNs(rb.Response.Max))
 	}
 	if n == 0 {
 		return fmt.Errorf("no run names in common between %s and %s", fs.Arg(0), fs.Arg(1))
@@ -162,8 +163,8 @@ func runCompare(ctx context.Context, args []string) error {
 // compareDeltas says, for every comparison both scenario runs drew, whether
 // B's Δp50 lies inside A's 95% interval, and whether the two differ by less
 // than their half-widths combined.
-func compareDeltas(a, b *bench.ScenarioReport) error {
-	byName := map[string]bench.VariantReport{}
+func compareDeltas(a, b *results.ScenarioReport) error {
+	byName := map[string]results.VariantReport{}
 	for _, v := range a.Variants {
 		byName[v.Name] = v
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/proc"
 	"github.com/mcpbench/mcpbench/bench/report"
+	"github.com/mcpbench/mcpbench/bench/results"
 	"github.com/mcpbench/mcpbench/bench/scenario"
 )
 
@@ -146,7 +147,7 @@ func runScenario(ctx context.Context, s *scenario.Scenario, place proc.Placement
 			return 0, fmt.Errorf("%s: %w", s.File, err)
 		}
 	}
-	host := bench.ThisHost()
+	host := results.ThisHost()
 	host.GeneratorCPUs, host.ServerCPUs, host.CPUNote = proc.FormatCPUList(place.Generator), proc.FormatCPUList(place.Server), place.Note
 	fmt.Fprintf(errOut, "%s: generator on CPU %s, servers on CPU %s%s\n", s.Name, host.GeneratorCPUs, host.ServerCPUs, noteSuffix(place.Note))
 	var prog *progress
@@ -188,7 +189,7 @@ func runScenario(ctx context.Context, s *scenario.Scenario, place proc.Placement
 
 // printScenario prints the table, the sentences and the thresholds; it
 // returns how many threshold checks were missed.
-func printScenario(sum *bench.Summary) (int, error) {
+func printScenario(sum *results.Summary) (int, error) {
 	fmt.Fprintf(out, "\n%s\n", sum.Scenario.Name)
 	if err := report.Table(out, sum); err != nil {
 		return 0, err

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/results"
 )
 
 const table = `# Reference results
@@ -141,7 +142,7 @@ func TestCheck(t *testing.T) {
 // for "-", one with no build record at all, as the summaries made before it.
 func writeSummary(t *testing.T, dir, commit string) {
 	t.Helper()
-	s := bench.NewSummary([]string{"mcpbench", "run", "x.yaml"}, bench.ThisHost())
+	s := results.NewSummary([]string{"mcpbench", "run", "x.yaml"}, results.ThisHost())
 	s.Build.Commit = commit
 	b, err := json.Marshal(s)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/results"
 )
 
 // pendingEnv, set to 1, skips the check of the real reference runs while
@@ -172,7 +173,7 @@ func checkCommit(dir string, e entry) error {
 	if err != nil {
 		return fmt.Errorf("%s: %v", e.dir, err)
 	}
-	var s bench.Summary
+	var s results.Summary
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("%s/summary.json: %v", e.dir, err)
 	}

@@ -1,6 +1,10 @@
-package bench
+package results
 
-import "time"
+import (
+	"time"
+
+	"github.com/mcpbench/mcpbench/bench"
+)
 
 // ScenarioReport is what a scenario run adds to summary.json: the plan it
 // ran and the comparisons drawn from it. Latencies are in nanoseconds.
@@ -35,12 +39,12 @@ type VariantReport struct {
 	Labels map[string]string `json:"labels"` // stack, impl, transport, auth, alg, cache…
 	Floor  bool              `json:"floor,omitempty"`
 	// RoundP50 and RoundP99 are each round's response-time percentiles.
-	RoundP50 []int64 `json:"round_p50_ns"`
-	RoundP99 []int64 `json:"round_p99_ns"`
-	DeltaP50 *Delta  `json:"delta_p50_ns,omitempty"`
-	DeltaP99 *Delta  `json:"delta_p99_ns,omitempty"`
+	RoundP50 []int64      `json:"round_p50_ns"`
+	RoundP99 []int64      `json:"round_p99_ns"`
+	DeltaP50 *bench.Delta `json:"delta_p50_ns,omitempty"`
+	DeltaP99 *bench.Delta `json:"delta_p99_ns,omitempty"`
 	// DeltaCPU is the server CPU per call against the baseline's.
-	DeltaCPU *Delta `json:"delta_server_cpu_per_call_ns,omitempty"`
+	DeltaCPU *bench.Delta `json:"delta_server_cpu_per_call_ns,omitempty"`
 	// Calibration is set on a row whose difference is known by
 	// construction (a server that burns a known CPU time per call).
 	Calibration *Calibration `json:"calibration,omitempty"`
@@ -76,7 +80,7 @@ type SaturationPoint struct {
 	P99      int64   `json:"p99_ns"`
 	Errors   uint64  `json:"errors"`
 	// Accounting is the step's: what became of every call it scheduled.
-	Accounting Accounting `json:"accounting"`
+	Accounting bench.Accounting `json:"accounting"`
 }
 
 // TokenomicsRow amortises getting a token over the calls it serves.

@@ -1,4 +1,4 @@
-package bench
+package results
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"github.com/mcpbench/mcpbench/internal/secret"
 	"io"
 	"maps"
 	"os"
@@ -17,6 +16,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/internal/secret"
 )
 
 // SummarySchema names the version of summary.json's layout. A change that
@@ -25,10 +27,10 @@ const SummarySchema = "mcpbench.summary/v2"
 
 // Summary is what summary.json holds: one or more runs, and where they ran.
 type Summary struct {
-	Schema  string   `json:"schema"`
-	Tool    string   `json:"tool"`    // "mcpbench" and its version
-	Build   Build    `json:"build"`   // the commit it was built from
-	Command []string `json:"command"` // the command line that made it
+	Schema  string      `json:"schema"`
+	Tool    string      `json:"tool"`    // "mcpbench" and its version
+	Build   bench.Build `json:"build"`   // the commit it was built from
+	Command []string    `json:"command"` // the command line that made it
 	// ScenarioSHA256 is the hex SHA-256 of the scenario file as read, for
 	// a scenario run.
 	ScenarioSHA256 string    `json:"scenario_sha256,omitempty"`
@@ -37,10 +39,10 @@ type Summary struct {
 	// Units of the files beside summary.json: .hgrm in microseconds, .hlog
 	// in nanoseconds (tags response, service, lag), timeseries.csv in µs.
 	Units map[string]string `json:"units"`
-	Runs  []*Result         `json:"runs"`
+	Runs  []*bench.Result   `json:"runs"`
 	// Segments are the rounds of a scenario's variants, of which Runs
 	// are the merges; their interval logs are written as NAME.hlog.
-	Segments []*Result `json:"segments,omitempty"`
+	Segments []*bench.Result `json:"segments,omitempty"`
 	// Scenario is what a scenario run adds: the comparisons.
 	Scenario *ScenarioReport `json:"scenario,omitempty"`
 	// Files are written beside summary.json as they are (report.md, charts).
@@ -83,8 +85,8 @@ func ThisHost() Host {
 }
 
 // NewSummary starts a summary of runs made by the given command line.
-func NewSummary(command []string, host Host, runs ...*Result) *Summary {
-	b := ThisBuild()
+func NewSummary(command []string, host Host, runs ...*bench.Result) *Summary {
+	b := bench.ThisBuild()
 	return &Summary{
 		Schema: SummarySchema, Tool: "mcpbench " + b.Version, Build: b, Command: secret.Redact(command), Created: time.Now().UTC(), Host: host,
 		Units: map[string]string{"summary.json": "ns", ".hgrm": "us", ".hlog": "ns", "timeseries.csv": "us"},
@@ -189,14 +191,14 @@ var timeseriesHeader = []string{
 	"service_p50_us", "service_p99_us", "lag_p99_us", "lag_max_us",
 }
 
-func timeseriesRow(run string, iv Interval) []string {
+func timeseriesRow(run string, iv bench.Interval) []string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	us := func(ns int64) string { return strconv.FormatFloat(float64(ns)/1e3, 'f', 3, 64) }
-	errs := iv.Completed() - iv.ByClass[OK]
+	errs := iv.Completed() - iv.ByClass[bench.OK]
 	return []string{
 		run, f(iv.Start.Seconds()), f(iv.End.Seconds()), strconv.FormatBool(iv.Warmup), f(iv.Target),
 		strconv.FormatFloat(iv.Rate(), 'f', 1, 64), strconv.FormatUint(iv.Started, 10),
-		strconv.FormatUint(iv.ByClass[OK], 10), strconv.FormatUint(errs, 10), strconv.Itoa(iv.InFlight),
+		strconv.FormatUint(iv.ByClass[bench.OK], 10), strconv.FormatUint(errs, 10), strconv.Itoa(iv.InFlight),
 		us(iv.Response.P50), us(iv.Response.P90), us(iv.Response.P99), us(iv.Response.Max),
 		us(iv.Service.P50), us(iv.Service.P99), us(iv.Lag.P99), us(iv.Lag.Max),
 	}
@@ -218,7 +220,7 @@ func FileName(name string) string {
 
 // WriteTable prints runs as a table: rates, response-time percentiles,
 // errors, and CPU and bytes per call where measured.
-func WriteTable(w io.Writer, runs []*Result) error {
+func WriteTable(w io.Writer, runs []*bench.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "run\tload\ttarget/s\tachieved/s\tp50\tp90\tp99\tp99.9\tp99.99\tmax\terrors\tsrv cpu/call\tgen cpu/call\tbytes/call\t")
 	for _, r := range runs {
@@ -248,7 +250,7 @@ func WriteTable(w io.Writer, runs []*Result) error {
 // ErrorDetail says what an errors column counts, biggest first, each
 // class with its codes: "rate_limited 10829 (HTTP 429: 10829); timeout 3;
 // in flight at the end 2".
-func ErrorDetail(a Accounting) string {
+func ErrorDetail(a bench.Accounting) string {
 	classes := slices.Collect(maps.Keys(a.ByClass))
 	slices.SortFunc(classes, func(x, y string) int {
 		return cmp.Or(cmp.Compare(a.ByClass[y], a.ByClass[x]), cmp.Compare(x, y))
@@ -259,7 +261,7 @@ func ErrorDetail(a Accounting) string {
 		for k, n := range a.ByCode {
 			if cls, code, _ := strings.Cut(k, " "); cls == c {
 				label := "code"
-				if c == ClassHTTP.String() || c == ClassRateLimited.String() {
+				if c == bench.ClassHTTP.String() || c == bench.ClassRateLimited.String() {
 					label = "HTTP"
 				}
 				codes = append(codes, fmt.Sprintf("%s %s: %d", label, code, n))
@@ -285,7 +287,7 @@ func ErrorDetail(a Accounting) string {
 	return strings.Join(parts, "; ")
 }
 
-func errorsCell(a Accounting) string {
+func errorsCell(a bench.Accounting) string {
 	bad := a.Errors + a.InFlight + a.Queued
 	if a.Scheduled == 0 || bad == 0 {
 		return "0"

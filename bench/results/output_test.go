@@ -1,4 +1,4 @@
-package bench
+package results
 
 import (
 	"bytes"
@@ -11,14 +11,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpbench/mcpbench/bench"
 )
 
 func TestWriteResults(t *testing.T) {
-	d := newFake(nil)
+	d := instant{}
 	defer d.Close()
-	var runs []*Result
+	var runs []*bench.Result
 	for _, name := range []string{"a/b c", "second"} {
-		res := mustRun(t, context.Background(), Config{Name: name, Driver: d, Pacer: constantPacer(t, 2000), Duration: 300 * time.Millisecond, Interval: 100 * time.Millisecond})
+		res := mustRun(t, bench.Config{Name: name, Driver: d, Pacer: constant(t, 2000), Duration: 300 * time.Millisecond, Interval: 100 * time.Millisecond})
 		runs = append(runs, res)
 	}
 	dir := filepath.Join(t.TempDir(), "load", "20260101-000000")
@@ -82,15 +84,15 @@ func TestFormatNs(t *testing.T) {
 }
 
 func TestWriteTable(t *testing.T) {
-	r := &Result{Name: "mcp-fast", Model: "open", TargetRate: 1000, Achieved: 999.6,
-		Response: Percentiles{P50: 41_000, P90: 60_000, P99: 120_000, P999: 900_000, P9999: 1_500_000, Max: 2_000_000},
-		Accounting: Accounting{Scheduled: 1000, OK: 990, Errors: 8, InFlight: 1, Queued: 1,
+	r := &bench.Result{Name: "mcp-fast", Model: "open", TargetRate: 1000, Achieved: 999.6,
+		Response: bench.Percentiles{P50: 41_000, P90: 60_000, P99: 120_000, P999: 900_000, P9999: 1_500_000, Max: 2_000_000},
+		Accounting: bench.Accounting{Scheduled: 1000, OK: 990, Errors: 8, InFlight: 1, Queued: 1,
 			ByClass: map[string]uint64{"rate_limited": 5, "http": 2, "protocol": 1},
 			ByCode:  map[string]uint64{"rate_limited 429": 5, "http 503": 1, "http 502": 1, "protocol -32601": 1}},
 		ServerCPUCall: 23_400, GeneratorCPUCall: 9_100, BytesPerCall: 612}
-	c := &Result{Name: "closed", Model: "closed", Achieved: 51234, Response: Percentiles{P50: 300_000}, Accounting: Accounting{Scheduled: 10, OK: 10}}
+	c := &bench.Result{Name: "closed", Model: "closed", Achieved: 51234, Response: bench.Percentiles{P50: 300_000}, Accounting: bench.Accounting{Scheduled: 10, OK: 10}}
 	var b strings.Builder
-	if err := WriteTable(&b, []*Result{r, c}); err != nil {
+	if err := WriteTable(&b, []*bench.Result{r, c}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "table.golden", b.String())
@@ -129,4 +131,58 @@ func TestSummaryRedactsCommand(t *testing.T) {
 			t.Errorf("a secret reached the summary: %q", s.Command)
 		}
 	}
+}
+
+func TestNewSummaryProvenance(t *testing.T) {
+	s := NewSummary([]string{"mcpbench", "load"}, ThisHost())
+	if b := bench.ThisBuild(); s.Build.Commit != b.Commit || s.Build.DirtyString() != b.DirtyString() || s.Tool != "mcpbench "+b.Version {
+		t.Errorf("summary build %+v tool %q, this binary %+v", s.Build, s.Tool, b)
+	}
+	if name, err := os.Hostname(); err == nil && s.Host.Hostname != name {
+		t.Errorf("host name %q, os.Hostname %q", s.Host.Hostname, name)
+	}
+	js, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Build struct {
+			Commit string          `json:"commit"`
+			Dirty  json.RawMessage `json:"dirty"`
+		} `json:"build"`
+		Host struct {
+			Hostname string `json:"hostname"`
+		} `json:"host"`
+	}
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Build.Commit == "" || len(back.Build.Dirty) == 0 || back.Host.Hostname != s.Host.Hostname {
+		t.Errorf("summary.json lacks build.commit, build.dirty or host.hostname: %s", js)
+	}
+}
+
+// instant answers every call at once, OK.
+type instant struct{}
+
+func (instant) Open(context.Context, int) (bench.Conn, error) { return instant{}, nil }
+func (instant) Call(time.Time) bench.Outcome                  { return bench.Outcome{} }
+func (instant) Close() error                                  { return nil }
+
+func constant(t *testing.T, rate float64) bench.Pacer {
+	t.Helper()
+	p, err := bench.Constant(rate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func mustRun(t *testing.T, cfg bench.Config) *bench.Result {
+	t.Helper()
+	res, err := bench.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return res
 }
