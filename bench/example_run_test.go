@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/drivers"
 	"github.com/mcpbench/mcpbench/servers/mcp/fast"
 )
 
@@ -41,7 +42,7 @@ func ExampleNewMCP() {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	go fast.Serve(ctx, ln, fast.Options{})
-	d, err := bench.NewMCP(bench.MCPConfig{URL: "http://" + ln.Addr().String() + "/mcp", Tool: "echo", Arguments: []byte(`{"message":"hi"}`)})
+	d, err := drivers.NewMCP(drivers.MCPConfig{URL: "http://" + ln.Addr().String() + "/mcp", Tool: "echo", Arguments: []byte(`{"message":"hi"}`)})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -3,10 +3,12 @@ package scenario
 import (
 	"context"
 	"fmt"
+	"github.com/mcpbench/mcpbench/bench/driver"
 	"strconv"
 	"strings"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/drivers"
 	"github.com/mcpbench/mcpbench/bench/proc"
 )
 
@@ -152,7 +154,7 @@ var stackKinds = map[string]stackKind{
 			if err != nil {
 				return nil, err
 			}
-			return bench.NewGraphQL(bench.GraphQLConfig{URL: t.url, Query: q, Token: t.token, Connections: t.connections})
+			return drivers.NewGraphQL(drivers.GraphQLConfig{URL: t.url, Query: q, Auth: driver.BearerOf(t.token), Connections: t.connections})
 		},
 	},
 	"rest": {
@@ -177,7 +179,7 @@ var stackKinds = map[string]stackKind{
 		check: noAuth,
 		serve: fixedServe("http"),
 		driver: func(v *Variant, t target) (bench.Driver, error) {
-			return bench.NewHTTP(bench.HTTPConfig{URL: t.url, Method: "POST", Body: t.workload.Arguments, Connections: t.connections})
+			return drivers.NewHTTP(drivers.HTTPConfig{URL: t.url, Method: "POST", Body: t.workload.Arguments, Connections: t.connections})
 		},
 	},
 	"tcp-floor": {
@@ -185,7 +187,7 @@ var stackKinds = map[string]stackKind{
 		check: noAuth,
 		serve: fixedServe("tcpecho"),
 		driver: func(v *Variant, t target) (bench.Driver, error) {
-			return &bench.TCPEchoDriver{Addr: strings.TrimPrefix(t.url, "tcp://")}, nil
+			return &drivers.TCPEchoDriver{Addr: strings.TrimPrefix(t.url, "tcp://")}, nil
 		},
 	},
 }
@@ -205,12 +207,12 @@ func fixedServe(kind string) func(context.Context, *infra, *Variant, []string) (
 }
 
 func restDriver(v *Variant, t target) (bench.Driver, error) {
-	cfg := bench.RESTCall(t.url, t.workload.Tool, t.workload.Arguments)
-	cfg.Connections, cfg.Token = t.connections, t.token
+	cfg := drivers.RESTCall(t.url, t.workload.Tool, t.workload.Arguments)
+	cfg.Connections, cfg.Auth = t.connections, driver.BearerOf(t.token)
 	if v.Auth == "apikey" {
-		cfg.Header = append(cfg.Header, bench.Header{Name: "X-API-Key", Value: t.apiKey})
+		cfg.Header = append(cfg.Header, driver.Header{Name: "X-API-Key", Value: t.apiKey})
 	}
-	return bench.NewHTTP(cfg)
+	return drivers.NewHTTP(cfg)
 }
 
 func mcpDriver(v *Variant, t target) (bench.Driver, error) {
@@ -218,8 +220,8 @@ func mcpDriver(v *Variant, t target) (bench.Driver, error) {
 	if transport == "" && len(t.command) > 0 {
 		transport = "stdio"
 	}
-	return bench.NewMCP(bench.MCPConfig{URL: t.url, Command: t.command, Transport: transport, Protocol: v.Protocol,
-		Tool: t.workload.Tool, Arguments: t.workload.Arguments, Token: t.token})
+	return drivers.NewMCP(drivers.MCPConfig{URL: t.url, Command: t.command, Transport: transport, Protocol: v.Protocol,
+		Tool: t.workload.Tool, Arguments: t.workload.Arguments, Auth: driver.BearerOf(t.token)})
 }
 
 // rateLimitArgs is a limited stack's --rate-limit flag.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/drivers"
 	"github.com/mcpbench/mcpbench/bench/proc"
 )
 
@@ -183,7 +184,7 @@ type instance struct {
 	// CPU per call is theirs together; none for an external URL.
 	path   []cpuSource
 	driver bench.Driver
-	oauth  *bench.OAuth
+	oauth  *drivers.OAuth
 	issuer *proc.Proc // the variant's authorization server, if any
 }
 
@@ -266,14 +267,14 @@ func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, 
 	var token bench.TokenSource
 	if is != nil {
 		inst.issuer = is.proc
-		cfg := bench.OAuthConfig{Resource: url, ClientID: benchClient, ClientSecret: in.secrets.bench}
+		cfg := drivers.OAuthConfig{Resource: url, ClientID: benchClient, ClientSecret: in.secrets.bench}
 		if v.FreshTokens {
 			cfg.FreshTokens = calls
 		}
 		if v.Stack == "gateway" && v.Impl == "haproxy" { // HAProxy publishes no RFC 9728 metadata
 			cfg.TokenEndpoint, cfg.Issuer = is.url+"/token", is.url
 		}
-		o, err := bench.NewOAuth(cfg)
+		o, err := drivers.NewOAuth(cfg)
 		if err != nil {
 			return nil, err
 		}

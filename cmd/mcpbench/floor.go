@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/drivers"
 	"github.com/mcpbench/mcpbench/bench/proc"
 	"github.com/mcpbench/mcpbench/bench/results"
 )
@@ -156,8 +157,8 @@ func floorRun(ctx context.Context, fc floorCase, lf *loadFlags, place proc.Place
 	cfg.ServerCPU = srv.CPUTime
 	var d bench.Driver
 	if strings.HasPrefix(srv.URL(), "tcp://") {
-		d = &bench.TCPEchoDriver{Addr: strings.TrimPrefix(srv.URL(), "tcp://")}
-	} else if d, err = bench.NewHTTP(bench.HTTPConfig{URL: srv.URL(), Connections: cfg.Connections}); err != nil {
+		d = &drivers.TCPEchoDriver{Addr: strings.TrimPrefix(srv.URL(), "tcp://")}
+	} else if d, err = drivers.NewHTTP(drivers.HTTPConfig{URL: srv.URL(), Connections: cfg.Connections}); err != nil {
 		return nil, err
 	}
 	defer d.Close()

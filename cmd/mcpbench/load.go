@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mcpbench/mcpbench/bench/driver"
 	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/drivers"
 	"github.com/mcpbench/mcpbench/bench/results"
 	"github.com/spf13/pflag"
 )
@@ -218,13 +220,13 @@ func runLoad(ctx context.Context, args []string) error {
 	}
 	var d bench.Driver
 	if t.isMCP {
-		mc := bench.MCPConfig{URL: target, Transport: t.transport, Protocol: t.protocol, Tool: t.tool,
-			Arguments: json.RawMessage(t.args), Token: token, Header: headers}
+		mc := drivers.MCPConfig{URL: target, Transport: t.transport, Protocol: t.protocol, Tool: t.tool,
+			Arguments: json.RawMessage(t.args), Auth: driver.BearerOf(token), Header: headers}
 		if t.transport == "stdio" {
 			mc.URL, mc.Command = "", fs.Args()
 			cfg.Target = strings.Join(fs.Args(), " ")
 		}
-		if d, err = bench.NewMCP(mc); err != nil {
+		if d, err = drivers.NewMCP(mc); err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 		if r, ok := d.(bench.ServerCPUReader); ok {
@@ -239,14 +241,14 @@ func runLoad(ctx context.Context, args []string) error {
 }
 
 // parseHeaders reads -H "Name: value" flags.
-func parseHeaders(list []string) ([]bench.Header, error) {
-	var out []bench.Header
+func parseHeaders(list []string) ([]driver.Header, error) {
+	var out []driver.Header
 	for _, h := range list {
 		k, v, ok := strings.Cut(h, ":")
 		if !ok || strings.TrimSpace(k) == "" {
 			return nil, fmt.Errorf("%w: header %q: want \"Name: value\"", errUsage, h)
 		}
-		out = append(out, bench.Header{Name: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
+		out = append(out, driver.Header{Name: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
 	}
 	return out, nil
 }
@@ -263,7 +265,7 @@ func (t *loadTarget) oauth(target string) (bench.TokenSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	o, err := bench.NewOAuth(bench.OAuthConfig{Resource: target, ClientID: id, ClientSecret: secret, FreshTokens: t.fresh})
+	o, err := drivers.NewOAuth(drivers.OAuthConfig{Resource: target, ClientID: id, ClientSecret: secret, FreshTokens: t.fresh})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -271,7 +273,7 @@ func (t *loadTarget) oauth(target string) (bench.TokenSource, error) {
 }
 
 // plainDriver calls a tcp:// echo or an http(s):// URL.
-func (t *loadTarget) plainDriver(target string, headers []bench.Header, token bench.TokenSource, conns int) (bench.Driver, error) {
+func (t *loadTarget) plainDriver(target string, headers []driver.Header, token bench.TokenSource, conns int) (bench.Driver, error) {
 	u, err := url.Parse(target)
 	if err != nil {
 		return nil, fmt.Errorf("%w: URL %q: %v", errUsage, target, err)
@@ -281,9 +283,9 @@ func (t *loadTarget) plainDriver(target string, headers []bench.Header, token be
 		if u.Host == "" {
 			return nil, fmt.Errorf("%w: want tcp://host:port", errUsage)
 		}
-		return &bench.TCPEchoDriver{Addr: u.Host, Size: t.size}, nil
+		return &drivers.TCPEchoDriver{Addr: u.Host, Size: t.size}, nil
 	case "http", "https":
-		hc := bench.HTTPConfig{URL: target, Method: t.method, Connections: conns, Header: headers, Token: token}
+		hc := drivers.HTTPConfig{URL: target, Method: t.method, Connections: conns, Header: headers, Auth: driver.BearerOf(token)}
 		switch {
 		case t.body != "" && t.bodyFile != "":
 			return nil, fmt.Errorf("%w: --body and --body-file: give one", errUsage)
@@ -296,7 +298,7 @@ func (t *loadTarget) plainDriver(target string, headers []bench.Header, token be
 			}
 			hc.Body = b
 		}
-		d, err := bench.NewHTTP(hc)
+		d, err := drivers.NewHTTP(hc)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/driver"
+
+	"github.com/mcpbench/mcpbench/bench/drivers"
 	"github.com/mcpbench/mcpbench/servers/internal/hostile"
 )
 
@@ -31,9 +33,9 @@ func TestHAProxyOverload(t *testing.T) {
 	hapNeed(t)
 	const limit = 200
 	h := hapStart(t, HAProxyConfig{Upstream: startREST(t), Auth: "apikey", APIKeys: []string{"k"}, RateLimit: limit})
-	cfg := bench.RESTCall(h.URL()+"/tools", "echo", []byte(`{"message":"x"}`))
-	cfg.Header = append(cfg.Header, bench.Header{Name: "X-API-Key", Value: "k"})
-	d, err := bench.NewHTTP(cfg)
+	cfg := drivers.RESTCall(h.URL()+"/tools", "echo", []byte(`{"message":"x"}`))
+	cfg.Header = append(cfg.Header, driver.Header{Name: "X-API-Key", Value: "k"})
+	d, err := drivers.NewHTTP(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

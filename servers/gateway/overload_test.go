@@ -4,7 +4,9 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/driver"
+
+	"github.com/mcpbench/mcpbench/bench/drivers"
 	"github.com/mcpbench/mcpbench/servers/internal/hostile"
 )
 
@@ -14,9 +16,9 @@ import (
 func TestOverload(t *testing.T) {
 	const limit = 200 // requests per second per key
 	gw := startGateway(t, Options{Upstream: startREST(t), Auth: "apikey", APIKeys: []string{"k"}, RateLimit: limit, Burst: 20})
-	cfg := bench.RESTCall(gw+"/tools", "echo", []byte(`{"message":"x"}`))
-	cfg.Header = append(cfg.Header, bench.Header{Name: "X-API-Key", Value: "k"})
-	d, err := bench.NewHTTP(cfg)
+	cfg := drivers.RESTCall(gw+"/tools", "echo", []byte(`{"message":"x"}`))
+	cfg.Header = append(cfg.Header, driver.Header{Name: "X-API-Key", Value: "k"})
+	d, err := drivers.NewHTTP(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

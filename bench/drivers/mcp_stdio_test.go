@@ -1,4 +1,4 @@
-package bench
+package drivers
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpbench/mcpbench/bench"
 )
 
 func TestMCPStdio(t *testing.T) {
@@ -57,7 +59,7 @@ func TestMCPStdioCloseUnblocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkUnblocks(t, c, func() { c.Close() })
-	if o := c.Call(time.Now().Add(time.Second)); o.Class != ClassTransport {
+	if o := c.Call(time.Now().Add(time.Second)); o.Class != bench.ClassTransport {
 		t.Errorf("a call after Close: %+v", o)
 	}
 }
@@ -71,13 +73,13 @@ func TestMCPStdioKills(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var conns []Conn
+	var conns []bench.Conn
 	for i := range 2 {
 		c, err := d.Open(context.Background(), i)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o := c.Call(time.Now().Add(5 * time.Second)); o.Class != OK {
+		if o := c.Call(time.Now().Add(5 * time.Second)); o.Class != bench.OK {
 			t.Fatalf("call: %+v", o)
 		}
 		conns = append(conns, c)
@@ -99,7 +101,7 @@ func TestMCPStdioServerCPU(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	r, ok := d.(ServerCPUReader)
+	r, ok := d.(bench.ServerCPUReader)
 	if !ok {
 		t.Fatal("the stdio driver does not read its servers' CPU time")
 	}
@@ -111,15 +113,15 @@ func TestMCPStdioServerCPU(t *testing.T) {
 		}
 		return cpu
 	}
-	calls := func(c Conn) {
+	calls := func(c bench.Conn) {
 		t.Helper()
 		for range 300 {
-			if o := c.Call(time.Now().Add(5 * time.Second)); o.Class != OK {
+			if o := c.Call(time.Now().Add(5 * time.Second)); o.Class != bench.OK {
 				t.Fatalf("call: %+v", o)
 			}
 		}
 	}
-	var conns []Conn
+	var conns []bench.Conn
 	for i := range 2 {
 		c, err := d.Open(context.Background(), i)
 		if err != nil {

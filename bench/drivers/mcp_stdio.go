@@ -1,4 +1,4 @@
-package bench
+package drivers
 
 import (
 	"bufio"
@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mcpbench/mcpbench/internal/child"
 	"io"
 	"maps"
 	"net"
@@ -17,6 +16,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mcpbench/mcpbench/bench/driver"
+
+	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/internal/child"
 
 	"github.com/mcpbench/mcpbench/bench/proc"
 )
@@ -32,7 +36,7 @@ import (
 type msgConn struct {
 	// send delivers one message before deadline; it is called by the call
 	// and, for answers, from other goroutines.
-	send     func(msg []byte, deadline time.Time) Outcome
+	send     func(msg []byte, deadline time.Time) bench.Outcome
 	teardown func() error // releases the transport, after closed is closed
 	timeout  time.Duration
 
@@ -55,11 +59,11 @@ type msgConn struct {
 
 // reply is a response handed to the waiting call.
 type reply struct {
-	o   Outcome
+	o   bench.Outcome
 	msg []byte // a copy of the message, when asked for
 }
 
-var _ Conn = (*msgConn)(nil)
+var _ bench.Conn = (*msgConn)(nil)
 
 func newMsgConn(timeout time.Duration) *msgConn {
 	t := time.NewTimer(time.Hour)
@@ -124,13 +128,13 @@ func (c *msgConn) answer(method, id []byte) {
 func (c *msgConn) roundTrip(msg []byte, id int64, deadline time.Time, keep bool) reply {
 	select {
 	case <-c.closed:
-		return reply{o: Outcome{Class: ClassTransport}}
+		return reply{o: bench.Outcome{Class: bench.ClassTransport}}
 	default:
 	}
 	c.mu.Lock()
 	c.want, c.keep = id, keep
 	c.mu.Unlock()
-	if o := c.send(msg, deadline); o.Class != OK {
+	if o := c.send(msg, deadline); o.Class != bench.OK {
 		c.forget()
 		return reply{o: o}
 	}
@@ -142,10 +146,10 @@ func (c *msgConn) roundTrip(msg []byte, id int64, deadline time.Time, keep bool)
 	case <-c.closed:
 		c.timer.Stop()
 		c.forget()
-		return reply{o: Outcome{Class: ClassTransport}}
+		return reply{o: bench.Outcome{Class: bench.ClassTransport}}
 	case <-c.timer.C:
 		c.forget()
-		return reply{o: Outcome{Class: ClassTimeout}}
+		return reply{o: bench.Outcome{Class: bench.ClassTimeout}}
 	}
 }
 
@@ -162,7 +166,7 @@ func (c *msgConn) forget() {
 }
 
 // Call makes one tools/call.
-func (c *msgConn) Call(deadline time.Time) Outcome {
+func (c *msgConn) Call(deadline time.Time) bench.Outcome {
 	c.id++
 	c.body = c.call.append(c.body[:0], c.id)
 	return c.roundTrip(c.body, c.id, deadline, false).o
@@ -184,7 +188,7 @@ func (c *msgConn) Close() error {
 func (c *msgConn) handshake(ctx context.Context, version string) (modern bool, err error) {
 	stop := context.AfterFunc(ctx, func() { c.end(ctx.Err()) })
 	defer stop()
-	deadline := setupDeadline(ctx, c.timeout)
+	deadline := driver.SetupDeadline(ctx, c.timeout)
 	if version == MCP20260728 || version == "auto" {
 		c.id++
 		r := c.roundTrip(discoverBody(c.id), c.id, deadline, true)
@@ -210,7 +214,7 @@ func (c *msgConn) handshake(ctx context.Context, version string) (modern bool, e
 	if res.ProtocolVersion == "" {
 		return false, errors.New("initialize: no protocolVersion in the result")
 	}
-	if o := c.send(initializedNote, deadline); o.Class != OK {
+	if o := c.send(initializedNote, deadline); o.Class != bench.OK {
 		return false, fmt.Errorf("notifications/initialized: %v %d (%v)", o.Class, o.Code, c.cause())
 	}
 	return false, nil
@@ -222,7 +226,7 @@ func (c *msgConn) result(r reply, method string, v any) error {
 	switch {
 	case r.msg != nil && scanMsg(r.msg, &m) && m.error != nil:
 		return fmt.Errorf("%s: %s", method, errorMessage(m.error))
-	case r.o.Class != OK || r.msg == nil:
+	case r.o.Class != bench.OK || r.msg == nil:
 		return fmt.Errorf("%s: %v (%v)", method, r.o.Class, c.cause())
 	}
 	if err := json.Unmarshal(m.result, v); err != nil {
@@ -251,9 +255,9 @@ type stdioProc struct {
 }
 
 var (
-	_ Driver          = (*stdioDriver)(nil)
-	_ ByteCounter     = (*stdioDriver)(nil)
-	_ ServerCPUReader = (*stdioDriver)(nil)
+	_ bench.Driver          = (*stdioDriver)(nil)
+	_ bench.ByteCounter     = (*stdioDriver)(nil)
+	_ bench.ServerCPUReader = (*stdioDriver)(nil)
 )
 
 // stdioReapWait bounds how long ServerCPU waits for a server that exited
@@ -269,10 +273,10 @@ const maxLine = 64 << 20
 
 func newStdio(cfg MCPConfig) (*stdioDriver, error) {
 	if len(cfg.Command) == 0 || cfg.Command[0] == "" {
-		return nil, fmt.Errorf("%w: a stdio MCP driver needs the server's command", ErrConfig)
+		return nil, fmt.Errorf("%w: a stdio MCP driver needs the server's command", bench.ErrConfig)
 	}
-	if cfg.Token != nil {
-		return nil, fmt.Errorf("%w: stdio carries no OAuth (the MCP authorization spec is for HTTP)", ErrConfig)
+	if cfg.Auth != nil {
+		return nil, fmt.Errorf("%w: stdio carries no OAuth (the MCP authorization spec is for HTTP)", bench.ErrConfig)
 	}
 	if err := checkProtocol(&cfg, MCP20251125, MCP20251125, "2025-06-18", "2025-03-26", MCP20241105, MCP20260728, "auto"); err != nil {
 		return nil, err
@@ -282,7 +286,7 @@ func newStdio(cfg MCPConfig) (*stdioDriver, error) {
 
 // Open starts a server process in its own process group and sets it up
 // (initialize, or server/discover at 2026-07-28).
-func (d *stdioDriver) Open(ctx context.Context, worker int) (Conn, error) {
+func (d *stdioDriver) Open(ctx context.Context, worker int) (bench.Conn, error) {
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -349,10 +353,10 @@ func (d *stdioDriver) Open(ctx context.Context, worker int) (Conn, error) {
 }
 
 // sender writes each message to a server's stdin as one line.
-func (d *stdioDriver) sender(in *os.File) func(msg []byte, deadline time.Time) Outcome {
+func (d *stdioDriver) sender(in *os.File) func(msg []byte, deadline time.Time) bench.Outcome {
 	var mu sync.Mutex
 	var line []byte
-	return func(msg []byte, deadline time.Time) Outcome {
+	return func(msg []byte, deadline time.Time) bench.Outcome {
 		mu.Lock()
 		defer mu.Unlock()
 		line = append(append(line[:0], msg...), '\n')
@@ -361,11 +365,11 @@ func (d *stdioDriver) sender(in *os.File) func(msg []byte, deadline time.Time) O
 		d.wrote.Add(int64(n))
 		switch {
 		case err == nil:
-			return Outcome{Class: OK}
+			return bench.Outcome{Class: bench.OK}
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			return Outcome{Class: ClassTimeout}
+			return bench.Outcome{Class: bench.ClassTimeout}
 		}
-		return Outcome{Class: ClassTransport}
+		return bench.Outcome{Class: bench.ClassTransport}
 	}
 }
 

@@ -1,8 +1,9 @@
-package bench
+package drivers
 
 import (
 	"context"
 	"errors"
+	"github.com/mcpbench/mcpbench/bench/driver"
 	"maps"
 	"net"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/benchtest"
 
 	"github.com/mcpbench/mcpbench/servers/auth"
 	"github.com/mcpbench/mcpbench/servers/authserver"
@@ -188,7 +192,7 @@ func TestOAuthDiscoveryErrors(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if _, err := NewOAuth(OAuthConfig{Resource: "x", ClientID: "y", AuthMethod: "private_key_jwt"}); !errors.Is(err, ErrConfig) {
+	if _, err := NewOAuth(OAuthConfig{Resource: "x", ClientID: "y", AuthMethod: "private_key_jwt"}); !errors.Is(err, bench.ErrConfig) {
 		t.Errorf("unsupported auth method: %v", err)
 	}
 }
@@ -238,12 +242,12 @@ func TestParseChallenge(t *testing.T) {
 func TestHTTPDriverWithOAuth(t *testing.T) {
 	resource, _, ok, refused := protected(t, time.Hour)
 	o, _ := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw"})
-	d, err := NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(`{}`), Token: o, Connections: 2})
+	d, err := NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(`{}`), Auth: driver.BearerOf(o), Connections: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	res := mustRun(t, context.Background(), Config{Driver: d, Closed: true, Connections: 2, Requests: 100})
+	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Closed: true, Connections: 2, Requests: 100})
 	if res.Accounting.OK != 100 || ok.Load() < 100 || refused.Load() != 1 {
 		t.Errorf("ok %d (server saw %d), refused %d", res.Accounting.OK, ok.Load(), refused.Load())
 	}
@@ -260,17 +264,17 @@ func TestSetupPhasesPerPrepare(t *testing.T) {
 	resource, _, _, _ := protected(t, time.Hour)
 	for _, tc := range []struct {
 		name   string
-		driver func(TokenSource) (Driver, error)
+		driver func(bench.TokenSource) (bench.Driver, error)
 		run    bool // calls succeed against the protected resource, so bench.Run can be used
 	}{
-		{"rest", func(o TokenSource) (Driver, error) {
-			return NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(`{}`), Token: o})
+		{"rest", func(o bench.TokenSource) (bench.Driver, error) {
+			return NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(`{}`), Auth: driver.BearerOf(o)})
 		}, true},
-		{"graphql", func(o TokenSource) (Driver, error) {
-			return NewGraphQL(GraphQLConfig{URL: resource, Query: "{ echo }", Token: o})
+		{"graphql", func(o bench.TokenSource) (bench.Driver, error) {
+			return NewGraphQL(GraphQLConfig{URL: resource, Query: "{ echo }", Auth: driver.BearerOf(o)})
 		}, true},
-		{"mcp", func(o TokenSource) (Driver, error) {
-			return NewMCP(MCPConfig{URL: resource, Protocol: MCP20251125, Token: o}) // no discover: the resource is no MCP server
+		{"mcp", func(o bench.TokenSource) (bench.Driver, error) {
+			return NewMCP(MCPConfig{URL: resource, Protocol: MCP20251125, Auth: driver.BearerOf(o)}) // no discover: the resource is no MCP server
 		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -285,15 +289,15 @@ func TestSetupPhasesPerPrepare(t *testing.T) {
 			defer d.Close()
 			prepare := func() map[string]time.Duration {
 				t.Helper()
-				if err := d.(Preparer).Prepare(context.Background()); err != nil {
+				if err := d.(bench.Preparer).Prepare(context.Background()); err != nil {
 					t.Fatal(err)
 				}
-				return d.(PhaseReporter).SetupPhases()
+				return d.(bench.PhaseReporter).SetupPhases()
 			}
 			first := prepare()
 			kept := maps.Clone(first)
-			d.(PhaseReporter).SetupPhases()["changed by the caller"] = 1
-			if again := d.(PhaseReporter).SetupPhases(); !maps.Equal(again, kept) {
+			d.(bench.PhaseReporter).SetupPhases()["changed by the caller"] = 1
+			if again := d.(bench.PhaseReporter).SetupPhases(); !maps.Equal(again, kept) {
 				t.Errorf("SetupPhases hands out the driver's own map: a caller's change shows in the next call: %v", again)
 			}
 			second := prepare()
@@ -307,9 +311,9 @@ func TestSetupPhasesPerPrepare(t *testing.T) {
 				return
 			}
 			// As the scenario runner sees it: two rounds on one driver.
-			r1 := mustRun(t, context.Background(), Config{Driver: d, Closed: true, Connections: 1, Requests: 5})
+			r1 := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Closed: true, Connections: 1, Requests: 5})
 			kept = maps.Clone(r1.Setup.Phases)
-			r2 := mustRun(t, context.Background(), Config{Driver: d, Closed: true, Connections: 1, Requests: 5})
+			r2 := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Closed: true, Connections: 1, Requests: 5})
 			if !maps.Equal(r1.Setup.Phases, kept) || r2.Setup.Phases["oauth_token"] <= 0 {
 				t.Errorf("round 1's phases became %v (were %v) after round 2 (%v)", r1.Setup.Phases, kept, r2.Setup.Phases)
 			}

@@ -1,4 +1,4 @@
-package bench
+package drivers
 
 import (
 	"bufio"
@@ -6,11 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mcpbench/mcpbench/bench/driver"
 	"os"
 	"os/signal"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/benchtest"
 
 	"github.com/mcpbench/mcpbench/servers/mcp/sdk"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -111,7 +115,7 @@ func handServer(stubborn bool) int {
 
 // runMCP runs n calls, closed loop, on 4 connections, checks the books
 // and the byte counts, and returns the result.
-func runMCP(t *testing.T, cfg MCPConfig, n uint64) *Result {
+func runMCP(t *testing.T, cfg MCPConfig, n uint64) *bench.Result {
 	t.Helper()
 	d, err := NewMCP(cfg)
 	if err != nil {
@@ -121,11 +125,11 @@ func runMCP(t *testing.T, cfg MCPConfig, n uint64) *Result {
 	// A generous per-call timeout: a lost reply still fails the test (as a
 	// timeout), a -race server slowed by a busy machine does not (seen once:
 	// one stdio call over 5 s in a full make test).
-	res := mustRun(t, context.Background(), Config{Driver: d, Closed: true, Connections: 4, Requests: n, Timeout: 30 * time.Second})
+	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Closed: true, Connections: 4, Requests: n, Timeout: 30 * time.Second})
 	if a := res.Accounting; a.Scheduled != n || a.InFlight != 0 || a.Queued != 0 {
 		t.Errorf("accounting %+v, want %d scheduled, all done", a, n)
 	}
-	if r, w := d.(ByteCounter).Bytes(); r == 0 || w == 0 {
+	if r, w := d.(bench.ByteCounter).Bytes(); r == 0 || w == 0 {
 		t.Errorf("bytes not counted: %d read, %d written", r, w)
 	}
 	if res.BytesPerCall <= 0 {
@@ -167,11 +171,11 @@ func TestNewMCPRejects(t *testing.T) {
 		{"negative timeout", MCPConfig{URL: "http://127.0.0.1:1/mcp", Timeout: -time.Second}},
 		{"bad transport", MCPConfig{URL: "http://127.0.0.1:1/mcp", Transport: "ws"}},
 		{"stdio without a command", MCPConfig{Transport: "stdio"}},
-		{"stdio with a token", MCPConfig{Transport: "stdio", Command: []string{"x"}, Token: &OAuth{}}},
+		{"stdio with a token", MCPConfig{Transport: "stdio", Command: []string{"x"}, Auth: driver.BearerOf(&OAuth{})}},
 		{"legacy SSE at 2026-07-28", MCPConfig{URL: "http://127.0.0.1:1/sse", Transport: "sse", Protocol: MCP20260728}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := NewMCP(tc.cfg); !errors.Is(err, ErrConfig) {
+			if _, err := NewMCP(tc.cfg); !errors.Is(err, bench.ErrConfig) {
 				t.Errorf("got %v, want ErrConfig", err)
 			}
 		})
@@ -221,24 +225,24 @@ func TestScanMsg(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		msg  string
-		want Outcome
+		want bench.Outcome
 		ok   bool // scanMsg walks it
 	}{
-		{"result", `{"jsonrpc":"2.0","id":3,"result":{"content":[{"type":"text","text":"a}\"]"}]}}`, Outcome{Class: OK}, true},
-		{"tool error", `{"jsonrpc":"2.0","id":3,"result":{"content":[],"isError":true}}`, Outcome{Class: ClassProtocol, Code: ToolErrorCode}, true},
-		{"isError false", `{"id":3,"result":{"isError":false}}`, Outcome{Class: OK}, true},
-		{"nested isError does not count", `{"id":3,"result":{"structuredContent":{"isError":true}}}`, Outcome{Class: OK}, true},
-		{"input required", `{"id":3,"result":{"resultType":"input_required"}}`, Outcome{Class: ClassProtocol, Code: IncompleteCode}, true},
-		{"complete", `{"id":3,"result":{"resultType":"complete"}}`, Outcome{Class: OK}, true},
-		{"JSON-RPC error", `{"jsonrpc":"2.0","id":3,"error":{"code":-32602,"message":"unknown tool \"x\""}}`, Outcome{Class: ClassProtocol, Code: -32602}, true},
-		{"error first, spaces", " { \"error\" : { \"message\":\"m\", \"code\" : -32601 } , \"id\" : 3 } ", Outcome{Class: ClassProtocol, Code: -32601}, true},
-		{"escaped key", `{"id":3,"\u0065rror":{"code":-5}}`, Outcome{Class: ClassProtocol, Code: -5}, true},
-		{"no result", `{"jsonrpc":"2.0","id":3}`, Outcome{Class: ClassTransport}, true},
-		{"result not an object", `{"id":3,"result":"x"}`, Outcome{Class: ClassTransport}, true},
-		{"broken result", `{"id":3,"result":{"isError":}}`, Outcome{Class: ClassTransport}, true},
-		{"truncated", `{"jsonrpc":"2.0","id":3,"result":{"content":[`, Outcome{}, false},
-		{"not an object", `[{"id":3}]`, Outcome{}, false},
-		{"empty", ``, Outcome{}, false},
+		{"result", `{"jsonrpc":"2.0","id":3,"result":{"content":[{"type":"text","text":"a}\"]"}]}}`, bench.Outcome{Class: bench.OK}, true},
+		{"tool error", `{"jsonrpc":"2.0","id":3,"result":{"content":[],"isError":true}}`, bench.Outcome{Class: bench.ClassProtocol, Code: ToolErrorCode}, true},
+		{"isError false", `{"id":3,"result":{"isError":false}}`, bench.Outcome{Class: bench.OK}, true},
+		{"nested isError does not count", `{"id":3,"result":{"structuredContent":{"isError":true}}}`, bench.Outcome{Class: bench.OK}, true},
+		{"input required", `{"id":3,"result":{"resultType":"input_required"}}`, bench.Outcome{Class: bench.ClassProtocol, Code: IncompleteCode}, true},
+		{"complete", `{"id":3,"result":{"resultType":"complete"}}`, bench.Outcome{Class: bench.OK}, true},
+		{"JSON-RPC error", `{"jsonrpc":"2.0","id":3,"error":{"code":-32602,"message":"unknown tool \"x\""}}`, bench.Outcome{Class: bench.ClassProtocol, Code: -32602}, true},
+		{"error first, spaces", " { \"error\" : { \"message\":\"m\", \"code\" : -32601 } , \"id\" : 3 } ", bench.Outcome{Class: bench.ClassProtocol, Code: -32601}, true},
+		{"escaped key", `{"id":3,"\u0065rror":{"code":-5}}`, bench.Outcome{Class: bench.ClassProtocol, Code: -5}, true},
+		{"no result", `{"jsonrpc":"2.0","id":3}`, bench.Outcome{Class: bench.ClassTransport}, true},
+		{"result not an object", `{"id":3,"result":"x"}`, bench.Outcome{Class: bench.ClassTransport}, true},
+		{"broken result", `{"id":3,"result":{"isError":}}`, bench.Outcome{Class: bench.ClassTransport}, true},
+		{"truncated", `{"jsonrpc":"2.0","id":3,"result":{"content":[`, bench.Outcome{}, false},
+		{"not an object", `[{"id":3}]`, bench.Outcome{}, false},
+		{"empty", ``, bench.Outcome{}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var m rpcMsg
@@ -268,7 +272,7 @@ func TestScanMsgAllocs(t *testing.T) {
 	msg := []byte(`{"jsonrpc":"2.0","id":12345,"result":{"content":[{"type":"text","text":"hello"}],"isError":false}}`)
 	n := testing.AllocsPerRun(100, func() {
 		var m rpcMsg
-		if !scanMsg(msg, &m) || !m.idIs(12345) || m.outcome().Class != OK {
+		if !scanMsg(msg, &m) || !m.idIs(12345) || m.outcome().Class != bench.OK {
 			t.Fatal("misread")
 		}
 	})

@@ -1,7 +1,8 @@
-package bench
+package drivers
 
 import (
 	"context"
+	"github.com/mcpbench/mcpbench/bench/driver"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/benchtest"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -56,8 +60,8 @@ func TestStallShowsInResponseTimeNotServiceTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	res := mustRun(t, context.Background(), Config{
-		Driver: d, Pacer: constantPacer(t, 1000), Duration: 1500 * time.Millisecond, Connections: conns,
+	res := benchtest.MustRun(t, context.Background(), bench.Config{
+		Driver: d, Pacer: benchtest.Constant(t, 1000), Duration: 1500 * time.Millisecond, Connections: conns,
 	})
 	if res.Accounting.OK != res.Accounting.Scheduled {
 		t.Fatalf("not every call succeeded: %+v", res.Accounting)
@@ -101,12 +105,12 @@ func TestHTTPDriverClassifiesAndCounts(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	d, err := NewHTTP(HTTPConfig{URL: srv.URL + "/x", Body: []byte(`{"a":1}`), Header: []Header{{"X-Test", "yes"}}, Connections: 2})
+	d, err := NewHTTP(HTTPConfig{URL: srv.URL + "/x", Body: []byte(`{"a":1}`), Header: []driver.Header{{Name: "X-Test", Value: "yes"}}, Connections: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	res := mustRun(t, context.Background(), Config{Driver: d, Closed: true, Connections: 2, Requests: 299})
+	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Closed: true, Connections: 2, Requests: 299})
 	a := res.Accounting
 	// 300 calls in all with the cold one: a third of each kind.
 	if a.OK+a.ByClass["rate_limited"]+a.ByClass["http"] != 299 || a.ByCode["http 503"] == 0 || a.ByCode["rate_limited 429"] == 0 || a.ByCode["http 400"] != 0 {
@@ -129,7 +133,7 @@ func TestHTTPDriverTransportErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	res := mustRun(t, context.Background(), Config{Driver: d, Pacer: constantPacer(t, 500), Requests: 20, Connections: 2})
+	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Pacer: benchtest.Constant(t, 500), Requests: 20, Connections: 2})
 	if got := res.Accounting.ByClass["transport"]; got != 20 {
 		t.Fatalf("transport errors %d, want 20: %+v", got, res.Accounting)
 	}
@@ -160,7 +164,7 @@ func TestTCPEchoDriver(t *testing.T) {
 	}()
 	d := &TCPEchoDriver{Addr: ln.Addr().String(), Size: 32}
 	defer d.Close()
-	res := mustRun(t, context.Background(), Config{Driver: d, Pacer: constantPacer(t, 2000), Requests: 200, Connections: 2})
+	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Pacer: benchtest.Constant(t, 2000), Requests: 200, Connections: 2})
 	if res.Accounting.OK != 200 {
 		t.Fatalf("%+v", res.Accounting)
 	}
@@ -178,7 +182,7 @@ func BenchmarkHTTPClosedLoop(b *testing.B) {
 	}
 	defer d.Close()
 	b.ReportAllocs()
-	res, err := Run(context.Background(), Config{Driver: d, Closed: true, Connections: 4, Requests: uint64(b.N)})
+	res, err := bench.Run(context.Background(), bench.Config{Driver: d, Closed: true, Connections: 4, Requests: uint64(b.N)})
 	if err != nil {
 		b.Fatal(err)
 	}

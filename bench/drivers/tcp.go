@@ -1,4 +1,4 @@
-package bench
+package drivers
 
 import (
 	"context"
@@ -6,6 +6,10 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"github.com/mcpbench/mcpbench/bench/driver"
+
+	"github.com/mcpbench/mcpbench/bench"
 )
 
 // TCPEchoDriver measures a raw round trip: each call writes Size bytes to a
@@ -13,22 +17,22 @@ import (
 type TCPEchoDriver struct {
 	Addr string // host:port of an echo server
 	Size int    // bytes per call; default 64
-	wire wireCounter
+	wire driver.Counter
 }
 
 var (
-	_ Driver      = (*TCPEchoDriver)(nil)
-	_ ByteCounter = (*TCPEchoDriver)(nil)
+	_ bench.Driver      = (*TCPEchoDriver)(nil)
+	_ bench.ByteCounter = (*TCPEchoDriver)(nil)
 )
 
 // Open dials one connection for a worker.
-func (d *TCPEchoDriver) Open(ctx context.Context, worker int) (Conn, error) {
+func (d *TCPEchoDriver) Open(ctx context.Context, worker int) (bench.Conn, error) {
 	size := d.Size
 	if size == 0 {
 		size = 64
 	}
 	if size < 0 {
-		return nil, fmt.Errorf("%w: echo size %d", ErrConfig, size)
+		return nil, fmt.Errorf("%w: echo size %d", bench.ErrConfig, size)
 	}
 	var dialer net.Dialer
 	c, err := dialer.DialContext(ctx, "tcp", d.Addr)
@@ -42,31 +46,31 @@ func (d *TCPEchoDriver) Open(ctx context.Context, worker int) (Conn, error) {
 	for i := range out {
 		out[i] = byte('a' + i%26)
 	}
-	return &tcpEchoConn{c: d.wire.wrap(c), out: out, in: make([]byte, size)}, nil
+	return &tcpEchoConn{c: d.wire.Wrap(c), out: out, in: make([]byte, size)}, nil
 }
 
 // Bytes returns the bytes read and written.
-func (d *TCPEchoDriver) Bytes() (read, written int64) { return d.wire.bytes() }
+func (d *TCPEchoDriver) Bytes() (read, written int64) { return d.wire.Bytes() }
 
 // Close closes every connection still open.
-func (d *TCPEchoDriver) Close() error { d.wire.closeAll(); return nil }
+func (d *TCPEchoDriver) Close() error { d.wire.CloseAll(); return nil }
 
 type tcpEchoConn struct {
 	c       net.Conn
 	out, in []byte
 }
 
-func (c *tcpEchoConn) Call(deadline time.Time) Outcome {
+func (c *tcpEchoConn) Call(deadline time.Time) bench.Outcome {
 	if err := c.c.SetDeadline(deadline); err != nil {
-		return ClassifyError(err)
+		return driver.ClassifyError(err)
 	}
 	if _, err := c.c.Write(c.out); err != nil {
-		return ClassifyError(err)
+		return driver.ClassifyError(err)
 	}
 	if _, err := io.ReadFull(c.c, c.in); err != nil {
-		return ClassifyError(err)
+		return driver.ClassifyError(err)
 	}
-	return Outcome{Class: OK}
+	return bench.Outcome{Class: bench.OK}
 }
 
 func (c *tcpEchoConn) Close() error { return c.c.Close() }

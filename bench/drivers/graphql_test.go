@@ -1,8 +1,9 @@
-package bench
+package drivers
 
 import (
 	"testing"
 
+	"github.com/mcpbench/mcpbench/bench"
 	"github.com/valyala/fasthttp"
 )
 
@@ -10,15 +11,15 @@ func TestClassifyGraphQL(t *testing.T) {
 	for _, tc := range []struct {
 		status int
 		body   string
-		want   Class
+		want   bench.Class
 	}{
-		{200, `{"data":{"echo":"hello"}}`, OK},
-		{200, `{"data":{"echo":"the \"errors\" word"}}`, OK},
-		{200, `{"errors":[{"message":"too deep"}]}`, ClassProtocol},
-		{200, `{"data":null,"errors":[]}`, OK},
-		{200, `{"errors":`, ClassTransport},
-		{429, `{"errors":[{"message":"slow down"}]}`, ClassRateLimited},
-		{401, ``, ClassHTTP},
+		{200, `{"data":{"echo":"hello"}}`, bench.OK},
+		{200, `{"data":{"echo":"the \"errors\" word"}}`, bench.OK},
+		{200, `{"errors":[{"message":"too deep"}]}`, bench.ClassProtocol},
+		{200, `{"data":null,"errors":[]}`, bench.OK},
+		{200, `{"errors":`, bench.ClassTransport},
+		{429, `{"errors":[{"message":"slow down"}]}`, bench.ClassRateLimited},
+		{401, ``, bench.ClassHTTP},
 	} {
 		var r fasthttp.Response
 		r.SetStatusCode(tc.status)

@@ -1,4 +1,4 @@
-package bench
+package drivers
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpbench/mcpbench/bench"
 )
 
 // OAuthConfig configures the harness's OAuth client: a machine-to-machine
@@ -76,14 +78,14 @@ type OAuth struct {
 // NewOAuth checks cfg; nothing is fetched until Prepare.
 func NewOAuth(cfg OAuthConfig) (*OAuth, error) {
 	if cfg.Resource == "" || cfg.ClientID == "" {
-		return nil, fmt.Errorf("%w: the OAuth client needs Resource and ClientID", ErrConfig)
+		return nil, fmt.Errorf("%w: the OAuth client needs Resource and ClientID", bench.ErrConfig)
 	}
 	switch cfg.AuthMethod {
 	case "":
 		cfg.AuthMethod = "client_secret_basic"
 	case "client_secret_basic", "client_secret_post":
 	default:
-		return nil, fmt.Errorf("%w: OAuth AuthMethod %q: client_secret_basic or client_secret_post", ErrConfig, cfg.AuthMethod)
+		return nil, fmt.Errorf("%w: OAuth AuthMethod %q: client_secret_basic or client_secret_post", bench.ErrConfig, cfg.AuthMethod)
 	}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}

@@ -1,10 +1,13 @@
-package bench
+package drivers
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 
+	"github.com/mcpbench/mcpbench/bench/driver"
+
+	"github.com/mcpbench/mcpbench/bench"
 	"github.com/valyala/fasthttp"
 )
 
@@ -13,8 +16,8 @@ type GraphQLConfig struct {
 	URL         string         // http://host:port/graphql
 	Query       string         // e.g. `{ echo(message: "hello") }`
 	Variables   map[string]any // optional
-	Header      []Header
-	Token       TokenSource // bearer token per call, as HTTPConfig.Token
+	Header      []driver.Header
+	Auth        driver.Authorizer // credentials per call, as HTTPConfig.Auth
 	Connections int
 }
 
@@ -22,15 +25,15 @@ type GraphQLConfig struct {
 // reply with "errors" as ClassProtocol (GraphQL reports failures in a 200).
 func NewGraphQL(cfg GraphQLConfig) (*HTTPDriver, error) {
 	if cfg.Query == "" {
-		return nil, fmt.Errorf("%w: a GraphQL driver needs a query", ErrConfig)
+		return nil, fmt.Errorf("%w: a GraphQL driver needs a query", bench.ErrConfig)
 	}
 	body, err := json.Marshal(map[string]any{"query": cfg.Query, "variables": cfg.Variables})
 	if err != nil {
-		return nil, fmt.Errorf("%w: GraphQL variables: %v", ErrConfig, err)
+		return nil, fmt.Errorf("%w: GraphQL variables: %v", bench.ErrConfig, err)
 	}
 	return NewHTTP(HTTPConfig{
-		URL: cfg.URL, Method: "POST", Body: body, Connections: cfg.Connections, Token: cfg.Token,
-		Header:   append([]Header{{"Content-Type", "application/json"}, {"Accept", "application/graphql-response+json, application/json"}}, cfg.Header...),
+		URL: cfg.URL, Method: "POST", Body: body, Connections: cfg.Connections, Auth: cfg.Auth,
+		Header:   append([]driver.Header{{Name: "Content-Type", Value: "application/json"}, {Name: "Accept", Value: "application/graphql-response+json, application/json"}}, cfg.Header...),
 		Classify: ClassifyGraphQL,
 	})
 }
@@ -39,9 +42,9 @@ var errorsKey = []byte(`"errors"`)
 
 // ClassifyGraphQL is ClassifyStatus, and then a reply whose top-level
 // "errors" is non-empty is ClassProtocol.
-func ClassifyGraphQL(resp *fasthttp.Response) Outcome {
-	o := ClassifyStatus(resp)
-	if o.Class != OK {
+func ClassifyGraphQL(resp *fasthttp.Response) bench.Outcome {
+	o := driver.ClassifyStatus(resp)
+	if o.Class != bench.OK {
 		return o
 	}
 	body := resp.Body()
@@ -52,10 +55,10 @@ func ClassifyGraphQL(resp *fasthttp.Response) Outcome {
 		Errors []json.RawMessage `json:"errors"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return Outcome{Class: ClassTransport}
+		return bench.Outcome{Class: bench.ClassTransport}
 	}
 	if len(r.Errors) > 0 {
-		return Outcome{Class: ClassProtocol}
+		return bench.Outcome{Class: bench.ClassProtocol}
 	}
 	return o
 }
@@ -65,5 +68,5 @@ func ClassifyGraphQL(resp *fasthttp.Response) Outcome {
 // gateways in front of it).
 func RESTCall(base, tool string, args []byte) HTTPConfig {
 	return HTTPConfig{URL: base + "/" + tool, Method: "POST", Body: args,
-		Header: []Header{{"Content-Type", "application/json"}}}
+		Header: []driver.Header{{Name: "Content-Type", Value: "application/json"}}}
 }

@@ -1,7 +1,8 @@
-package bench
+package drivers
 
 import (
 	"context"
+	"github.com/mcpbench/mcpbench/bench/driver"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/benchtest"
+
 	"github.com/mcpbench/mcpbench/servers/auth"
 	"github.com/mcpbench/mcpbench/servers/authserver"
 	"github.com/mcpbench/mcpbench/servers/mcp/fast"
@@ -18,8 +22,8 @@ import (
 
 const mcpEcho = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}},"name":"echo","arguments":{"message":"hi"}}}`
 
-var mcpHeaders = []Header{{"Content-Type", "application/json"}, {"Accept", "application/json, text/event-stream"},
-	{"MCP-Protocol-Version", "2026-07-28"}, {"Mcp-Method", "tools/call"}, {"Mcp-Name", "echo"}}
+var mcpHeaders = []driver.Header{{Name: "Content-Type", Value: "application/json"}, {Name: "Accept", Value: "application/json, text/event-stream"},
+	{Name: "MCP-Protocol-Version", Value: "2026-07-28"}, {Name: "Mcp-Method", Value: "tools/call"}, {Name: "Mcp-Name", Value: "echo"}}
 
 // protectedFast runs an authorization server (on asAddr, so that it can be
 // brought back on the same address) and the fast MCP server trusting it.
@@ -57,14 +61,14 @@ func protectedFast(t *testing.T, ttl time.Duration) (as *authserver.Server, asCa
 func TestKeyRotationMidRun(t *testing.T) {
 	as, _, _, resource := protectedFast(t, 2*time.Second)
 	o, _ := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw"})
-	d, err := NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(mcpEcho), Header: mcpHeaders, Token: o, Connections: 4})
+	d, err := NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(mcpEcho), Header: mcpHeaders, Auth: driver.BearerOf(o), Connections: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
 	var rotated atomic.Bool
 	time.AfterFunc(1500*time.Millisecond, func() { as.Rotate(); rotated.Store(true) })
-	res := mustRun(t, context.Background(), Config{Driver: d, Pacer: constantPacer(t, 300), Connections: 4, Duration: 4 * time.Second, Warmup: 0})
+	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Pacer: benchtest.Constant(t, 300), Connections: 4, Duration: 4 * time.Second, Warmup: 0})
 	if !rotated.Load() {
 		t.Fatal("the key was not rotated during the run")
 	}
@@ -82,7 +86,7 @@ func TestKeyRotationMidRun(t *testing.T) {
 func TestAuthServerDownDuringRefresh(t *testing.T) {
 	as, asCancel, asLn, resource := protectedFast(t, time.Second)
 	o, _ := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw", Client: nil})
-	d, err := NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(mcpEcho), Header: mcpHeaders, Token: o, Connections: 2})
+	d, err := NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(mcpEcho), Header: mcpHeaders, Auth: driver.BearerOf(o), Connections: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,12 +101,12 @@ func TestAuthServerDownDuringRefresh(t *testing.T) {
 		}
 		go as.Serve(context.Background(), ln)
 	})
-	res := mustRun(t, context.Background(), Config{Driver: d, Pacer: constantPacer(t, 100), Connections: 2, Duration: 4 * time.Second})
+	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Pacer: benchtest.Constant(t, 100), Connections: 2, Duration: 4 * time.Second})
 	a := res.Accounting
 	if a.ByClass["token"] == 0 {
 		t.Errorf("no call failed for want of a token while the issuer was down: %+v", a)
 	}
-	if a.OK == 0 || res.Intervals[len(res.Intervals)-1].ByClass[OK] == 0 {
+	if a.OK == 0 || res.Intervals[len(res.Intervals)-1].ByClass[bench.OK] == 0 {
 		t.Errorf("calls did not recover once the issuer was back: %+v", a)
 	}
 	if err := a.Check(); err != nil {
@@ -165,7 +169,7 @@ func TestConnectionResets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	res := mustRun(t, context.Background(), Config{Driver: d, Pacer: constantPacer(t, 500), Connections: 4, Duration: 2 * time.Second})
+	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Pacer: benchtest.Constant(t, 500), Connections: 4, Duration: 2 * time.Second})
 	a := res.Accounting
 	if a.ByClass["transport"] == 0 || a.OK < a.Scheduled/2 || a.OK+a.Errors+a.InFlight+a.Queued != a.Scheduled {
 		t.Errorf("accounting %+v: want some transport errors, most calls OK, all accounted", a)

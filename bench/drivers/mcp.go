@@ -1,4 +1,4 @@
-package bench
+package drivers
 
 import (
 	"bytes"
@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/mcpbench/mcpbench/bench/driver"
+
+	"github.com/mcpbench/mcpbench/bench"
 )
 
 // MCP protocol versions the drivers speak.
@@ -51,10 +55,12 @@ type MCPConfig struct {
 	Tool      string
 	Arguments json.RawMessage
 	// Header goes on every HTTP request (e.g. a static Authorization).
-	Header []Header
-	// Token, when set, gives each HTTP request's bearer token. If it is also
-	// a Preparer, the driver's Prepare runs it first. Not for stdio.
-	Token TokenSource
+	Header []driver.Header
+	// Auth, when set, puts credentials on each HTTP request, set-up and
+	// teardown included (driver.BearerOf a token source, for a bearer
+	// token). If it is also a Preparer, the driver's Prepare runs it
+	// first. Not for stdio.
+	Auth driver.Authorizer
 	// Timeout bounds each setup exchange (dial, server/discover,
 	// initialize, the endpoint event, DELETE) whose context has no deadline
 	// of its own; default 10s. Calls are bounded by their deadline.
@@ -64,13 +70,13 @@ type MCPConfig struct {
 // NewMCP checks cfg and returns the driver for its transport. Each driver
 // implements Driver and ByteCounter; the HTTP one also Preparer and
 // PhaseReporter, the stdio one ServerCPUReader.
-func NewMCP(cfg MCPConfig) (Driver, error) {
+func NewMCP(cfg MCPConfig) (bench.Driver, error) {
 	if cfg.Tool == "" {
 		cfg.Tool = "echo"
 	}
 	for i := 0; i < len(cfg.Tool); i++ {
 		if c := cfg.Tool[i]; c <= ' ' || c >= 0x7f {
-			return nil, fmt.Errorf("%w: MCP tool name %q: want printable ASCII without spaces (it goes in the Mcp-Name header)", ErrConfig, cfg.Tool)
+			return nil, fmt.Errorf("%w: MCP tool name %q: want printable ASCII without spaces (it goes in the Mcp-Name header)", bench.ErrConfig, cfg.Tool)
 		}
 	}
 	if cfg.Arguments == nil {
@@ -78,11 +84,11 @@ func NewMCP(cfg MCPConfig) (Driver, error) {
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, cfg.Arguments); err != nil || buf.Len() == 0 || buf.Bytes()[0] != '{' {
-		return nil, fmt.Errorf("%w: MCP arguments %.80q: want a JSON object", ErrConfig, cfg.Arguments)
+		return nil, fmt.Errorf("%w: MCP arguments %.80q: want a JSON object", bench.ErrConfig, cfg.Arguments)
 	}
 	cfg.Arguments = buf.Bytes()
 	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("%w: MCP timeout %v", ErrConfig, cfg.Timeout)
+		return nil, fmt.Errorf("%w: MCP timeout %v", bench.ErrConfig, cfg.Timeout)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
@@ -95,7 +101,7 @@ func NewMCP(cfg MCPConfig) (Driver, error) {
 	case "sse":
 		return newLegacySSE(cfg)
 	}
-	return nil, fmt.Errorf("%w: MCP transport %q: http, sse or stdio", ErrConfig, cfg.Transport)
+	return nil, fmt.Errorf("%w: MCP transport %q: http, sse or stdio", bench.ErrConfig, cfg.Transport)
 }
 
 // checkProtocol checks cfg.Protocol against what a transport speaks, and
@@ -114,7 +120,7 @@ func checkProtocol(cfg *MCPConfig, def string, allowed ...string) error {
 	if t == "" {
 		t = "http"
 	}
-	return fmt.Errorf("%w: MCP protocol %q over %s: want one of %v", ErrConfig, cfg.Protocol, t, allowed)
+	return fmt.Errorf("%w: MCP protocol %q over %s: want one of %v", bench.ErrConfig, cfg.Protocol, t, allowed)
 }
 
 // callBody is the tools/call request of one driver, built once: a
@@ -214,31 +220,31 @@ func (m *rpcMsg) idIs(id int64) bool {
 // resultType other than "complete", is ClassProtocol with ToolErrorCode or
 // IncompleteCode; a response with neither a result object nor an error is
 // ClassTransport (a broken reply).
-func (m *rpcMsg) outcome() Outcome {
+func (m *rpcMsg) outcome() bench.Outcome {
 	if m.error != nil && string(m.error) != "null" {
-		return Outcome{Class: ClassProtocol, Code: errorCode(m.error)}
+		return bench.Outcome{Class: bench.ClassProtocol, Code: errorCode(m.error)}
 	}
 	it, ok := openObject(m.result)
 	if !ok {
-		return Outcome{Class: ClassTransport}
+		return bench.Outcome{Class: bench.ClassTransport}
 	}
-	o := Outcome{Class: OK}
+	o := bench.Outcome{Class: bench.OK}
 	for {
 		key, esc, val, ok := it.next()
 		if !ok {
 			if !it.ok() {
-				return Outcome{Class: ClassTransport}
+				return bench.Outcome{Class: bench.ClassTransport}
 			}
 			return o
 		}
 		switch {
 		case keyIs(key, esc, "isError"):
 			if string(val) == "true" {
-				o = Outcome{Class: ClassProtocol, Code: ToolErrorCode}
+				o = bench.Outcome{Class: bench.ClassProtocol, Code: ToolErrorCode}
 			}
 		case keyIs(key, esc, "resultType"):
-			if string(val) != `"complete"` && o.Class == OK {
-				o = Outcome{Class: ClassProtocol, Code: IncompleteCode}
+			if string(val) != `"complete"` && o.Class == bench.OK {
+				o = bench.Outcome{Class: bench.ClassProtocol, Code: IncompleteCode}
 			}
 		}
 	}

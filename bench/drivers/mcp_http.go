@@ -1,4 +1,4 @@
-package bench
+package drivers
 
 import (
 	"bytes"
@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/mcpbench/mcpbench/bench/driver"
+
+	"github.com/mcpbench/mcpbench/bench"
 	"github.com/valyala/fasthttp"
 )
 
@@ -28,7 +30,7 @@ type streamable struct {
 	addr  string
 	tls   bool
 	ctl   *fasthttp.HostClient // setup requests: discover, DELETE
-	wires wireSet
+	wires driver.Counters
 
 	// Settled by Prepare (or NewMCP, for a fixed protocol).
 	version  string // what calls speak; with sessions, what initialize offers
@@ -38,14 +40,14 @@ type streamable struct {
 }
 
 var (
-	_ Driver        = (*streamable)(nil)
-	_ Preparer      = (*streamable)(nil)
-	_ ByteCounter   = (*streamable)(nil)
-	_ PhaseReporter = (*streamable)(nil)
+	_ bench.Driver        = (*streamable)(nil)
+	_ bench.Preparer      = (*streamable)(nil)
+	_ bench.ByteCounter   = (*streamable)(nil)
+	_ bench.PhaseReporter = (*streamable)(nil)
 )
 
 func newStreamable(cfg MCPConfig) (*streamable, error) {
-	addr, tls, err := hostAddr(cfg.URL)
+	addr, tls, err := driver.Target(cfg.URL)
 	if err != nil {
 		return nil, err
 	}
@@ -53,111 +55,11 @@ func newStreamable(cfg MCPConfig) (*streamable, error) {
 		return nil, err
 	}
 	d := &streamable{cfg: cfg, addr: addr, tls: tls}
-	d.ctl = newConnClient(addr, tls, cfg.Timeout, d.wires.add(), nil, 4, nil)
+	d.ctl = driver.NewClient(driver.ClientConfig{Addr: addr, TLS: tls, MaxConns: 4, DialTimeout: cfg.Timeout, Counter: d.wires.Add()})
 	if cfg.Protocol != "auto" {
 		d.settle(cfg.Protocol)
 	}
 	return d, nil
-}
-
-// hostAddr checks an http(s) URL and returns its host:port.
-func hostAddr(raw string) (addr string, tls bool, err error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return "", false, fmt.Errorf("%w: MCP URL %q: want http://host:port/path", ErrConfig, raw)
-	}
-	tls = u.Scheme == "https"
-	if u.Port() == "" {
-		port := "80"
-		if tls {
-			port = "443"
-		}
-		return net.JoinHostPort(u.Hostname(), port), tls, nil
-	}
-	return u.Host, tls, nil
-}
-
-// newConnClient returns a fasthttp client for addr whose connections are
-// counted on w. Once closed is set it dials nothing; its first dial takes
-// the connection in pre, if any.
-func newConnClient(addr string, tls bool, timeout time.Duration, w *wireCounter, closed *atomic.Bool, maxConns int, pre *preDial) *fasthttp.HostClient {
-	dialer := &net.Dialer{Timeout: timeout}
-	return &fasthttp.HostClient{
-		Addr: addr, IsTLS: tls, MaxConns: maxConns, MaxIdleConnDuration: time.Minute,
-		NoDefaultUserAgentHeader: true, DisableHeaderNamesNormalizing: true, DisablePathNormalizing: true,
-		Dial: func(addr string) (net.Conn, error) {
-			if closed != nil && closed.Load() {
-				return nil, net.ErrClosed
-			}
-			if c := pre.take(); c != nil {
-				return c, nil
-			}
-			return dialCounted(context.Background(), dialer, addr, w)
-		},
-	}
-}
-
-func dialCounted(ctx context.Context, dialer *net.Dialer, addr string, w *wireCounter) (net.Conn, error) {
-	c, err := dialer.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	if tc, ok := c.(*net.TCPConn); ok {
-		_ = tc.SetNoDelay(true)
-	}
-	return w.wrap(c), nil
-}
-
-// preDial holds a connection dialed in Open, so that a stateless Conn's
-// first call pays no dial.
-type preDial struct {
-	mu sync.Mutex
-	c  net.Conn
-}
-
-func (p *preDial) take() net.Conn {
-	if p == nil {
-		return nil
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	c := p.c
-	p.c = nil
-	return c
-}
-
-// wireSet keeps one wireCounter per Conn, so that each Conn can cut its
-// own connections, and sums them all for the driver's Bytes.
-type wireSet struct {
-	mu  sync.Mutex
-	all []*wireCounter
-}
-
-func (s *wireSet) add() *wireCounter {
-	w := new(wireCounter)
-	s.mu.Lock()
-	s.all = append(s.all, w)
-	s.mu.Unlock()
-	return w
-}
-
-func (s *wireSet) bytes() (read, written int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, w := range s.all {
-		r, wr := w.bytes()
-		read, written = read+r, written+wr
-	}
-	return read, written
-}
-
-func (s *wireSet) closeAll() {
-	s.mu.Lock()
-	all := slices.Clone(s.all)
-	s.mu.Unlock()
-	for _, w := range all {
-		w.closeAll()
-	}
 }
 
 // settle fixes the protocol the calls speak.
@@ -166,30 +68,17 @@ func (d *streamable) settle(version string) {
 	d.call = newCallBody(&d.cfg, !d.stateful)
 }
 
-// setupDeadline is ctx's deadline, or the configured timeout from now.
-func setupDeadline(ctx context.Context, timeout time.Duration) time.Time {
-	if dl, ok := ctx.Deadline(); ok {
-		return dl
-	}
-	return time.Now().Add(timeout)
-}
-
-// Prepare prepares the token source, then settles the protocol: at
+// Prepare prepares the authorizer, then settles the protocol: at
 // 2026-07-28 one server/discover; with "auto", server/discover decides
 // between 2026-07-28 and the newest session protocol the server lists
 // (2025-11-25 when it answers no discover).
 func (d *streamable) Prepare(ctx context.Context) error {
 	d.phases = map[string]time.Duration{}
-	if p, ok := d.cfg.Token.(Preparer); ok {
-		if err := p.Prepare(ctx); err != nil {
-			return err
-		}
-		if pr, ok := d.cfg.Token.(PhaseReporter); ok {
-			for k, v := range pr.SetupPhases() {
-				d.phases[k] = v
-			}
-		}
+	phases, err := driver.Prepare(ctx, d.cfg.Auth)
+	if err != nil {
+		return err
 	}
+	maps.Copy(d.phases, phases)
 	if d.cfg.Protocol != MCP20260728 && d.cfg.Protocol != "auto" {
 		return nil
 	}
@@ -228,7 +117,7 @@ func (d *streamable) discover(ctx context.Context) ([]string, error) {
 	}
 	req.Header.Set("Mcp-Method", "server/discover")
 	req.SetBody(discoverBody(1))
-	result, err := d.exchange(d.ctl, req, resp, 1, setupDeadline(ctx, d.cfg.Timeout))
+	result, err := d.exchange(d.ctl, req, resp, 1, driver.SetupDeadline(ctx, d.cfg.Timeout))
 	if err != nil {
 		return nil, fmt.Errorf("server/discover: %w", err)
 	}
@@ -242,7 +131,7 @@ func (d *streamable) discover(ctx context.Context) ([]string, error) {
 }
 
 // header fills what every POST carries: content negotiation, the
-// configured headers, the token, and (for version 2026-07-28 and after)
+// configured headers, the credentials, and (for version 2026-07-28 and after)
 // MCP-Protocol-Version, or the session's version and id.
 func (d *streamable) header(ctx context.Context, req *fasthttp.Request, session, version string) error {
 	req.SetRequestURI(d.cfg.URL)
@@ -259,12 +148,16 @@ func (d *streamable) header(ctx context.Context, req *fasthttp.Request, session,
 	for _, h := range d.cfg.Header {
 		req.Header.Set(h.Name, h.Value)
 	}
-	if d.cfg.Token != nil {
-		tok, err := d.cfg.Token.Token(ctx)
-		if err != nil {
-			return fmt.Errorf("token: %w", err)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
+	return d.authorize(ctx, req)
+}
+
+// authorize puts the credentials on req, when there is an authorizer.
+func (d *streamable) authorize(ctx context.Context, req *fasthttp.Request) error {
+	if d.cfg.Auth == nil {
+		return nil
+	}
+	if err := d.cfg.Auth.Authorize(ctx, driver.Fast(req)); err != nil {
+		return fmt.Errorf("authorize: %w", err)
 	}
 	return nil
 }
@@ -316,40 +209,42 @@ func isEventStream(resp *fasthttp.Response) bool {
 
 // Open makes a worker's connection; with sessions it initializes one
 // (initialize, then notifications/initialized).
-func (d *streamable) Open(ctx context.Context, worker int) (Conn, error) {
+func (d *streamable) Open(ctx context.Context, worker int) (bench.Conn, error) {
 	if d.version == "" {
-		return nil, fmt.Errorf("%w: MCP protocol auto: call Prepare before Open", ErrConfig)
+		return nil, fmt.Errorf("%w: MCP protocol auto: call Prepare before Open", bench.ErrConfig)
 	}
-	c := &streamConn{d: d, req: new(fasthttp.Request), resp: new(fasthttp.Response), wire: d.wires.add()}
-	c.cl = newConnClient(d.addr, d.tls, d.cfg.Timeout, c.wire, &c.closed, 1, &c.pre)
+	c := &streamConn{d: d, req: new(fasthttp.Request), resp: new(fasthttp.Response), wire: d.wires.Add()}
+	c.cl = driver.NewClient(driver.ClientConfig{Addr: d.addr, TLS: d.tls, MaxConns: 1, DialTimeout: d.cfg.Timeout,
+		Counter: c.wire, Closed: &c.closed, Pre: &c.pre})
 	c.sse.OnEvent = c.onEvent
 	var err error
 	if d.stateful {
 		err = c.initialize(ctx)
 	} else {
 		// Dial now, so that the first call pays no dial: setup is timed apart.
-		c.pre.c, err = dialCounted(ctx, &net.Dialer{Timeout: d.cfg.Timeout}, d.addr, c.wire)
+		var pre net.Conn
+		pre, err = driver.Dial(ctx, &net.Dialer{Timeout: d.cfg.Timeout}, d.addr, c.wire)
 		if err == nil {
+			c.pre.Put(pre)
 			err = d.header(ctx, c.req, "", MCP20260728)
 		}
 		c.req.Header.Set("Mcp-Method", "tools/call")
 		c.req.Header.Set("Mcp-Name", d.cfg.Tool)
 	}
 	if err != nil {
-		c.wire.closeAll()
+		c.wire.CloseAll()
 		return nil, err
 	}
-	c.tok = string(c.req.Header.Peek("Authorization"))
 	return c, nil
 }
 
 // Bytes returns the bytes moved on all the driver's connections.
-func (d *streamable) Bytes() (read, written int64) { return d.wires.bytes() }
+func (d *streamable) Bytes() (read, written int64) { return d.wires.Bytes() }
 
 // Close closes every connection, which ends calls still blocked.
 func (d *streamable) Close() error {
 	d.ctl.CloseIdleConnections()
-	d.wires.closeAll()
+	d.wires.CloseAll()
 	return nil
 }
 
@@ -357,32 +252,31 @@ func (d *streamable) Close() error {
 type streamConn struct {
 	d      *streamable
 	cl     *fasthttp.HostClient
-	wire   *wireCounter
+	wire   *driver.Counter
 	req    *fasthttp.Request
 	resp   *fasthttp.Response
 	body   []byte
 	id     int64
 	closed atomic.Bool
-	pre    preDial
+	pre    driver.PreDial
 
 	// Written by the calling goroutine only; mu orders those writes with
 	// Close, which may run during a call.
 	mu      sync.Mutex
 	session string
 	version string // with sessions: the negotiated version
-	tok     string // the Authorization header on req
 
 	// Reading an SSE reply, without a closure per call.
 	sse  SSEParser
 	want int64
-	got  Outcome
+	got  bench.Outcome
 	seen bool
 }
 
 // initialize starts a session, and sets up the calls' request for it.
 func (c *streamConn) initialize(ctx context.Context) error {
 	d := c.d
-	deadline := setupDeadline(ctx, d.cfg.Timeout)
+	deadline := driver.SetupDeadline(ctx, d.cfg.Timeout)
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
@@ -425,71 +319,59 @@ func (c *streamConn) initialize(ctx context.Context) error {
 // Call makes one tools/call. With a session, a 404 (the server forgot the
 // session) starts a new one and the call is made once more, all within
 // the call's deadline and latency.
-func (c *streamConn) Call(deadline time.Time) Outcome {
+func (c *streamConn) Call(deadline time.Time) bench.Outcome {
 	if c.closed.Load() {
-		return Outcome{Class: ClassTransport}
+		return bench.Outcome{Class: bench.ClassTransport}
 	}
-	if c.d.cfg.Token != nil {
-		tok, err := c.d.cfg.Token.Token(context.Background())
-		if err != nil {
-			return Outcome{Class: ClassToken}
-		}
-		if len(c.tok) != len("Bearer ")+len(tok) || c.tok[len("Bearer "):] != tok {
-			c.mu.Lock()
-			c.tok = "Bearer " + tok
-			c.mu.Unlock()
-			c.req.Header.Set("Authorization", c.tok)
-		}
+	if c.d.cfg.Auth != nil && c.d.cfg.Auth.Authorize(context.Background(), driver.Fast(c.req)) != nil {
+		return bench.Outcome{Class: bench.ClassToken}
 	}
 	o := c.do(deadline)
-	if o.Class == ClassHTTP && o.Code == fasthttp.StatusNotFound && c.d.stateful && !c.closed.Load() {
+	if o.Class == bench.ClassHTTP && o.Code == fasthttp.StatusNotFound && c.d.stateful && !c.closed.Load() {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		err := c.initialize(ctx)
 		cancel()
 		if err != nil {
 			return o
 		}
-		c.mu.Lock()
-		c.tok = string(c.req.Header.Peek("Authorization"))
-		c.mu.Unlock()
 		o = c.do(deadline)
 	}
 	return o
 }
 
-func (c *streamConn) do(deadline time.Time) Outcome {
+func (c *streamConn) do(deadline time.Time) bench.Outcome {
 	c.id++
 	c.body = c.d.call.append(c.body[:0], c.id)
 	c.req.SetBodyRaw(c.body)
 	if err := c.cl.DoDeadline(c.req, c.resp, deadline); err != nil {
 		if c.closed.Load() {
-			return Outcome{Class: ClassTransport}
+			return bench.Outcome{Class: bench.ClassTransport}
 		}
-		return ClassifyError(err)
+		return driver.ClassifyError(err)
 	}
 	status := c.resp.StatusCode()
 	switch {
 	case status == fasthttp.StatusTooManyRequests:
-		return Outcome{Class: ClassRateLimited, Code: status}
+		return bench.Outcome{Class: bench.ClassRateLimited, Code: status}
 	case status == fasthttp.StatusNotFound && c.d.stateful:
-		return Outcome{Class: ClassHTTP, Code: status}
+		return bench.Outcome{Class: bench.ClassHTTP, Code: status}
 	}
 	o, ok := c.read()
 	switch {
 	case status >= 200 && status < 300:
 		if !ok {
-			return Outcome{Class: ClassTransport}
+			return bench.Outcome{Class: bench.ClassTransport}
 		}
 		return o
-	case ok && o.Class == ClassProtocol:
+	case ok && o.Class == bench.ClassProtocol:
 		// 2026-07-28 carries JSON-RPC errors in 4xx and 5xx replies too.
 		return o
 	}
-	return Outcome{Class: ClassHTTP, Code: status}
+	return bench.Outcome{Class: bench.ClassHTTP, Code: status}
 }
 
 // read classifies the reply's JSON-RPC response to the call.
-func (c *streamConn) read() (Outcome, bool) {
+func (c *streamConn) read() (bench.Outcome, bool) {
 	body := c.resp.Body()
 	if isEventStream(c.resp) {
 		c.want, c.seen = c.id, false
@@ -499,10 +381,10 @@ func (c *streamConn) read() (Outcome, bool) {
 	}
 	var m rpcMsg
 	if !scanMsg(body, &m) || !m.isResponse() {
-		return Outcome{}, false
+		return bench.Outcome{}, false
 	}
 	if m.error == nil && !m.idIs(c.id) {
-		return Outcome{Class: ClassTransport}, true
+		return bench.Outcome{Class: bench.ClassTransport}, true
 	}
 	return m.outcome(), true
 }
@@ -523,10 +405,10 @@ func (c *streamConn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	c.wire.closeAll()
+	c.wire.CloseAll()
 	c.cl.CloseIdleConnections()
 	c.mu.Lock()
-	session, version, tok := c.session, c.version, c.tok
+	session, version := c.session, c.version
 	c.mu.Unlock()
 	if session == "" {
 		return nil
@@ -542,10 +424,13 @@ func (c *streamConn) Close() error {
 	for _, h := range c.d.cfg.Header {
 		req.Header.Set(h.Name, h.Value)
 	}
-	if tok != "" {
-		req.Header.Set("Authorization", tok)
+	timeout := min(c.d.cfg.Timeout, 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := c.d.authorize(ctx, req); err != nil {
+		return fmt.Errorf("DELETE session: %w", err)
 	}
-	if err := c.d.ctl.DoTimeout(req, resp, min(c.d.cfg.Timeout, 2*time.Second)); err != nil {
+	if err := c.d.ctl.DoTimeout(req, resp, timeout); err != nil {
 		return fmt.Errorf("DELETE session: %w", err)
 	}
 	if s := resp.StatusCode(); s >= 300 && s != fasthttp.StatusNotFound && s != fasthttp.StatusMethodNotAllowed {

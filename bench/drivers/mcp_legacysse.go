@@ -1,4 +1,4 @@
-package bench
+package drivers
 
 import (
 	"context"
@@ -12,6 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mcpbench/mcpbench/bench/driver"
+
+	"github.com/mcpbench/mcpbench/bench"
 	"github.com/valyala/fasthttp"
 )
 
@@ -24,16 +27,16 @@ type legacySSE struct {
 	base  *url.URL
 	addr  string
 	tls   bool
-	wires wireSet
+	wires driver.Counters
 }
 
 var (
-	_ Driver      = (*legacySSE)(nil)
-	_ ByteCounter = (*legacySSE)(nil)
+	_ bench.Driver      = (*legacySSE)(nil)
+	_ bench.ByteCounter = (*legacySSE)(nil)
 )
 
 func newLegacySSE(cfg MCPConfig) (*legacySSE, error) {
-	addr, tls, err := hostAddr(cfg.URL)
+	addr, tls, err := driver.Target(cfg.URL)
 	if err != nil {
 		return nil, err
 	}
@@ -46,8 +49,8 @@ func newLegacySSE(cfg MCPConfig) (*legacySSE, error) {
 }
 
 // Open opens an event stream, reads its endpoint, and initializes.
-func (d *legacySSE) Open(ctx context.Context, worker int) (Conn, error) {
-	w := d.wires.add()
+func (d *legacySSE) Open(ctx context.Context, worker int) (bench.Conn, error) {
+	w := d.wires.Add()
 	var closed atomic.Bool
 	dialer := &net.Dialer{Timeout: d.cfg.Timeout}
 	tr := &http.Transport{
@@ -56,11 +59,11 @@ func (d *legacySSE) Open(ctx context.Context, worker int) (Conn, error) {
 			if closed.Load() {
 				return nil, net.ErrClosed
 			}
-			return dialCounted(ctx, dialer, addr, w)
+			return driver.Dial(ctx, dialer, addr, w)
 		},
 	}
 	streamCtx, cancel := context.WithCancel(context.Background())
-	post := newConnClient(d.addr, d.tls, d.cfg.Timeout, w, &closed, 2, nil)
+	post := driver.NewClient(driver.ClientConfig{Addr: d.addr, TLS: d.tls, MaxConns: 2, DialTimeout: d.cfg.Timeout, Counter: w, Closed: &closed})
 	var body io.ReadCloser
 	c := newMsgConn(d.cfg.Timeout)
 	c.teardown = func() error {
@@ -69,18 +72,18 @@ func (d *legacySSE) Open(ctx context.Context, worker int) (Conn, error) {
 		if body != nil {
 			body.Close()
 		}
-		w.closeAll()
+		w.CloseAll()
 		tr.CloseIdleConnections()
 		post.CloseIdleConnections()
 		return nil
 	}
-	fail := func(err error) (Conn, error) {
+	fail := func(err error) (bench.Conn, error) {
 		c.Close()
 		return nil, err
 	}
 
 	// Setup is bounded by ctx and the timeout: either cancels the stream.
-	deadline := setupDeadline(ctx, d.cfg.Timeout)
+	deadline := driver.SetupDeadline(ctx, d.cfg.Timeout)
 	timer := time.AfterFunc(time.Until(deadline), cancel)
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
@@ -90,12 +93,10 @@ func (d *legacySSE) Open(ctx context.Context, worker int) (Conn, error) {
 	for _, h := range d.cfg.Header {
 		req.Header.Set(h.Name, h.Value)
 	}
-	if d.cfg.Token != nil {
-		tok, err := d.cfg.Token.Token(ctx)
-		if err != nil {
-			return fail(fmt.Errorf("token: %w", err))
+	if d.cfg.Auth != nil {
+		if err := d.cfg.Auth.Authorize(ctx, driver.Std(req)); err != nil {
+			return fail(fmt.Errorf("authorize: %w", err))
 		}
-		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
@@ -115,32 +116,25 @@ func (d *legacySSE) Open(ctx context.Context, worker int) (Conn, error) {
 	for _, h := range d.cfg.Header {
 		preq.Header.Set(h.Name, h.Value)
 	}
-	var mu sync.Mutex // guards preq, presp, target, tok
-	var target, tok string
-	c.send = func(msg []byte, deadline time.Time) Outcome {
+	var mu sync.Mutex // guards preq, presp, target
+	var target string
+	c.send = func(msg []byte, deadline time.Time) bench.Outcome {
 		mu.Lock()
 		defer mu.Unlock()
 		if target == "" {
-			return Outcome{Class: ClassTransport}
+			return bench.Outcome{Class: bench.ClassTransport}
 		}
-		if d.cfg.Token != nil {
-			t, err := d.cfg.Token.Token(context.Background())
-			if err != nil {
-				return Outcome{Class: ClassToken}
-			}
-			if t != tok {
-				tok = t
-				preq.Header.Set("Authorization", "Bearer "+t)
-			}
+		if d.cfg.Auth != nil && d.cfg.Auth.Authorize(context.Background(), driver.Fast(preq)) != nil {
+			return bench.Outcome{Class: bench.ClassToken}
 		}
 		preq.SetBodyRaw(msg)
 		if err := post.DoDeadline(preq, presp, deadline); err != nil {
 			if closed.Load() {
-				return Outcome{Class: ClassTransport}
+				return bench.Outcome{Class: bench.ClassTransport}
 			}
-			return ClassifyError(err)
+			return driver.ClassifyError(err)
 		}
-		return ClassifyStatus(presp)
+		return driver.ClassifyStatus(presp)
 	}
 
 	endpoint := make(chan string, 1)
@@ -194,10 +188,10 @@ func (d *legacySSE) Open(ctx context.Context, worker int) (Conn, error) {
 }
 
 // Bytes counts what crossed the driver's connections: streams and POSTs.
-func (d *legacySSE) Bytes() (read, written int64) { return d.wires.bytes() }
+func (d *legacySSE) Bytes() (read, written int64) { return d.wires.Bytes() }
 
 // Close closes every connection, ending calls still blocked.
 func (d *legacySSE) Close() error {
-	d.wires.closeAll()
+	d.wires.CloseAll()
 	return nil
 }

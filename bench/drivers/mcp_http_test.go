@@ -1,8 +1,9 @@
-package bench
+package drivers
 
 import (
 	"context"
 	"encoding/json"
+	"github.com/mcpbench/mcpbench/bench/driver"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/valyala/fasthttp"
 
+	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/servers/mcp/fast"
 )
 
@@ -111,7 +113,7 @@ func TestMCPStatelessRejectsStateful(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if err := d.(Preparer).Prepare(context.Background()); err == nil || !strings.Contains(err.Error(), MCP20251125) {
+	if err := d.(bench.Preparer).Prepare(context.Background()); err == nil || !strings.Contains(err.Error(), MCP20251125) {
 		t.Errorf("Prepare: %v", err)
 	}
 }
@@ -141,7 +143,7 @@ func TestMCPStatelessWire(t *testing.T) {
 	var mu sync.Mutex
 	var log []recorded
 	url := sdkHTTP(t, &mcp.StreamableHTTPOptions{Stateless: true}, recorder(&mu, &log))
-	runMCP(t, MCPConfig{URL: url, Header: []Header{{"X-Extra", "1"}}}, 10)
+	runMCP(t, MCPConfig{URL: url, Header: []driver.Header{{Name: "X-Extra", Value: "1"}}}, 10)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(log) != 1+10+1 { // discover, 10 calls, the cold call
@@ -220,16 +222,16 @@ func TestMCPHTTPStatuses(t *testing.T) {
 		status int
 		ctype  string
 		body   string
-		want   Outcome
+		want   bench.Outcome
 	}{
-		{"429", 429, "text/plain", "slow down", Outcome{Class: ClassRateLimited, Code: 429}},
-		{"503", 503, "text/plain", "down", Outcome{Class: ClassHTTP, Code: 503}},
-		{"401", 401, "text/plain", "", Outcome{Class: ClassHTTP, Code: 401}},
-		{"JSON-RPC error in a 400", 400, "application/json", `{"jsonrpc":"2.0","id":1,"error":{"code":-32020,"message":"header mismatch"}}`, Outcome{Class: ClassProtocol, Code: -32020}},
-		{"broken JSON", 200, "application/json", `{"jsonrpc":"2.0","id":1,"res`, Outcome{Class: ClassTransport}},
-		{"wrong id", 200, "application/json", `{"jsonrpc":"2.0","id":77,"result":{}}`, Outcome{Class: ClassTransport}},
-		{"SSE without our response", 200, "text/event-stream", "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n", Outcome{Class: ClassTransport}},
-		{"SSE, CRLF, after a notification", 200, "text/event-stream", "data: {\"jsonrpc\":\"2.0\",\"method\":\"x\"}\r\n\r\n: keep-alive\r\nid: 5\r\ndata: {\"jsonrpc\":\"2.0\",\r\ndata: \"id\":1,\"result\":{}}\r\n\r\n", Outcome{Class: OK}},
+		{"429", 429, "text/plain", "slow down", bench.Outcome{Class: bench.ClassRateLimited, Code: 429}},
+		{"503", 503, "text/plain", "down", bench.Outcome{Class: bench.ClassHTTP, Code: 503}},
+		{"401", 401, "text/plain", "", bench.Outcome{Class: bench.ClassHTTP, Code: 401}},
+		{"JSON-RPC error in a 400", 400, "application/json", `{"jsonrpc":"2.0","id":1,"error":{"code":-32020,"message":"header mismatch"}}`, bench.Outcome{Class: bench.ClassProtocol, Code: -32020}},
+		{"broken JSON", 200, "application/json", `{"jsonrpc":"2.0","id":1,"res`, bench.Outcome{Class: bench.ClassTransport}},
+		{"wrong id", 200, "application/json", `{"jsonrpc":"2.0","id":77,"result":{}}`, bench.Outcome{Class: bench.ClassTransport}},
+		{"SSE without our response", 200, "text/event-stream", "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n", bench.Outcome{Class: bench.ClassTransport}},
+		{"SSE, CRLF, after a notification", 200, "text/event-stream", "data: {\"jsonrpc\":\"2.0\",\"method\":\"x\"}\r\n\r\n: keep-alive\r\nid: 5\r\ndata: {\"jsonrpc\":\"2.0\",\r\ndata: \"id\":1,\"result\":{}}\r\n\r\n", bench.Outcome{Class: bench.OK}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -268,11 +270,11 @@ func TestMCPTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if o := c.Call(time.Now().Add(100 * time.Millisecond)); o.Class != ClassTimeout {
+	if o := c.Call(time.Now().Add(100 * time.Millisecond)); o.Class != bench.ClassTimeout {
 		t.Errorf("outcome %+v", o)
 	}
 	// The connection recovers: the next call, given time, goes through.
-	if o := c.Call(time.Now().Add(blockFor + 5*time.Second)); o.Class != OK {
+	if o := c.Call(time.Now().Add(blockFor + 5*time.Second)); o.Class != bench.OK {
 		t.Errorf("the call after a timeout: %+v", o)
 	}
 }
@@ -313,9 +315,9 @@ func TestMCPCloseUnblocks(t *testing.T) {
 
 // checkUnblocks starts a call on c, then closes, and wants the call to
 // return a transport error soon.
-func checkUnblocks(t *testing.T, c Conn, closeIt func()) {
+func checkUnblocks(t *testing.T, c bench.Conn, closeIt func()) {
 	t.Helper()
-	got := make(chan Outcome, 1)
+	got := make(chan bench.Outcome, 1)
 	go func() { got <- c.Call(time.Now().Add(time.Minute)) }()
 	time.Sleep(150 * time.Millisecond)
 	select {
@@ -326,7 +328,7 @@ func checkUnblocks(t *testing.T, c Conn, closeIt func()) {
 	closeIt()
 	select {
 	case o := <-got:
-		if o.Class != ClassTransport {
+		if o.Class != bench.ClassTransport {
 			t.Errorf("outcome %+v, want a transport error", o)
 		}
 	case <-time.After(10 * time.Second):
@@ -341,7 +343,7 @@ func benchConn(b *testing.B, cfg MCPConfig) {
 		b.Fatal(err)
 	}
 	defer d.Close()
-	if p, ok := d.(Preparer); ok {
+	if p, ok := d.(bench.Preparer); ok {
 		if err := p.Prepare(context.Background()); err != nil {
 			b.Fatal(err)
 		}
@@ -353,11 +355,11 @@ func benchConn(b *testing.B, cfg MCPConfig) {
 	defer c.Close()
 	b.ReportAllocs()
 	for b.Loop() {
-		if o := c.Call(time.Now().Add(5 * time.Second)); o.Class != OK {
+		if o := c.Call(time.Now().Add(5 * time.Second)); o.Class != bench.OK {
 			b.Fatal(o)
 		}
 	}
-	r, w := d.(ByteCounter).Bytes()
+	r, w := d.(bench.ByteCounter).Bytes()
 	b.ReportMetric(float64(r+w)/float64(b.N), "wire-B/call")
 }
 
@@ -455,7 +457,7 @@ func TestMCPToken(t *testing.T) {
 					h.ServeHTTP(w, r)
 				})
 			})
-			tc.cfg.Token = &switchingToken{}
+			tc.cfg.Auth = driver.BearerOf(&switchingToken{})
 			runMCP(t, tc.cfg, 40)
 			mu.Lock()
 			defer mu.Unlock()

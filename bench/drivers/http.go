@@ -1,0 +1,142 @@
+package drivers
+
+import (
+	"context"
+	"maps"
+	"time"
+
+	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/driver"
+	"github.com/valyala/fasthttp"
+)
+
+// HTTPConfig describes the one request an HTTP driver repeats.
+type HTTPConfig struct {
+	URL    string // http://host:port/path
+	Method string // default GET, or POST when Body is set
+	Header []driver.Header
+	Body   []byte
+	// Connections sizes the keep-alive pool; default 16. Give it the run's
+	// Connections so that every worker has a connection of its own.
+	Connections int
+	// Classify turns a complete reply into an outcome. Default: 2xx is OK,
+	// 429 ClassRateLimited, anything else ClassHTTP with the status as its code.
+	// It is called from several workers at once.
+	Classify func(*fasthttp.Response) bench.Outcome
+	// DialTimeout bounds each dial; default 5s.
+	DialTimeout time.Duration
+	// Auth, when set, puts credentials on each request (driver.BearerOf
+	// a token source, for a bearer token). If it is also a Preparer, the
+	// driver's Prepare runs it.
+	Auth driver.Authorizer
+}
+
+// HTTPDriver calls one HTTP endpoint over a fasthttp keep-alive pool. It
+// counts the bytes it moves on the wire, headers included.
+type HTTPDriver struct {
+	cfg    HTTPConfig
+	client *fasthttp.HostClient
+	wire   driver.Counter
+}
+
+var (
+	_ bench.Driver        = (*HTTPDriver)(nil)
+	_ bench.ByteCounter   = (*HTTPDriver)(nil)
+	_ bench.Preparer      = (*HTTPDriver)(nil)
+	_ bench.PhaseReporter = (*HTTPDriver)(nil)
+)
+
+// NewHTTP returns a driver for cfg, or an error naming what is wrong with it.
+func NewHTTP(cfg HTTPConfig) (*HTTPDriver, error) {
+	addr, tls, err := driver.Target(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Method == "" {
+		cfg.Method = fasthttp.MethodGet
+		if cfg.Body != nil {
+			cfg.Method = fasthttp.MethodPost
+		}
+	}
+	if cfg.Connections == 0 {
+		cfg.Connections = 16
+	}
+	if cfg.DialTimeout == 0 {
+		cfg.DialTimeout = 5 * time.Second
+	}
+	if cfg.Classify == nil {
+		cfg.Classify = driver.ClassifyStatus
+	}
+	d := &HTTPDriver{cfg: cfg}
+	d.client = driver.NewClient(driver.ClientConfig{Addr: addr, TLS: tls, MaxConns: cfg.Connections,
+		DialTimeout: cfg.DialTimeout, Counter: &d.wire})
+	return d, nil
+}
+
+// Open returns a worker's connection: its own request and response, sharing
+// the driver's pool.
+func (d *HTTPDriver) Open(ctx context.Context, worker int) (bench.Conn, error) {
+	c := &httpConn{d: d, req: new(fasthttp.Request), resp: new(fasthttp.Response)}
+	req := c.req
+	req.SetRequestURI(d.cfg.URL)
+	req.Header.SetMethod(d.cfg.Method)
+	req.Header.Set("User-Agent", "mcpbench")
+	for _, h := range d.cfg.Header {
+		req.Header.Set(h.Name, h.Value)
+	}
+	if d.cfg.Body != nil {
+		req.SetBodyRaw(d.cfg.Body)
+	}
+	return c, nil
+}
+
+// Prepare runs the authorizer's own preparation (OAuth discovery, the
+// first token), if it has one.
+func (d *HTTPDriver) Prepare(ctx context.Context) error {
+	if p, ok := d.cfg.Auth.(bench.Preparer); ok {
+		return p.Prepare(ctx)
+	}
+	return nil
+}
+
+// SetupPhases reports the authorizer's preparation steps, if it times
+// them, in a map of the caller's own.
+func (d *HTTPDriver) SetupPhases() map[string]time.Duration {
+	if p, ok := d.cfg.Auth.(bench.PhaseReporter); ok {
+		return maps.Clone(p.SetupPhases())
+	}
+	return nil
+}
+
+// Bytes returns the bytes read and written on the driver's connections.
+func (d *HTTPDriver) Bytes() (read, written int64) { return d.wire.Bytes() }
+
+// Close closes every connection the driver dialed, which also ends calls
+// still blocked on one.
+func (d *HTTPDriver) Close() error {
+	d.client.CloseIdleConnections()
+	d.wire.CloseAll()
+	return nil
+}
+
+type httpConn struct {
+	d    *HTTPDriver
+	req  *fasthttp.Request
+	resp *fasthttp.Response
+}
+
+func (c *httpConn) Call(deadline time.Time) bench.Outcome {
+	// An authorizer only does I/O when it has no credentials at hand
+	// (bounded by its client's timeout), so no per-call context is made.
+	if c.d.cfg.Auth != nil && c.d.cfg.Auth.Authorize(context.Background(), driver.Fast(c.req)) != nil {
+		return bench.Outcome{Class: bench.ClassToken}
+	}
+	if err := c.d.client.DoDeadline(c.req, c.resp, deadline); err != nil {
+		return driver.ClassifyError(err)
+	}
+	return c.d.cfg.Classify(c.resp)
+}
+
+// Close does nothing: the pool is the driver's, and a call still blocked
+// returns by its deadline or when the driver closes its connections.
+func (c *httpConn) Close() error { return nil }
