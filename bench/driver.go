@@ -72,7 +72,7 @@ type Preparer interface {
 	Prepare(ctx context.Context) error
 }
 
-// TokenSource hands out the bearer token for each call; *OAuth is one.
+// TokenSource hands out the bearer token for each call; *oauth.Client is one.
 // Token is called from several workers at once.
 type TokenSource interface {
 	Token(ctx context.Context) (string, error)

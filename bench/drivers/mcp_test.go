@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mcpbench/mcpbench/bench/driver"
 	"os"
 	"os/signal"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mcpbench/mcpbench/bench/driver"
+	"github.com/mcpbench/mcpbench/bench/oauth"
 
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/benchtest"
@@ -171,7 +173,7 @@ func TestNewMCPRejects(t *testing.T) {
 		{"negative timeout", MCPConfig{URL: "http://127.0.0.1:1/mcp", Timeout: -time.Second}},
 		{"bad transport", MCPConfig{URL: "http://127.0.0.1:1/mcp", Transport: "ws"}},
 		{"stdio without a command", MCPConfig{Transport: "stdio"}},
-		{"stdio with a token", MCPConfig{Transport: "stdio", Command: []string{"x"}, Auth: driver.BearerOf(&OAuth{})}},
+		{"stdio with a token", MCPConfig{Transport: "stdio", Command: []string{"x"}, Auth: driver.BearerOf(&oauth.Client{})}},
 		{"legacy SSE at 2026-07-28", MCPConfig{URL: "http://127.0.0.1:1/sse", Transport: "sse", Protocol: MCP20260728}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,7 +2,6 @@ package drivers
 
 import (
 	"context"
-	"github.com/mcpbench/mcpbench/bench/driver"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mcpbench/mcpbench/bench/driver"
+	"github.com/mcpbench/mcpbench/bench/oauth"
 
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/benchtest"
@@ -60,7 +62,7 @@ func protectedFast(t *testing.T, ttl time.Duration) (as *authserver.Server, asCa
 // server fetches the new key on its unknown kid, and not one call fails.
 func TestKeyRotationMidRun(t *testing.T) {
 	as, _, _, resource := protectedFast(t, 2*time.Second)
-	o, _ := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw"})
+	o, _ := oauth.New(oauth.Config{Resource: resource, ClientID: "bench", ClientSecret: "pw"})
 	d, err := NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(mcpEcho), Header: mcpHeaders, Auth: driver.BearerOf(o), Connections: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +87,7 @@ func TestKeyRotationMidRun(t *testing.T) {
 // never lost — and succeed again once the issuer is back.
 func TestAuthServerDownDuringRefresh(t *testing.T) {
 	as, asCancel, asLn, resource := protectedFast(t, time.Second)
-	o, _ := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw", Client: nil})
+	o, _ := oauth.New(oauth.Config{Resource: resource, ClientID: "bench", ClientSecret: "pw", Client: nil})
 	d, err := NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(mcpEcho), Header: mcpHeaders, Auth: driver.BearerOf(o), Connections: 2})
 	if err != nil {
 		t.Fatal(err)

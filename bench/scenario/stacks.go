@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
-	"github.com/mcpbench/mcpbench/bench/drivers"
+	"github.com/mcpbench/mcpbench/bench/oauth"
 	"github.com/mcpbench/mcpbench/bench/proc"
 )
 
@@ -184,7 +184,7 @@ type instance struct {
 	// CPU per call is theirs together; none for an external URL.
 	path   []cpuSource
 	driver bench.Driver
-	oauth  *drivers.OAuth
+	oauth  *oauth.Client
 	issuer *proc.Proc // the variant's authorization server, if any
 }
 
@@ -267,14 +267,14 @@ func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, 
 	var token bench.TokenSource
 	if is != nil {
 		inst.issuer = is.proc
-		cfg := drivers.OAuthConfig{Resource: url, ClientID: benchClient, ClientSecret: in.secrets.bench}
+		cfg := oauth.Config{Resource: url, ClientID: benchClient, ClientSecret: in.secrets.bench}
 		if v.FreshTokens {
 			cfg.FreshTokens = calls
 		}
 		if v.Stack == "gateway" && v.Impl == "haproxy" { // HAProxy publishes no RFC 9728 metadata
 			cfg.TokenEndpoint, cfg.Issuer = is.url+"/token", is.url
 		}
-		o, err := drivers.NewOAuth(cfg)
+		o, err := oauth.New(cfg)
 		if err != nil {
 			return nil, err
 		}

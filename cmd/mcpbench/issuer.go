@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/mcpbench/mcpbench/bench/drivers"
+	"github.com/mcpbench/mcpbench/bench/oauth"
 )
 
 // asMetadata is the part of RFC 8414 metadata the servers use.
@@ -23,7 +23,7 @@ func issuerMetadata(ctx context.Context, issuer string) (*asMetadata, error) {
 	if _, err := url.Parse(issuer); err != nil {
 		return nil, err
 	}
-	wk := drivers.WellKnownURL(issuer, "oauth-authorization-server")
+	wk := oauth.WellKnownURL(issuer, "oauth-authorization-server")
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", wk, nil)

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mcpbench/mcpbench/bench/driver"
 	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/mcpbench/mcpbench/bench/driver"
+	"github.com/mcpbench/mcpbench/bench/oauth"
 
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/drivers"
@@ -265,7 +267,7 @@ func (t *loadTarget) oauth(target string) (bench.TokenSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	o, err := drivers.NewOAuth(drivers.OAuthConfig{Resource: target, ClientID: id, ClientSecret: secret, FreshTokens: t.fresh})
+	o, err := oauth.New(oauth.Config{Resource: target, ClientID: id, ClientSecret: secret, FreshTokens: t.fresh})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}

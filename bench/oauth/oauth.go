@@ -1,4 +1,7 @@
-package drivers
+// Package oauth is the harness's OAuth client: it finds a protected
+// resource's authorization server the way the MCP authorization spec says
+// and hands out access tokens for the drivers to send.
+package oauth
 
 import (
 	"bytes"
@@ -6,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mcpbench/mcpbench/bench/driver"
 	"io"
 	"maps"
 	"net/http"
@@ -17,12 +21,12 @@ import (
 	"github.com/mcpbench/mcpbench/bench"
 )
 
-// OAuthConfig configures the harness's OAuth client: a machine-to-machine
+// Config configures the harness's OAuth client: a machine-to-machine
 // client that finds its authorization server the way the MCP authorization
 // spec says (a 401's WWW-Authenticate → RFC 9728 protected-resource
 // metadata → RFC 8414 authorization-server metadata) and gets tokens by
 // client credentials with the RFC 8707 resource parameter.
-type OAuthConfig struct {
+type Config struct {
 	// Resource is the protected endpoint, e.g. http://127.0.0.1:8080/mcp.
 	Resource string
 	// ClientID and ClientSecret are this client's credentials.
@@ -44,18 +48,23 @@ type OAuthConfig struct {
 	TokenEndpoint string
 	// Issuer is the authorization server, when TokenEndpoint is given.
 	Issuer string
+	// TokenRequest, when set, is applied to each token request after the
+	// client's own authentication: the hook through which a
+	// sender-constrained token's proof (DPoP, RFC 9449) reaches the
+	// authorization server.
+	TokenRequest driver.Authorizer
 	// Client makes the requests; nil means one with a 10s timeout.
 	Client *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
-// ErrOAuth marks a failure of discovery or of the token endpoint.
-var ErrOAuth = errors.New("oauth")
+// ErrFlow marks a failure of discovery or of the token endpoint.
+var ErrFlow = errors.New("oauth")
 
-// OAuth gets and keeps access tokens. Token is safe for concurrent use.
-type OAuth struct {
-	cfg OAuthConfig
+// Client gets and keeps access tokens. Token is safe for concurrent use.
+type Client struct {
+	cfg Config
 
 	// Found by discovery.
 	ResourceID    string // the protected resource's identifier (RFC 9728 "resource")
@@ -75,8 +84,8 @@ type OAuth struct {
 	phases  map[string]time.Duration
 }
 
-// NewOAuth checks cfg; nothing is fetched until Prepare.
-func NewOAuth(cfg OAuthConfig) (*OAuth, error) {
+// New checks cfg; nothing is fetched until Prepare.
+func New(cfg Config) (*Client, error) {
 	if cfg.Resource == "" || cfg.ClientID == "" {
 		return nil, fmt.Errorf("%w: the OAuth client needs Resource and ClientID", bench.ErrConfig)
 	}
@@ -93,13 +102,13 @@ func NewOAuth(cfg OAuthConfig) (*OAuth, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &OAuth{cfg: cfg}, nil
+	return &Client{cfg: cfg}, nil
 }
 
 // Prepare runs the cold path and times each step: discovery (the 401, the
 // resource metadata, the authorization-server metadata), the first token,
 // a JWKS fetch when the issuer publishes one, and the fresh-token pool.
-func (o *OAuth) Prepare(ctx context.Context) error {
+func (o *Client) Prepare(ctx context.Context) error {
 	o.phases = map[string]time.Duration{} // this Prepare's own: an earlier one's map may be in a result
 	t := time.Now()
 	if o.cfg.TokenEndpoint != "" {
@@ -122,7 +131,7 @@ func (o *OAuth) Prepare(ctx context.Context) error {
 	if o.JWKSURI != "" {
 		t = time.Now()
 		if err := o.get(ctx, o.JWKSURI, &json.RawMessage{}); err != nil {
-			return fmt.Errorf("%w: JWKS at %s: %v", ErrOAuth, o.JWKSURI, err)
+			return fmt.Errorf("%w: JWKS at %s: %v", ErrFlow, o.JWKSURI, err)
 		}
 		o.phases["oauth_jwks_fetch"] = time.Since(t)
 	}
@@ -138,25 +147,25 @@ func (o *OAuth) Prepare(ctx context.Context) error {
 
 // SetupPhases reports how long each step of the last Prepare took, in a
 // map of the caller's own.
-func (o *OAuth) SetupPhases() map[string]time.Duration { return maps.Clone(o.phases) }
+func (o *Client) SetupPhases() map[string]time.Duration { return maps.Clone(o.phases) }
 
 // discover finds the token endpoint, starting from the resource's 401.
-func (o *OAuth) discover(ctx context.Context) error {
+func (o *Client) discover(ctx context.Context) error {
 	body := []byte(`{"jsonrpc":"2.0","id":0,"method":"ping"}`)
 	req, err := http.NewRequestWithContext(ctx, "POST", o.cfg.Resource, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrOAuth, err)
+		return fmt.Errorf("%w: %v", ErrFlow, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	resp, err := o.cfg.Client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: asking %s: %v", ErrOAuth, o.cfg.Resource, err)
+		return fmt.Errorf("%w: asking %s: %v", ErrFlow, o.cfg.Resource, err)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
-		return fmt.Errorf("%w: %s answered %d without a token, not 401: it does not ask for OAuth", ErrOAuth, o.cfg.Resource, resp.StatusCode)
+		return fmt.Errorf("%w: %s answered %d without a token, not 401: it does not ask for OAuth", ErrFlow, o.cfg.Resource, resp.StatusCode)
 	}
 	params := ParseChallenge(resp.Header.Values("WWW-Authenticate"))
 	metaURL := params["resource_metadata"]
@@ -170,13 +179,13 @@ func (o *OAuth) discover(ctx context.Context) error {
 		Scopes               []string `json:"scopes_supported"`
 	}
 	if err := o.get(ctx, metaURL, &prm); err != nil {
-		return fmt.Errorf("%w: protected-resource metadata: %v", ErrOAuth, err)
+		return fmt.Errorf("%w: protected-resource metadata: %v", ErrFlow, err)
 	}
 	if !sameResource(prm.Resource, o.cfg.Resource) {
-		return fmt.Errorf("%w: the metadata at %s is for %q, not %q (RFC 9728 3.3: the same URL, or one it is under)", ErrOAuth, metaURL, prm.Resource, o.cfg.Resource)
+		return fmt.Errorf("%w: the metadata at %s is for %q, not %q (RFC 9728 3.3: the same URL, or one it is under)", ErrFlow, metaURL, prm.Resource, o.cfg.Resource)
 	}
 	if len(prm.AuthorizationServers) == 0 {
-		return fmt.Errorf("%w: the metadata at %s names no authorization server", ErrOAuth, metaURL)
+		return fmt.Errorf("%w: the metadata at %s names no authorization server", ErrFlow, metaURL)
 	}
 	o.ResourceID = prm.Resource
 	if o.cfg.Scopes == nil {
@@ -195,14 +204,14 @@ func (o *OAuth) discover(ctx context.Context) error {
 	err = o.get(ctx, WellKnownURL(issuer, "oauth-authorization-server"), &asm)
 	if err != nil { // OpenID Connect discovery is the fallback the MCP spec names
 		if err2 := o.get(ctx, WellKnownURL(issuer, "openid-configuration"), &asm); err2 != nil {
-			return fmt.Errorf("%w: authorization-server metadata of %s: %v; %v", ErrOAuth, issuer, err, err2)
+			return fmt.Errorf("%w: authorization-server metadata of %s: %v; %v", ErrFlow, issuer, err, err2)
 		}
 	}
 	if strings.TrimSuffix(asm.Issuer, "/") != issuer {
-		return fmt.Errorf("%w: metadata of %s names issuer %q (RFC 8414 3.3)", ErrOAuth, issuer, asm.Issuer)
+		return fmt.Errorf("%w: metadata of %s names issuer %q (RFC 8414 3.3)", ErrFlow, issuer, asm.Issuer)
 	}
 	if asm.TokenEndpoint == "" {
-		return fmt.Errorf("%w: %s has no token endpoint", ErrOAuth, issuer)
+		return fmt.Errorf("%w: %s has no token endpoint", ErrFlow, issuer)
 	}
 	o.Issuer, o.TokenEndpoint, o.JWKSURI = issuer, asm.TokenEndpoint, asm.JWKSURI
 	return nil
@@ -236,7 +245,7 @@ func sameResource(resource, called string) bool {
 	return strings.HasPrefix(c.EscapedPath(), r.EscapedPath()+"/")
 }
 
-func (o *OAuth) get(ctx context.Context, u string, v any) error {
+func (o *Client) get(ctx context.Context, u string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
 	if err != nil {
 		return err
@@ -261,7 +270,7 @@ func (o *OAuth) get(ctx context.Context, u string, v any) error {
 }
 
 // fetch asks the token endpoint for one token.
-func (o *OAuth) fetch(ctx context.Context) (string, time.Time, error) {
+func (o *Client) fetch(ctx context.Context) (string, time.Time, error) {
 	f := url.Values{"grant_type": {"client_credentials"}, "resource": {o.ResourceID}}
 	if len(o.cfg.Scopes) > 0 {
 		f.Set("scope", strings.Join(o.cfg.Scopes, " "))
@@ -272,17 +281,22 @@ func (o *OAuth) fetch(ctx context.Context) (string, time.Time, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, "POST", o.TokenEndpoint, strings.NewReader(f.Encode()))
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("%w: %v", ErrOAuth, err)
+		return "", time.Time{}, fmt.Errorf("%w: %v", ErrFlow, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	if o.cfg.AuthMethod == "client_secret_basic" {
 		req.SetBasicAuth(url.QueryEscape(o.cfg.ClientID), url.QueryEscape(o.cfg.ClientSecret))
 	}
+	if o.cfg.TokenRequest != nil {
+		if err := o.cfg.TokenRequest.Authorize(ctx, driver.Std(req)); err != nil {
+			return "", time.Time{}, fmt.Errorf("%w: token request: %v", ErrFlow, err)
+		}
+	}
 	now := o.cfg.Now()
 	resp, err := o.cfg.Client.Do(req)
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("%w: token endpoint: %v", ErrOAuth, err)
+		return "", time.Time{}, fmt.Errorf("%w: token endpoint: %v", ErrFlow, err)
 	}
 	defer resp.Body.Close()
 	var tr struct {
@@ -294,13 +308,13 @@ func (o *OAuth) fetch(ctx context.Context) (string, time.Time, error) {
 	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err := json.Unmarshal(b, &tr); err != nil {
-		return "", time.Time{}, fmt.Errorf("%w: token endpoint answered %d: %.200s", ErrOAuth, resp.StatusCode, b)
+		return "", time.Time{}, fmt.Errorf("%w: token endpoint answered %d: %.200s", ErrFlow, resp.StatusCode, b)
 	}
 	if resp.StatusCode != http.StatusOK || tr.AccessToken == "" {
-		return "", time.Time{}, fmt.Errorf("%w: token endpoint answered %d %s: %s", ErrOAuth, resp.StatusCode, tr.Error, tr.Description)
+		return "", time.Time{}, fmt.Errorf("%w: token endpoint answered %d %s: %s", ErrFlow, resp.StatusCode, tr.Error, tr.Description)
 	}
 	if !strings.EqualFold(tr.TokenType, "Bearer") {
-		return "", time.Time{}, fmt.Errorf("%w: token type %q, not Bearer", ErrOAuth, tr.TokenType)
+		return "", time.Time{}, fmt.Errorf("%w: token type %q, not Bearer", ErrFlow, tr.TokenType)
 	}
 	exp := time.Time{}
 	if tr.ExpiresIn > 0 {
@@ -313,7 +327,7 @@ func (o *OAuth) fetch(ctx context.Context) (string, time.Time, error) {
 }
 
 // fill tops the pool up to n tokens, a few requests at a time.
-func (o *OAuth) fill(ctx context.Context, n int) error {
+func (o *Client) fill(ctx context.Context, n int) error {
 	if o.pool == nil || cap(o.pool) < n {
 		old := o.pool
 		o.pool = make(chan string, n)
@@ -363,7 +377,7 @@ func (o *OAuth) fill(ctx context.Context, n int) error {
 // refreshed in the background once 80% of its lifetime has passed, so that
 // no call waits for it or fails for it; only an expired token is fetched
 // on the spot.
-func (o *OAuth) Token(ctx context.Context) (string, error) {
+func (o *Client) Token(ctx context.Context) (string, error) {
 	if o.pool != nil {
 		select {
 		case t := <-o.pool:
@@ -398,7 +412,7 @@ func (o *OAuth) Token(ctx context.Context) (string, error) {
 	return tok, nil
 }
 
-func (o *OAuth) refresh() {
+func (o *Client) refresh() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	t, e, err := o.fetch(ctx)
@@ -412,7 +426,7 @@ func (o *OAuth) refresh() {
 
 // Stats says how many tokens were fetched, and how many calls found the
 // fresh-token pool empty.
-func (o *OAuth) Stats() (fetched, poolMisses int64) {
+func (o *Client) Stats() (fetched, poolMisses int64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.fetched, o.misses

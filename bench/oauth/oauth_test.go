@@ -1,9 +1,9 @@
-package drivers
+package oauth
 
 import (
 	"context"
 	"errors"
-	"github.com/mcpbench/mcpbench/bench/driver"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -12,6 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mcpbench/mcpbench/bench/driver"
+	"github.com/mcpbench/mcpbench/bench/drivers"
 
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/benchtest"
@@ -82,7 +85,7 @@ func call(t *testing.T, resource, tok string) int {
 func TestOAuthDiscoveryAndToken(t *testing.T) {
 	resource, as, _, _ := protected(t, time.Hour)
 	for _, method := range []string{"client_secret_basic", "client_secret_post"} {
-		o, err := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw", AuthMethod: method})
+		o, err := New(Config{Resource: resource, ClientID: "bench", ClientSecret: "pw", AuthMethod: method})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +111,7 @@ func TestOAuthDiscoveryAndToken(t *testing.T) {
 // new tokens and not one call fails for it.
 func TestOAuthRefreshMidRun(t *testing.T) {
 	resource, _, ok, refused := protected(t, 2*time.Second)
-	o, _ := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw"})
+	o, _ := New(Config{Resource: resource, ClientID: "bench", ClientSecret: "pw"})
 	if err := o.Prepare(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +142,7 @@ func TestOAuthRefreshMidRun(t *testing.T) {
 
 func TestOAuthFreshTokens(t *testing.T) {
 	resource, _, _, _ := protected(t, time.Hour)
-	o, _ := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw", FreshTokens: 20})
+	o, _ := New(Config{Resource: resource, ClientID: "bench", ClientSecret: "pw", FreshTokens: 20})
 	if err := o.Prepare(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -187,12 +190,12 @@ func TestOAuthDiscoveryErrors(t *testing.T) {
 	}))
 	defer liar.Close()
 	for name, res := range map[string]string{"no auth asked": open.URL + "/mcp", "metadata of another resource": liar.URL + "/mcp", "nothing listening": "http://127.0.0.1:1/mcp"} {
-		o, _ := NewOAuth(OAuthConfig{Resource: res, ClientID: "x"})
-		if err := o.Prepare(context.Background()); !errors.Is(err, ErrOAuth) {
+		o, _ := New(Config{Resource: res, ClientID: "x"})
+		if err := o.Prepare(context.Background()); !errors.Is(err, ErrFlow) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if _, err := NewOAuth(OAuthConfig{Resource: "x", ClientID: "y", AuthMethod: "private_key_jwt"}); !errors.Is(err, bench.ErrConfig) {
+	if _, err := New(Config{Resource: "x", ClientID: "y", AuthMethod: "private_key_jwt"}); !errors.Is(err, bench.ErrConfig) {
 		t.Errorf("unsupported auth method: %v", err)
 	}
 }
@@ -241,8 +244,8 @@ func TestParseChallenge(t *testing.T) {
 // every call carries it; with no authorization server, setup fails.
 func TestHTTPDriverWithOAuth(t *testing.T) {
 	resource, _, ok, refused := protected(t, time.Hour)
-	o, _ := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw"})
-	d, err := NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(`{}`), Auth: driver.BearerOf(o), Connections: 2})
+	o, _ := New(Config{Resource: resource, ClientID: "bench", ClientSecret: "pw"})
+	d, err := drivers.NewHTTP(drivers.HTTPConfig{URL: resource, Method: "POST", Body: []byte(`{}`), Auth: driver.BearerOf(o), Connections: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,17 +271,17 @@ func TestSetupPhasesPerPrepare(t *testing.T) {
 		run    bool // calls succeed against the protected resource, so bench.Run can be used
 	}{
 		{"rest", func(o bench.TokenSource) (bench.Driver, error) {
-			return NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(`{}`), Auth: driver.BearerOf(o)})
+			return drivers.NewHTTP(drivers.HTTPConfig{URL: resource, Method: "POST", Body: []byte(`{}`), Auth: driver.BearerOf(o)})
 		}, true},
 		{"graphql", func(o bench.TokenSource) (bench.Driver, error) {
-			return NewGraphQL(GraphQLConfig{URL: resource, Query: "{ echo }", Auth: driver.BearerOf(o)})
+			return drivers.NewGraphQL(drivers.GraphQLConfig{URL: resource, Query: "{ echo }", Auth: driver.BearerOf(o)})
 		}, true},
 		{"mcp", func(o bench.TokenSource) (bench.Driver, error) {
-			return NewMCP(MCPConfig{URL: resource, Protocol: MCP20251125, Auth: driver.BearerOf(o)}) // no discover: the resource is no MCP server
+			return drivers.NewMCP(drivers.MCPConfig{URL: resource, Protocol: drivers.MCP20251125, Auth: driver.BearerOf(o)}) // no discover: the resource is no MCP server
 		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o, err := NewOAuth(OAuthConfig{Resource: resource, ClientID: "bench", ClientSecret: "pw"})
+			o, err := New(Config{Resource: resource, ClientID: "bench", ClientSecret: "pw"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -320,3 +323,46 @@ func TestSetupPhasesPerPrepare(t *testing.T) {
 		})
 	}
 }
+
+// proof is an Authorizer that stamps each request with its method and URL,
+// as a DPoP proof would sign them.
+type proof struct{}
+
+func (proof) Authorize(_ context.Context, r driver.Request) error {
+	r.SetHeader("X-Proof", r.Method()+" "+r.URL())
+	return nil
+}
+
+// TestTokenRequestHook: the TokenRequest authorizer sees each token
+// request, after the client's own authentication, and a failing one fails
+// the token request without sending it.
+func TestTokenRequestHook(t *testing.T) {
+	var seen atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, _, _ := r.BasicAuth()
+		seen.Store(r.Header.Get("X-Proof") + " as " + user)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"t","token_type":"Bearer","expires_in":60}`)
+	}))
+	defer srv.Close()
+	o, err := New(Config{Resource: "http://r/mcp", ClientID: "bench", ClientSecret: "pw", TokenEndpoint: srv.URL + "/token", Issuer: srv.URL, TokenRequest: proof{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := seen.Load(), "POST "+srv.URL+"/token as bench"; got != want {
+		t.Errorf("token endpoint saw %q, want %q", got, want)
+	}
+	o, _ = New(Config{Resource: "http://r/mcp", ClientID: "bench", ClientSecret: "pw", TokenEndpoint: srv.URL + "/token", Issuer: srv.URL,
+		TokenRequest: failing{}})
+	seen.Store("")
+	if err := o.Prepare(context.Background()); !errors.Is(err, ErrFlow) || seen.Load() != "" {
+		t.Errorf("failing hook: err %v, token endpoint saw %q", err, seen.Load())
+	}
+}
+
+type failing struct{}
+
+func (failing) Authorize(context.Context, driver.Request) error { return errors.New("no key") }
