@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench/driver"
+	"github.com/mcpbench/mcpbench/bench/driver/mcp"
 	"github.com/mcpbench/mcpbench/bench/drivers"
 
 	"github.com/mcpbench/mcpbench/bench"
@@ -277,7 +278,7 @@ func TestSetupPhasesPerPrepare(t *testing.T) {
 			return drivers.NewGraphQL(drivers.GraphQLConfig{URL: resource, Query: "{ echo }", Auth: driver.BearerOf(o)})
 		}, true},
 		{"mcp", func(o bench.TokenSource) (bench.Driver, error) {
-			return drivers.NewMCP(drivers.MCPConfig{URL: resource, Protocol: drivers.MCP20251125, Auth: driver.BearerOf(o)}) // no discover: the resource is no MCP server
+			return mcp.New(mcp.Config{URL: resource, Protocol: mcp.MCP20251125, Auth: driver.BearerOf(o)}) // no discover: the resource is no MCP server
 		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,9 +3,11 @@ package scenario
 import (
 	"context"
 	"fmt"
-	"github.com/mcpbench/mcpbench/bench/driver"
 	"strconv"
 	"strings"
+
+	"github.com/mcpbench/mcpbench/bench/driver"
+	"github.com/mcpbench/mcpbench/bench/driver/mcp"
 
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/drivers"
@@ -220,7 +222,7 @@ func mcpDriver(v *Variant, t target) (bench.Driver, error) {
 	if transport == "" && len(t.command) > 0 {
 		transport = "stdio"
 	}
-	return drivers.NewMCP(drivers.MCPConfig{URL: t.url, Command: t.command, Transport: transport, Protocol: v.Protocol,
+	return mcp.New(mcp.Config{URL: t.url, Command: t.command, Transport: transport, Protocol: v.Protocol,
 		Tool: t.workload.Tool, Arguments: t.workload.Arguments, Auth: driver.BearerOf(t.token)})
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench/driver"
+	"github.com/mcpbench/mcpbench/bench/driver/mcp"
 	"github.com/mcpbench/mcpbench/bench/oauth"
 
 	"github.com/mcpbench/mcpbench/bench"
@@ -222,13 +223,13 @@ func runLoad(ctx context.Context, args []string) error {
 	}
 	var d bench.Driver
 	if t.isMCP {
-		mc := drivers.MCPConfig{URL: target, Transport: t.transport, Protocol: t.protocol, Tool: t.tool,
+		mc := mcp.Config{URL: target, Transport: t.transport, Protocol: t.protocol, Tool: t.tool,
 			Arguments: json.RawMessage(t.args), Auth: driver.BearerOf(token), Header: headers}
 		if t.transport == "stdio" {
 			mc.URL, mc.Command = "", fs.Args()
 			cfg.Target = strings.Join(fs.Args(), " ")
 		}
-		if d, err = drivers.NewMCP(mc); err != nil {
+		if d, err = mcp.New(mc); err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 		if r, ok := d.(bench.ServerCPUReader); ok {

@@ -1,4 +1,4 @@
-package drivers
+package mcp
 
 import (
 	"bufio"
@@ -238,7 +238,7 @@ func (c *msgConn) result(r reply, method string, v any) error {
 // stdioDriver runs one server process per Conn and speaks newline-delimited
 // JSON-RPC on its stdin and stdout.
 type stdioDriver struct {
-	cfg         MCPConfig
+	cfg         Config
 	read, wrote atomic.Int64
 	mu          sync.Mutex
 	open        map[*msgConn]chan struct{} // closed once the process is reaped
@@ -271,7 +271,7 @@ var stdioGrace = 2 * time.Second
 // maxLine bounds one message from a stdio server.
 const maxLine = 64 << 20
 
-func newStdio(cfg MCPConfig) (*stdioDriver, error) {
+func newStdio(cfg Config) (*stdioDriver, error) {
 	if len(cfg.Command) == 0 || cfg.Command[0] == "" {
 		return nil, fmt.Errorf("%w: a stdio MCP driver needs the server's command", bench.ErrConfig)
 	}

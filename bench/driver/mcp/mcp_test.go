@@ -1,4 +1,4 @@
-package drivers
+package mcp
 
 import (
 	"bufio"
@@ -19,7 +19,7 @@ import (
 	"github.com/mcpbench/mcpbench/bench/benchtest"
 
 	"github.com/mcpbench/mcpbench/servers/mcp/sdk"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
+	gosdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // testServerEnv makes the test binary an MCP server on stdio (TestMain):
@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 	case "":
 		os.Exit(m.Run())
 	case "sdk":
-		if err := sdkServer().Run(context.Background(), &mcp.StdioTransport{}); err != nil {
+		if err := sdkServer().Run(context.Background(), &gosdk.StdioTransport{}); err != nil {
 			os.Exit(1)
 		}
 		os.Exit(0)
@@ -60,21 +60,21 @@ func TestMain(m *testing.M) {
 // blockFor, or when its request ends (the go-sdk does not end a stateless
 // request's context when the client goes away: servers under test would
 // wait for it on Close).
-func sdkServer() *mcp.Server {
-	s := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "1"}, nil)
-	s.AddTool(&mcp.Tool{Name: "echo", InputSchema: json.RawMessage(`{"type":"object"}`)},
-		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+func sdkServer() *gosdk.Server {
+	s := gosdk.NewServer(&gosdk.Implementation{Name: "test", Version: "1"}, nil)
+	s.AddTool(&gosdk.Tool{Name: "echo", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		func(ctx context.Context, req *gosdk.CallToolRequest) (*gosdk.CallToolResult, error) {
 			var a struct{ Message string }
 			err := json.Unmarshal(req.Params.Arguments, &a)
-			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: a.Message}}, IsError: err != nil}, nil
+			return &gosdk.CallToolResult{Content: []gosdk.Content{&gosdk.TextContent{Text: a.Message}}, IsError: err != nil}, nil
 		})
-	s.AddTool(&mcp.Tool{Name: "block", InputSchema: json.RawMessage(`{"type":"object"}`)},
-		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	s.AddTool(&gosdk.Tool{Name: "block", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		func(ctx context.Context, req *gosdk.CallToolRequest) (*gosdk.CallToolResult, error) {
 			select {
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			case <-time.After(blockFor):
-				return &mcp.CallToolResult{}, nil
+				return &gosdk.CallToolResult{}, nil
 			}
 		})
 	return s
@@ -117,9 +117,9 @@ func handServer(stubborn bool) int {
 
 // runMCP runs n calls, closed loop, on 4 connections, checks the books
 // and the byte counts, and returns the result.
-func runMCP(t *testing.T, cfg MCPConfig, n uint64) *bench.Result {
+func runMCP(t *testing.T, cfg Config, n uint64) *bench.Result {
 	t.Helper()
-	d, err := NewMCP(cfg)
+	d, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func runMCP(t *testing.T, cfg MCPConfig, n uint64) *bench.Result {
 
 // checkCalls runs the echo, a tool error and an unknown tool on cfg and
 // checks how each is classified.
-func checkCalls(t *testing.T, cfg MCPConfig) {
+func checkCalls(t *testing.T, cfg Config) {
 	t.Helper()
 	if a := runMCP(t, cfg, 200).Accounting; a.OK != 200 {
 		t.Errorf("echo: %+v", a)
@@ -158,26 +158,26 @@ func checkCalls(t *testing.T, cfg MCPConfig) {
 	}
 }
 
-func TestNewMCPRejects(t *testing.T) {
+func TestNewRejects(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  MCPConfig
+		cfg  Config
 	}{
-		{"bad URL", MCPConfig{URL: "ftp://x"}},
-		{"no URL", MCPConfig{}},
-		{"bad protocol", MCPConfig{URL: "http://127.0.0.1:1/mcp", Protocol: "2099-01-01"}},
-		{"arguments not an object", MCPConfig{URL: "http://127.0.0.1:1/mcp", Arguments: json.RawMessage(`[1]`)}},
-		{"arguments not JSON", MCPConfig{URL: "http://127.0.0.1:1/mcp", Arguments: json.RawMessage(`{`)}},
-		{"tool name with a space", MCPConfig{URL: "http://127.0.0.1:1/mcp", Tool: "a b"}},
-		{"tool name not ASCII", MCPConfig{URL: "http://127.0.0.1:1/mcp", Tool: "é"}},
-		{"negative timeout", MCPConfig{URL: "http://127.0.0.1:1/mcp", Timeout: -time.Second}},
-		{"bad transport", MCPConfig{URL: "http://127.0.0.1:1/mcp", Transport: "ws"}},
-		{"stdio without a command", MCPConfig{Transport: "stdio"}},
-		{"stdio with a token", MCPConfig{Transport: "stdio", Command: []string{"x"}, Auth: driver.BearerOf(&oauth.Client{})}},
-		{"legacy SSE at 2026-07-28", MCPConfig{URL: "http://127.0.0.1:1/sse", Transport: "sse", Protocol: MCP20260728}},
+		{"bad URL", Config{URL: "ftp://x"}},
+		{"no URL", Config{}},
+		{"bad protocol", Config{URL: "http://127.0.0.1:1/mcp", Protocol: "2099-01-01"}},
+		{"arguments not an object", Config{URL: "http://127.0.0.1:1/mcp", Arguments: json.RawMessage(`[1]`)}},
+		{"arguments not JSON", Config{URL: "http://127.0.0.1:1/mcp", Arguments: json.RawMessage(`{`)}},
+		{"tool name with a space", Config{URL: "http://127.0.0.1:1/mcp", Tool: "a b"}},
+		{"tool name not ASCII", Config{URL: "http://127.0.0.1:1/mcp", Tool: "é"}},
+		{"negative timeout", Config{URL: "http://127.0.0.1:1/mcp", Timeout: -time.Second}},
+		{"bad transport", Config{URL: "http://127.0.0.1:1/mcp", Transport: "ws"}},
+		{"stdio without a command", Config{Transport: "stdio"}},
+		{"stdio with a token", Config{Transport: "stdio", Command: []string{"x"}, Auth: driver.BearerOf(&oauth.Client{})}},
+		{"legacy SSE at 2026-07-28", Config{URL: "http://127.0.0.1:1/sse", Transport: "sse", Protocol: MCP20260728}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := NewMCP(tc.cfg); !errors.Is(err, bench.ErrConfig) {
+			if _, err := New(tc.cfg); !errors.Is(err, bench.ErrConfig) {
 				t.Errorf("got %v, want ErrConfig", err)
 			}
 		})
@@ -187,8 +187,8 @@ func TestNewMCPRejects(t *testing.T) {
 // TestMCPCallBody: the 2026-07-28 request carries the _meta keys the
 // go-sdk defines, the arguments compacted, and the id it is given.
 func TestMCPCallBody(t *testing.T) {
-	cfg := MCPConfig{Tool: "echo", Arguments: json.RawMessage(`{"message": "hi"}`)}
-	d, err := NewMCP(MCPConfig{URL: "http://127.0.0.1:1/mcp", Arguments: cfg.Arguments})
+	cfg := Config{Tool: "echo", Arguments: json.RawMessage(`{"message": "hi"}`)}
+	d, err := New(Config{URL: "http://127.0.0.1:1/mcp", Arguments: cfg.Arguments})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,15 +209,15 @@ func TestMCPCallBody(t *testing.T) {
 	if req.JSONRPC != "2.0" || req.ID != 42 || req.Method != "tools/call" || req.Params.Name != "echo" || string(req.Params.Arguments) != `{"message":"hi"}` {
 		t.Errorf("request %s", body)
 	}
-	if v := string(req.Params.Meta[mcp.MetaKeyProtocolVersion]); v != `"2026-07-28"` {
-		t.Errorf("%s = %s", mcp.MetaKeyProtocolVersion, v)
+	if v := string(req.Params.Meta[gosdk.MetaKeyProtocolVersion]); v != `"2026-07-28"` {
+		t.Errorf("%s = %s", gosdk.MetaKeyProtocolVersion, v)
 	}
-	for _, k := range []string{mcp.MetaKeyClientCapabilities, mcp.MetaKeyClientInfo} {
+	for _, k := range []string{gosdk.MetaKeyClientCapabilities, gosdk.MetaKeyClientInfo} {
 		if _, ok := req.Params.Meta[k]; !ok {
 			t.Errorf("no %s in %s", k, body)
 		}
 	}
-	session := newCallBody(&MCPConfig{Tool: "echo", Arguments: json.RawMessage(`{}`)}, false).append(nil, 7)
+	session := newCallBody(&Config{Tool: "echo", Arguments: json.RawMessage(`{}`)}, false).append(nil, 7)
 	if want := `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{}}}`; string(session) != want {
 		t.Errorf("session request %s, want %s", session, want)
 	}

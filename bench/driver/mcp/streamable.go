@@ -1,4 +1,4 @@
-package drivers
+package mcp
 
 import (
 	"bytes"
@@ -26,13 +26,13 @@ import (
 // MaxConns 1), so that Conn.Close can cut the call in flight; the driver
 // keeps a small client of its own for server/discover and DELETE.
 type streamable struct {
-	cfg   MCPConfig
+	cfg   Config
 	addr  string
 	tls   bool
 	ctl   *fasthttp.HostClient // setup requests: discover, DELETE
 	wires driver.Counters
 
-	// Settled by Prepare (or NewMCP, for a fixed protocol).
+	// Settled by Prepare (or New, for a fixed protocol).
 	version  string // what calls speak; with sessions, what initialize offers
 	stateful bool
 	call     callBody
@@ -46,7 +46,7 @@ var (
 	_ bench.PhaseReporter = (*streamable)(nil)
 )
 
-func newStreamable(cfg MCPConfig) (*streamable, error) {
+func newStreamable(cfg Config) (*streamable, error) {
 	addr, tls, err := driver.Target(cfg.URL)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package drivers
+package mcp
 
 import (
 	"context"
@@ -18,9 +18,9 @@ func TestMCPStdio(t *testing.T) {
 		{"", false}, {MCP20251125, false}, {MCP20260728, true}, {"auto", true},
 	} {
 		t.Run("sdk "+tc.protocol, func(t *testing.T) {
-			cfg := MCPConfig{Transport: "stdio", Command: stdioCommand(t, "sdk"), Protocol: tc.protocol}
+			cfg := Config{Transport: "stdio", Command: stdioCommand(t, "sdk"), Protocol: tc.protocol}
 			checkCalls(t, cfg)
-			d, err := NewMCP(cfg)
+			d, err := New(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -40,7 +40,7 @@ func TestMCPStdio(t *testing.T) {
 // TestMCPStdioNoisy: notifications, lines that are not JSON, requests from
 // the server and responses to other ids are all skipped.
 func TestMCPStdioNoisy(t *testing.T) {
-	res := runMCP(t, MCPConfig{Transport: "stdio", Command: stdioCommand(t, "noisy")}, 200)
+	res := runMCP(t, Config{Transport: "stdio", Command: stdioCommand(t, "noisy")}, 200)
 	if a := res.Accounting; a.OK != 200 {
 		t.Errorf("accounting %+v", a)
 	}
@@ -49,7 +49,7 @@ func TestMCPStdioNoisy(t *testing.T) {
 // TestMCPStdioCloseUnblocks: Conn.Close ends a call in flight and the
 // server with it.
 func TestMCPStdioCloseUnblocks(t *testing.T) {
-	d, err := NewMCP(MCPConfig{Transport: "stdio", Command: stdioCommand(t, "sdk"), Tool: "block", Arguments: json.RawMessage(`{}`)})
+	d, err := New(Config{Transport: "stdio", Command: stdioCommand(t, "sdk"), Tool: "block", Arguments: json.RawMessage(`{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestMCPStdioCloseUnblocks(t *testing.T) {
 func TestMCPStdioKills(t *testing.T) {
 	defer func(g time.Duration) { stdioGrace = g }(stdioGrace)
 	stdioGrace = 100 * time.Millisecond
-	d, err := NewMCP(MCPConfig{Transport: "stdio", Command: stdioCommand(t, "stubborn")})
+	d, err := New(Config{Transport: "stdio", Command: stdioCommand(t, "stubborn")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestMCPStdioKills(t *testing.T) {
 // grows with calls, and a server that exits keeps its share: the sum
 // never goes back, so that a run's difference of two reads is not negative.
 func TestMCPStdioServerCPU(t *testing.T) {
-	d, err := NewMCP(MCPConfig{Transport: "stdio", Command: stdioCommand(t, "serve")})
+	d, err := New(Config{Transport: "stdio", Command: stdioCommand(t, "serve")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,17 +164,17 @@ func TestMCPStdioServerCPU(t *testing.T) {
 func TestMCPStdioSetupFails(t *testing.T) {
 	for _, tc := range []struct {
 		name, want string
-		cfg        MCPConfig
+		cfg        Config
 	}{
-		{"exits", "boom", MCPConfig{Command: []string{"sh", "-c", "echo boom >&2; exit 3"}}},
-		{"no such command", "no-such-mcp-server", MCPConfig{Command: []string{"no-such-mcp-server"}}},
-		{"never answers", "timeout", MCPConfig{Command: []string{"sleep", "60"}, Timeout: 200 * time.Millisecond}},
+		{"exits", "boom", Config{Command: []string{"sh", "-c", "echo boom >&2; exit 3"}}},
+		{"no such command", "no-such-mcp-server", Config{Command: []string{"no-such-mcp-server"}}},
+		{"never answers", "timeout", Config{Command: []string{"sleep", "60"}, Timeout: 200 * time.Millisecond}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.Transport = "stdio"
 			defer func(g time.Duration) { stdioGrace = g }(stdioGrace)
 			stdioGrace = 100 * time.Millisecond
-			d, err := NewMCP(tc.cfg)
+			d, err := New(tc.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -190,7 +190,7 @@ func BenchmarkMCPStdioEcho(b *testing.B) {
 	exe := stdioCommand(b, "sdk")
 	for _, protocol := range []string{MCP20251125, MCP20260728} {
 		b.Run(protocol, func(b *testing.B) {
-			benchConn(b, MCPConfig{Transport: "stdio", Command: exe, Protocol: protocol})
+			benchConn(b, Config{Transport: "stdio", Command: exe, Protocol: protocol})
 		})
 	}
 }

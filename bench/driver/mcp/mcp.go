@@ -1,4 +1,4 @@
-package drivers
+package mcp
 
 import (
 	"bytes"
@@ -31,10 +31,10 @@ const (
 	IncompleteCode = -2
 )
 
-// MCPConfig describes the MCP call a driver repeats: one tools/call.
+// Config describes the MCP call a driver repeats: one tools/call.
 // Its zero value, with a URL, calls echo {"message":"hello"} over
 // Streamable HTTP, stateless, at protocol 2026-07-28.
-type MCPConfig struct {
+type Config struct {
 	// URL is the Streamable HTTP endpoint (http://host:port/mcp), or the
 	// legacy SSE endpoint (the GET stream) with Transport "sse".
 	URL string
@@ -67,10 +67,10 @@ type MCPConfig struct {
 	Timeout time.Duration
 }
 
-// NewMCP checks cfg and returns the driver for its transport. Each driver
+// New checks cfg and returns the driver for its transport. Each driver
 // implements Driver and ByteCounter; the HTTP one also Preparer and
 // PhaseReporter, the stdio one ServerCPUReader.
-func NewMCP(cfg MCPConfig) (bench.Driver, error) {
+func New(cfg Config) (bench.Driver, error) {
 	if cfg.Tool == "" {
 		cfg.Tool = "echo"
 	}
@@ -106,7 +106,7 @@ func NewMCP(cfg MCPConfig) (bench.Driver, error) {
 
 // checkProtocol checks cfg.Protocol against what a transport speaks, and
 // sets it to def when it is empty.
-func checkProtocol(cfg *MCPConfig, def string, allowed ...string) error {
+func checkProtocol(cfg *Config, def string, allowed ...string) error {
 	if cfg.Protocol == "" {
 		cfg.Protocol = def
 		return nil
@@ -130,7 +130,7 @@ type callBody struct{ suffix []byte }
 const rpcPrefix = `{"jsonrpc":"2.0","id":`
 
 // newCallBody builds the request; modern puts the 2026-07-28 _meta in.
-func newCallBody(cfg *MCPConfig, modern bool) callBody {
+func newCallBody(cfg *Config, modern bool) callBody {
 	name, _ := json.Marshal(cfg.Tool)
 	s := []byte(`,"method":"tools/call","params":{`)
 	if modern {

@@ -1,4 +1,4 @@
-package drivers
+package mcp
 
 import (
 	"context"
@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
+	gosdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // sdkLegacy serves sdkServer over the legacy HTTP+SSE transport.
 func sdkLegacy(tb testing.TB) string {
 	s := sdkServer()
-	srv := httptest.NewServer(mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return s }, nil))
+	srv := httptest.NewServer(gosdk.NewSSEHandler(func(*http.Request) *gosdk.Server { return s }, nil))
 	tb.Cleanup(srv.Close)
 	return srv.URL
 }
@@ -24,7 +24,7 @@ func sdkLegacy(tb testing.TB) string {
 func TestMCPLegacySSE(t *testing.T) {
 	for _, protocol := range []string{"", MCP20251125, "auto"} {
 		t.Run("sdk "+protocol, func(t *testing.T) {
-			checkCalls(t, MCPConfig{Transport: "sse", URL: sdkLegacy(t), Protocol: protocol})
+			checkCalls(t, Config{Transport: "sse", URL: sdkLegacy(t), Protocol: protocol})
 		})
 	}
 }
@@ -32,7 +32,7 @@ func TestMCPLegacySSE(t *testing.T) {
 // TestMCPLegacyCloseUnblocks: Conn.Close ends a call waiting for its
 // response on the stream.
 func TestMCPLegacyCloseUnblocks(t *testing.T) {
-	d, err := NewMCP(MCPConfig{Transport: "sse", URL: sdkLegacy(t), Tool: "block", Arguments: json.RawMessage(`{}`)})
+	d, err := New(Config{Transport: "sse", URL: sdkLegacy(t), Tool: "block", Arguments: json.RawMessage(`{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestMCPLegacySetupFails(t *testing.T) {
 				}
 			}))
 			defer srv.Close()
-			d, err := NewMCP(MCPConfig{Transport: "sse", URL: srv.URL, Timeout: 300 * time.Millisecond})
+			d, err := New(Config{Transport: "sse", URL: srv.URL, Timeout: 300 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,5 +83,5 @@ func TestMCPLegacySetupFails(t *testing.T) {
 }
 
 func BenchmarkMCPLegacySSEEcho(b *testing.B) {
-	benchConn(b, MCPConfig{Transport: "sse", URL: sdkLegacy(b)})
+	benchConn(b, Config{Transport: "sse", URL: sdkLegacy(b)})
 }

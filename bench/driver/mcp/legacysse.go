@@ -1,4 +1,4 @@
-package drivers
+package mcp
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 // the URL to POST messages to; the server answers a POST with 202 and
 // sends the response on the stream.
 type legacySSE struct {
-	cfg   MCPConfig
+	cfg   Config
 	base  *url.URL
 	addr  string
 	tls   bool
@@ -35,7 +35,7 @@ var (
 	_ bench.ByteCounter = (*legacySSE)(nil)
 )
 
-func newLegacySSE(cfg MCPConfig) (*legacySSE, error) {
+func newLegacySSE(cfg Config) (*legacySSE, error) {
 	addr, tls, err := driver.Target(cfg.URL)
 	if err != nil {
 		return nil, err

@@ -1,9 +1,8 @@
-package drivers
+package mcp
 
 import (
 	"context"
 	"encoding/json"
-	"github.com/mcpbench/mcpbench/bench/driver"
 	"io"
 	"net"
 	"net/http"
@@ -14,7 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/mcpbench/mcpbench/bench/driver"
+
+	gosdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/valyala/fasthttp"
 
 	"github.com/mcpbench/mcpbench/bench"
@@ -23,9 +24,9 @@ import (
 
 // sdkHTTP serves sdkServer over Streamable HTTP with opts, wrapped by
 // wrap when it is given.
-func sdkHTTP(t testing.TB, opts *mcp.StreamableHTTPOptions, wrap func(http.Handler) http.Handler) string {
+func sdkHTTP(t testing.TB, opts *gosdk.StreamableHTTPOptions, wrap func(http.Handler) http.Handler) string {
 	s := sdkServer() // one server for every request and session, as in production
-	var h http.Handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, opts)
+	var h http.Handler = gosdk.NewStreamableHTTPHandler(func(*http.Request) *gosdk.Server { return s }, opts)
 	if wrap != nil {
 		h = wrap(h)
 	}
@@ -48,24 +49,24 @@ func fastServer(t testing.TB, reply string) string {
 }
 
 func TestMCPStreamable(t *testing.T) {
-	stateless := &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true}
-	statelessSSE := &mcp.StreamableHTTPOptions{Stateless: true}
-	stateful := &mcp.StreamableHTTPOptions{JSONResponse: true}
+	stateless := &gosdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true}
+	statelessSSE := &gosdk.StreamableHTTPOptions{Stateless: true}
+	stateful := &gosdk.StreamableHTTPOptions{JSONResponse: true}
 	for _, tc := range []struct {
 		name string
 		url  func(t *testing.T) string
-		cfg  MCPConfig
+		cfg  Config
 	}{
-		{"sdk stateless json", func(t *testing.T) string { return sdkHTTP(t, stateless, nil) }, MCPConfig{}},
-		{"sdk stateless sse", func(t *testing.T) string { return sdkHTTP(t, statelessSSE, nil) }, MCPConfig{}},
-		{"sdk stateless auto", func(t *testing.T) string { return sdkHTTP(t, stateless, nil) }, MCPConfig{Protocol: "auto"}},
-		{"sdk stateful json", func(t *testing.T) string { return sdkHTTP(t, stateful, nil) }, MCPConfig{Protocol: MCP20251125}},
-		{"sdk stateful sse", func(t *testing.T) string { return sdkHTTP(t, nil, nil) }, MCPConfig{Protocol: MCP20251125}},
-		{"sdk stateful 2025-06-18", func(t *testing.T) string { return sdkHTTP(t, nil, nil) }, MCPConfig{Protocol: "2025-06-18"}},
-		{"sdk stateful auto", func(t *testing.T) string { return sdkHTTP(t, nil, nil) }, MCPConfig{Protocol: "auto"}},
-		{"fast json", func(t *testing.T) string { return fastServer(t, "json") }, MCPConfig{}},
-		{"fast sse", func(t *testing.T) string { return fastServer(t, "sse") }, MCPConfig{}},
-		{"fast 2025-11-25", func(t *testing.T) string { return fastServer(t, "json") }, MCPConfig{Protocol: MCP20251125}},
+		{"sdk stateless json", func(t *testing.T) string { return sdkHTTP(t, stateless, nil) }, Config{}},
+		{"sdk stateless sse", func(t *testing.T) string { return sdkHTTP(t, statelessSSE, nil) }, Config{}},
+		{"sdk stateless auto", func(t *testing.T) string { return sdkHTTP(t, stateless, nil) }, Config{Protocol: "auto"}},
+		{"sdk stateful json", func(t *testing.T) string { return sdkHTTP(t, stateful, nil) }, Config{Protocol: MCP20251125}},
+		{"sdk stateful sse", func(t *testing.T) string { return sdkHTTP(t, nil, nil) }, Config{Protocol: MCP20251125}},
+		{"sdk stateful 2025-06-18", func(t *testing.T) string { return sdkHTTP(t, nil, nil) }, Config{Protocol: "2025-06-18"}},
+		{"sdk stateful auto", func(t *testing.T) string { return sdkHTTP(t, nil, nil) }, Config{Protocol: "auto"}},
+		{"fast json", func(t *testing.T) string { return fastServer(t, "json") }, Config{}},
+		{"fast sse", func(t *testing.T) string { return fastServer(t, "sse") }, Config{}},
+		{"fast 2025-11-25", func(t *testing.T) string { return fastServer(t, "json") }, Config{Protocol: MCP20251125}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.URL = tc.url(t)
@@ -79,14 +80,14 @@ func TestMCPStreamable(t *testing.T) {
 func TestMCPAutoSettles(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		opts     *mcp.StreamableHTTPOptions
+		opts     *gosdk.StreamableHTTPOptions
 		stateful bool
 	}{
-		{"stateless", &mcp.StreamableHTTPOptions{Stateless: true}, false},
+		{"stateless", &gosdk.StreamableHTTPOptions{Stateless: true}, false},
 		{"stateful", nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := NewMCP(MCPConfig{URL: sdkHTTP(t, tc.opts, nil), Protocol: "auto"})
+			d, err := New(Config{URL: sdkHTTP(t, tc.opts, nil), Protocol: "auto"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,7 +109,7 @@ func TestMCPAutoSettles(t *testing.T) {
 // TestMCPStatelessRejectsStateful: asking a stateful server for
 // 2026-07-28 fails in Prepare, saying what the server offers.
 func TestMCPStatelessRejectsStateful(t *testing.T) {
-	d, err := NewMCP(MCPConfig{URL: sdkHTTP(t, nil, nil)})
+	d, err := New(Config{URL: sdkHTTP(t, nil, nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,8 +143,8 @@ func recorder(mu *sync.Mutex, log *[]recorded) func(http.Handler) http.Handler {
 func TestMCPStatelessWire(t *testing.T) {
 	var mu sync.Mutex
 	var log []recorded
-	url := sdkHTTP(t, &mcp.StreamableHTTPOptions{Stateless: true}, recorder(&mu, &log))
-	runMCP(t, MCPConfig{URL: url, Header: []driver.Header{{Name: "X-Extra", Value: "1"}}}, 10)
+	url := sdkHTTP(t, &gosdk.StreamableHTTPOptions{Stateless: true}, recorder(&mu, &log))
+	runMCP(t, Config{URL: url, Header: []driver.Header{{Name: "X-Extra", Value: "1"}}}, 10)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(log) != 1+10+1 { // discover, 10 calls, the cold call
@@ -191,7 +192,7 @@ func TestMCPStatelessWire(t *testing.T) {
 // initialize, and the call goes through; Close deletes each session.
 func TestMCPSessionLost(t *testing.T) {
 	var calls, lost, deletes atomic.Int64
-	url := sdkHTTP(t, &mcp.StreamableHTTPOptions{JSONResponse: true}, func(h http.Handler) http.Handler {
+	url := sdkHTTP(t, &gosdk.StreamableHTTPOptions{JSONResponse: true}, func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodDelete && r.Header.Get("Mcp-Session-Id") != "" {
 				deletes.Add(1)
@@ -204,7 +205,7 @@ func TestMCPSessionLost(t *testing.T) {
 			h.ServeHTTP(w, r)
 		})
 	})
-	res := runMCP(t, MCPConfig{URL: url, Protocol: MCP20251125}, 50)
+	res := runMCP(t, Config{URL: url, Protocol: MCP20251125}, 50)
 	if lost.Load() != 1 || res.Accounting.OK != 50 {
 		t.Errorf("lost %d sessions; accounting %+v", lost.Load(), res.Accounting)
 	}
@@ -240,7 +241,7 @@ func TestMCPHTTPStatuses(t *testing.T) {
 				io.WriteString(w, tc.body)
 			}))
 			defer srv.Close()
-			d, err := NewMCP(MCPConfig{URL: srv.URL})
+			d, err := New(Config{URL: srv.URL})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -260,7 +261,7 @@ func TestMCPHTTPStatuses(t *testing.T) {
 // TestMCPTimeout: a call past its deadline is a timeout, and the Conn
 // carries on.
 func TestMCPTimeout(t *testing.T) {
-	d, err := NewMCP(MCPConfig{URL: sdkHTTP(t, &mcp.StreamableHTTPOptions{Stateless: true}, nil), Tool: "block", Arguments: json.RawMessage(`{}`)})
+	d, err := New(Config{URL: sdkHTTP(t, &gosdk.StreamableHTTPOptions{Stateless: true}, nil), Tool: "block", Arguments: json.RawMessage(`{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +293,7 @@ func TestMCPCloseUnblocks(t *testing.T) {
 		{"stateless, driver Close", MCP20260728, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := NewMCP(MCPConfig{URL: sdkHTTP(t, &mcp.StreamableHTTPOptions{Stateless: tc.protocol == MCP20260728}, nil),
+			d, err := New(Config{URL: sdkHTTP(t, &gosdk.StreamableHTTPOptions{Stateless: tc.protocol == MCP20260728}, nil),
 				Protocol: tc.protocol, Tool: "block", Arguments: json.RawMessage(`{}`)})
 			if err != nil {
 				t.Fatal(err)
@@ -337,8 +338,8 @@ func checkUnblocks(t *testing.T, c bench.Conn, closeIt func()) {
 	c.Close()
 }
 
-func benchConn(b *testing.B, cfg MCPConfig) {
-	d, err := NewMCP(cfg)
+func benchConn(b *testing.B, cfg Config) {
+	d, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -365,29 +366,29 @@ func benchConn(b *testing.B, cfg MCPConfig) {
 
 func BenchmarkMCPStatelessEcho(b *testing.B) {
 	b.Run("sdk-json", func(b *testing.B) {
-		benchConn(b, MCPConfig{URL: sdkHTTP(b, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true}, nil)})
+		benchConn(b, Config{URL: sdkHTTP(b, &gosdk.StreamableHTTPOptions{Stateless: true, JSONResponse: true}, nil)})
 	})
 	b.Run("sdk-sse", func(b *testing.B) {
-		benchConn(b, MCPConfig{URL: sdkHTTP(b, &mcp.StreamableHTTPOptions{Stateless: true}, nil)})
+		benchConn(b, Config{URL: sdkHTTP(b, &gosdk.StreamableHTTPOptions{Stateless: true}, nil)})
 	})
-	b.Run("fast-json", func(b *testing.B) { benchConn(b, MCPConfig{URL: fastServer(b, "json")}) })
-	b.Run("fast-sse", func(b *testing.B) { benchConn(b, MCPConfig{URL: fastServer(b, "sse")}) })
+	b.Run("fast-json", func(b *testing.B) { benchConn(b, Config{URL: fastServer(b, "json")}) })
+	b.Run("fast-sse", func(b *testing.B) { benchConn(b, Config{URL: fastServer(b, "sse")}) })
 }
 
 func BenchmarkMCPSessionEcho(b *testing.B) {
 	b.Run("sdk-json", func(b *testing.B) {
-		benchConn(b, MCPConfig{URL: sdkHTTP(b, &mcp.StreamableHTTPOptions{JSONResponse: true}, nil), Protocol: MCP20251125})
+		benchConn(b, Config{URL: sdkHTTP(b, &gosdk.StreamableHTTPOptions{JSONResponse: true}, nil), Protocol: MCP20251125})
 	})
 	b.Run("sdk-sse", func(b *testing.B) {
-		benchConn(b, MCPConfig{URL: sdkHTTP(b, nil, nil), Protocol: MCP20251125})
+		benchConn(b, Config{URL: sdkHTTP(b, nil, nil), Protocol: MCP20251125})
 	})
 }
 
 // BenchmarkMCPCallOnly is the driver's own cost per call: a canned
 // reply from a fasthttp server that does no MCP work.
 func BenchmarkMCPCallOnly(b *testing.B) {
-	b.Run("json", func(b *testing.B) { benchConn(b, MCPConfig{URL: cannedServer(b, false)}) })
-	b.Run("sse", func(b *testing.B) { benchConn(b, MCPConfig{URL: cannedServer(b, true)}) })
+	b.Run("json", func(b *testing.B) { benchConn(b, Config{URL: cannedServer(b, false)}) })
+	b.Run("sse", func(b *testing.B) { benchConn(b, Config{URL: cannedServer(b, true)}) })
 }
 
 // cannedServer answers every request with a result to its id, in JSON or
@@ -433,15 +434,15 @@ func (s *switchingToken) Token(context.Context) (string, error) {
 func TestMCPToken(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		cfg  MCPConfig
+		cfg  Config
 		url  func(wrap func(http.Handler) http.Handler) string
 	}{
-		{"stateless", MCPConfig{}, func(w func(http.Handler) http.Handler) string {
-			return sdkHTTP(t, &mcp.StreamableHTTPOptions{Stateless: true}, w)
+		{"stateless", Config{}, func(w func(http.Handler) http.Handler) string {
+			return sdkHTTP(t, &gosdk.StreamableHTTPOptions{Stateless: true}, w)
 		}},
-		{"session", MCPConfig{Protocol: MCP20251125}, func(w func(http.Handler) http.Handler) string { return sdkHTTP(t, nil, w) }},
-		{"legacy", MCPConfig{Transport: "sse"}, func(w func(http.Handler) http.Handler) string {
-			srv := httptest.NewServer(w(mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return sdkServer() }, nil)))
+		{"session", Config{Protocol: MCP20251125}, func(w func(http.Handler) http.Handler) string { return sdkHTTP(t, nil, w) }},
+		{"legacy", Config{Transport: "sse"}, func(w func(http.Handler) http.Handler) string {
+			srv := httptest.NewServer(w(gosdk.NewSSEHandler(func(*http.Request) *gosdk.Server { return sdkServer() }, nil)))
 			t.Cleanup(srv.Close)
 			return srv.URL
 		}},
