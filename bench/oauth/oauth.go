@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mcpbench/mcpbench/bench/driver"
 	"io"
 	"maps"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/driver"
 )
 
 // Config configures the harness's OAuth client: a machine-to-machine

@@ -13,13 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpbench/mcpbench/bench/driver"
-	"github.com/mcpbench/mcpbench/bench/driver/mcp"
-	"github.com/mcpbench/mcpbench/bench/drivers"
-
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/benchtest"
-
+	"github.com/mcpbench/mcpbench/bench/driver"
+	"github.com/mcpbench/mcpbench/bench/driver/httpcall"
+	"github.com/mcpbench/mcpbench/bench/driver/mcp"
 	"github.com/mcpbench/mcpbench/servers/auth"
 	"github.com/mcpbench/mcpbench/servers/authserver"
 )
@@ -246,7 +244,7 @@ func TestParseChallenge(t *testing.T) {
 func TestHTTPDriverWithOAuth(t *testing.T) {
 	resource, _, ok, refused := protected(t, time.Hour)
 	o, _ := New(Config{Resource: resource, ClientID: "bench", ClientSecret: "pw"})
-	d, err := drivers.NewHTTP(drivers.HTTPConfig{URL: resource, Method: "POST", Body: []byte(`{}`), Auth: driver.BearerOf(o), Connections: 2})
+	d, err := httpcall.New(httpcall.Config{URL: resource, Method: "POST", Body: []byte(`{}`), Auth: driver.BearerOf(o), Connections: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,10 +270,10 @@ func TestSetupPhasesPerPrepare(t *testing.T) {
 		run    bool // calls succeed against the protected resource, so bench.Run can be used
 	}{
 		{"rest", func(o bench.TokenSource) (bench.Driver, error) {
-			return drivers.NewHTTP(drivers.HTTPConfig{URL: resource, Method: "POST", Body: []byte(`{}`), Auth: driver.BearerOf(o)})
+			return httpcall.New(httpcall.Config{URL: resource, Method: "POST", Body: []byte(`{}`), Auth: driver.BearerOf(o)})
 		}, true},
 		{"graphql", func(o bench.TokenSource) (bench.Driver, error) {
-			return drivers.NewGraphQL(drivers.GraphQLConfig{URL: resource, Query: "{ echo }", Auth: driver.BearerOf(o)})
+			return httpcall.NewGraphQL(httpcall.GraphQLConfig{URL: resource, Query: "{ echo }", Auth: driver.BearerOf(o)})
 		}, true},
 		{"mcp", func(o bench.TokenSource) (bench.Driver, error) {
 			return mcp.New(mcp.Config{URL: resource, Protocol: mcp.MCP20251125, Auth: driver.BearerOf(o)}) // no discover: the resource is no MCP server

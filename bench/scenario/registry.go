@@ -6,11 +6,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mcpbench/mcpbench/bench/driver"
-	"github.com/mcpbench/mcpbench/bench/driver/mcp"
-
 	"github.com/mcpbench/mcpbench/bench"
-	"github.com/mcpbench/mcpbench/bench/drivers"
+	"github.com/mcpbench/mcpbench/bench/driver"
+	"github.com/mcpbench/mcpbench/bench/driver/httpcall"
+	"github.com/mcpbench/mcpbench/bench/driver/mcp"
+	"github.com/mcpbench/mcpbench/bench/driver/tcpecho"
 	"github.com/mcpbench/mcpbench/bench/proc"
 )
 
@@ -156,7 +156,7 @@ var stackKinds = map[string]stackKind{
 			if err != nil {
 				return nil, err
 			}
-			return drivers.NewGraphQL(drivers.GraphQLConfig{URL: t.url, Query: q, Auth: driver.BearerOf(t.token), Connections: t.connections})
+			return httpcall.NewGraphQL(httpcall.GraphQLConfig{URL: t.url, Query: q, Auth: driver.BearerOf(t.token), Connections: t.connections})
 		},
 	},
 	"rest": {
@@ -181,7 +181,7 @@ var stackKinds = map[string]stackKind{
 		check: noAuth,
 		serve: fixedServe("http"),
 		driver: func(v *Variant, t target) (bench.Driver, error) {
-			return drivers.NewHTTP(drivers.HTTPConfig{URL: t.url, Method: "POST", Body: t.workload.Arguments, Connections: t.connections})
+			return httpcall.New(httpcall.Config{URL: t.url, Method: "POST", Body: t.workload.Arguments, Connections: t.connections})
 		},
 	},
 	"tcp-floor": {
@@ -189,7 +189,7 @@ var stackKinds = map[string]stackKind{
 		check: noAuth,
 		serve: fixedServe("tcpecho"),
 		driver: func(v *Variant, t target) (bench.Driver, error) {
-			return &drivers.TCPEchoDriver{Addr: strings.TrimPrefix(t.url, "tcp://")}, nil
+			return &tcpecho.Driver{Addr: strings.TrimPrefix(t.url, "tcp://")}, nil
 		},
 	},
 }
@@ -209,12 +209,12 @@ func fixedServe(kind string) func(context.Context, *infra, *Variant, []string) (
 }
 
 func restDriver(v *Variant, t target) (bench.Driver, error) {
-	cfg := drivers.RESTCall(t.url, t.workload.Tool, t.workload.Arguments)
+	cfg := httpcall.RESTCall(t.url, t.workload.Tool, t.workload.Arguments)
 	cfg.Connections, cfg.Auth = t.connections, driver.BearerOf(t.token)
 	if v.Auth == "apikey" {
 		cfg.Header = append(cfg.Header, driver.Header{Name: "X-API-Key", Value: t.apiKey})
 	}
-	return drivers.NewHTTP(cfg)
+	return httpcall.New(cfg)
 }
 
 func mcpDriver(v *Variant, t target) (bench.Driver, error) {

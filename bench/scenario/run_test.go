@@ -9,10 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpbench/mcpbench/bench/results"
-
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/report"
+	"github.com/mcpbench/mcpbench/bench/results"
 )
 
 func TestPlanAdjacent(t *testing.T) {

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
-	"github.com/mcpbench/mcpbench/bench/drivers"
+	"github.com/mcpbench/mcpbench/bench/driver/httpcall"
+	"github.com/mcpbench/mcpbench/bench/driver/tcpecho"
 	"github.com/mcpbench/mcpbench/bench/proc"
 	"github.com/mcpbench/mcpbench/bench/results"
 )
@@ -157,8 +158,8 @@ func floorRun(ctx context.Context, fc floorCase, lf *loadFlags, place proc.Place
 	cfg.ServerCPU = srv.CPUTime
 	var d bench.Driver
 	if strings.HasPrefix(srv.URL(), "tcp://") {
-		d = &drivers.TCPEchoDriver{Addr: strings.TrimPrefix(srv.URL(), "tcp://")}
-	} else if d, err = drivers.NewHTTP(drivers.HTTPConfig{URL: srv.URL(), Connections: cfg.Connections}); err != nil {
+		d = &tcpecho.Driver{Addr: strings.TrimPrefix(srv.URL(), "tcp://")}
+	} else if d, err = httpcall.New(httpcall.Config{URL: srv.URL(), Connections: cfg.Connections}); err != nil {
 		return nil, err
 	}
 	defer d.Close()

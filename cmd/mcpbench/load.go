@@ -10,12 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mcpbench/mcpbench/bench/driver"
-	"github.com/mcpbench/mcpbench/bench/driver/mcp"
-	"github.com/mcpbench/mcpbench/bench/oauth"
-
 	"github.com/mcpbench/mcpbench/bench"
-	"github.com/mcpbench/mcpbench/bench/drivers"
+	"github.com/mcpbench/mcpbench/bench/driver"
+	"github.com/mcpbench/mcpbench/bench/driver/httpcall"
+	"github.com/mcpbench/mcpbench/bench/driver/mcp"
+	"github.com/mcpbench/mcpbench/bench/driver/tcpecho"
+	"github.com/mcpbench/mcpbench/bench/oauth"
 	"github.com/mcpbench/mcpbench/bench/results"
 	"github.com/spf13/pflag"
 )
@@ -286,9 +286,9 @@ func (t *loadTarget) plainDriver(target string, headers []driver.Header, token b
 		if u.Host == "" {
 			return nil, fmt.Errorf("%w: want tcp://host:port", errUsage)
 		}
-		return &drivers.TCPEchoDriver{Addr: u.Host, Size: t.size}, nil
+		return &tcpecho.Driver{Addr: u.Host, Size: t.size}, nil
 	case "http", "https":
-		hc := drivers.HTTPConfig{URL: target, Method: t.method, Connections: conns, Header: headers, Auth: driver.BearerOf(token)}
+		hc := httpcall.Config{URL: target, Method: t.method, Connections: conns, Header: headers, Auth: driver.BearerOf(token)}
 		switch {
 		case t.body != "" && t.bodyFile != "":
 			return nil, fmt.Errorf("%w: --body and --body-file: give one", errUsage)
@@ -301,7 +301,7 @@ func (t *loadTarget) plainDriver(target string, headers []driver.Header, token b
 			}
 			hc.Body = b
 		}
-		d, err := drivers.NewHTTP(hc)
+		d, err := httpcall.New(hc)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}

@@ -7,8 +7,7 @@ import (
 	"testing"
 
 	"github.com/mcpbench/mcpbench/bench/driver"
-
-	"github.com/mcpbench/mcpbench/bench/drivers"
+	"github.com/mcpbench/mcpbench/bench/driver/httpcall"
 	"github.com/mcpbench/mcpbench/servers/internal/hostile"
 )
 
@@ -33,9 +32,9 @@ func TestHAProxyOverload(t *testing.T) {
 	hapNeed(t)
 	const limit = 200
 	h := hapStart(t, HAProxyConfig{Upstream: startREST(t), Auth: "apikey", APIKeys: []string{"k"}, RateLimit: limit})
-	cfg := drivers.RESTCall(h.URL()+"/tools", "echo", []byte(`{"message":"x"}`))
+	cfg := httpcall.RESTCall(h.URL()+"/tools", "echo", []byte(`{"message":"x"}`))
 	cfg.Header = append(cfg.Header, driver.Header{Name: "X-API-Key", Value: "k"})
-	d, err := drivers.NewHTTP(cfg)
+	d, err := httpcall.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,7 @@ import (
 	"testing"
 
 	"github.com/mcpbench/mcpbench/bench/driver"
-
-	"github.com/mcpbench/mcpbench/bench/drivers"
+	"github.com/mcpbench/mcpbench/bench/driver/httpcall"
 	"github.com/mcpbench/mcpbench/servers/internal/hostile"
 )
 
@@ -16,9 +15,9 @@ import (
 func TestOverload(t *testing.T) {
 	const limit = 200 // requests per second per key
 	gw := startGateway(t, Options{Upstream: startREST(t), Auth: "apikey", APIKeys: []string{"k"}, RateLimit: limit, Burst: 20})
-	cfg := drivers.RESTCall(gw+"/tools", "echo", []byte(`{"message":"x"}`))
+	cfg := httpcall.RESTCall(gw+"/tools", "echo", []byte(`{"message":"x"}`))
 	cfg.Header = append(cfg.Header, driver.Header{Name: "X-API-Key", Value: "k"})
-	d, err := drivers.NewHTTP(cfg)
+	d, err := httpcall.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

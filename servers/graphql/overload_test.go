@@ -6,7 +6,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/mcpbench/mcpbench/bench/drivers"
+	"github.com/mcpbench/mcpbench/bench/driver/httpcall"
 	"github.com/mcpbench/mcpbench/servers/internal/hostile"
 )
 
@@ -19,7 +19,7 @@ func TestOverload(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- Serve(ctx, ln, Options{RateLimit: limit, Burst: 20}) }()
 	defer func() { cancel(); <-done }()
-	d, err := drivers.NewGraphQL(drivers.GraphQLConfig{URL: "http://" + ln.Addr().String() + "/graphql", Query: `{ echo(message: "x") }`, Connections: 8})
+	d, err := httpcall.NewGraphQL(httpcall.GraphQLConfig{URL: "http://" + ln.Addr().String() + "/graphql", Query: `{ echo(message: "x") }`, Connections: 8})
 	if err != nil {
 		t.Fatal(err)
 	}

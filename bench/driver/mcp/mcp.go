@@ -7,9 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mcpbench/mcpbench/bench/driver"
-
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/driver"
 )
 
 // MCP protocol versions the drivers speak.

@@ -12,12 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpbench/mcpbench/bench/driver"
-	"github.com/mcpbench/mcpbench/bench/oauth"
-
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/benchtest"
-
+	"github.com/mcpbench/mcpbench/bench/driver"
+	"github.com/mcpbench/mcpbench/bench/oauth"
 	"github.com/mcpbench/mcpbench/servers/mcp/sdk"
 	gosdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )

@@ -17,12 +17,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mcpbench/mcpbench/bench/driver"
-
 	"github.com/mcpbench/mcpbench/bench"
-	"github.com/mcpbench/mcpbench/internal/child"
-
+	"github.com/mcpbench/mcpbench/bench/driver"
 	"github.com/mcpbench/mcpbench/bench/proc"
+	"github.com/mcpbench/mcpbench/internal/child"
 )
 
 // msgConn is a Conn over a transport that carries JSON-RPC messages to the

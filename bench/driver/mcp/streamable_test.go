@@ -13,13 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/driver"
-
+	"github.com/mcpbench/mcpbench/servers/mcp/fast"
 	gosdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/valyala/fasthttp"
-
-	"github.com/mcpbench/mcpbench/bench"
-	"github.com/mcpbench/mcpbench/servers/mcp/fast"
 )
 
 // sdkHTTP serves sdkServer over Streamable HTTP with opts, wrapped by

@@ -1,4 +1,7 @@
-package drivers
+// Package httpcall is the driver of plain HTTP stacks: one request,
+// repeated over a keep-alive pool (the REST gateway's tool route, a
+// GraphQL query, any URL given to load).
+package httpcall
 
 import (
 	"context"
@@ -10,8 +13,8 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// HTTPConfig describes the one request an HTTP driver repeats.
-type HTTPConfig struct {
+// Config describes the one request an HTTP driver repeats.
+type Config struct {
 	URL    string // http://host:port/path
 	Method string // default GET, or POST when Body is set
 	Header []driver.Header
@@ -31,23 +34,23 @@ type HTTPConfig struct {
 	Auth driver.Authorizer
 }
 
-// HTTPDriver calls one HTTP endpoint over a fasthttp keep-alive pool. It
+// Driver calls one HTTP endpoint over a fasthttp keep-alive pool. It
 // counts the bytes it moves on the wire, headers included.
-type HTTPDriver struct {
-	cfg    HTTPConfig
+type Driver struct {
+	cfg    Config
 	client *fasthttp.HostClient
 	wire   driver.Counter
 }
 
 var (
-	_ bench.Driver        = (*HTTPDriver)(nil)
-	_ bench.ByteCounter   = (*HTTPDriver)(nil)
-	_ bench.Preparer      = (*HTTPDriver)(nil)
-	_ bench.PhaseReporter = (*HTTPDriver)(nil)
+	_ bench.Driver        = (*Driver)(nil)
+	_ bench.ByteCounter   = (*Driver)(nil)
+	_ bench.Preparer      = (*Driver)(nil)
+	_ bench.PhaseReporter = (*Driver)(nil)
 )
 
-// NewHTTP returns a driver for cfg, or an error naming what is wrong with it.
-func NewHTTP(cfg HTTPConfig) (*HTTPDriver, error) {
+// New returns a driver for cfg, or an error naming what is wrong with it.
+func New(cfg Config) (*Driver, error) {
 	addr, tls, err := driver.Target(cfg.URL)
 	if err != nil {
 		return nil, err
@@ -67,7 +70,7 @@ func NewHTTP(cfg HTTPConfig) (*HTTPDriver, error) {
 	if cfg.Classify == nil {
 		cfg.Classify = driver.ClassifyStatus
 	}
-	d := &HTTPDriver{cfg: cfg}
+	d := &Driver{cfg: cfg}
 	d.client = driver.NewClient(driver.ClientConfig{Addr: addr, TLS: tls, MaxConns: cfg.Connections,
 		DialTimeout: cfg.DialTimeout, Counter: &d.wire})
 	return d, nil
@@ -75,7 +78,7 @@ func NewHTTP(cfg HTTPConfig) (*HTTPDriver, error) {
 
 // Open returns a worker's connection: its own request and response, sharing
 // the driver's pool.
-func (d *HTTPDriver) Open(ctx context.Context, worker int) (bench.Conn, error) {
+func (d *Driver) Open(ctx context.Context, worker int) (bench.Conn, error) {
 	c := &httpConn{d: d, req: new(fasthttp.Request), resp: new(fasthttp.Response)}
 	req := c.req
 	req.SetRequestURI(d.cfg.URL)
@@ -92,7 +95,7 @@ func (d *HTTPDriver) Open(ctx context.Context, worker int) (bench.Conn, error) {
 
 // Prepare runs the authorizer's own preparation (OAuth discovery, the
 // first token), if it has one.
-func (d *HTTPDriver) Prepare(ctx context.Context) error {
+func (d *Driver) Prepare(ctx context.Context) error {
 	if p, ok := d.cfg.Auth.(bench.Preparer); ok {
 		return p.Prepare(ctx)
 	}
@@ -101,7 +104,7 @@ func (d *HTTPDriver) Prepare(ctx context.Context) error {
 
 // SetupPhases reports the authorizer's preparation steps, if it times
 // them, in a map of the caller's own.
-func (d *HTTPDriver) SetupPhases() map[string]time.Duration {
+func (d *Driver) SetupPhases() map[string]time.Duration {
 	if p, ok := d.cfg.Auth.(bench.PhaseReporter); ok {
 		return maps.Clone(p.SetupPhases())
 	}
@@ -109,18 +112,18 @@ func (d *HTTPDriver) SetupPhases() map[string]time.Duration {
 }
 
 // Bytes returns the bytes read and written on the driver's connections.
-func (d *HTTPDriver) Bytes() (read, written int64) { return d.wire.Bytes() }
+func (d *Driver) Bytes() (read, written int64) { return d.wire.Bytes() }
 
 // Close closes every connection the driver dialed, which also ends calls
 // still blocked on one.
-func (d *HTTPDriver) Close() error {
+func (d *Driver) Close() error {
 	d.client.CloseIdleConnections()
 	d.wire.CloseAll()
 	return nil
 }
 
 type httpConn struct {
-	d    *HTTPDriver
+	d    *Driver
 	req  *fasthttp.Request
 	resp *fasthttp.Response
 }

@@ -1,8 +1,7 @@
-package drivers
+package httpcall
 
 import (
 	"context"
-	"github.com/mcpbench/mcpbench/bench/driver"
 	"io"
 	"net"
 	"net/http"
@@ -12,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/benchtest"
-
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/mcpbench/mcpbench/bench/driver"
 )
 
 // countAtOrAbove counts the histogram's values of at least v.
@@ -55,7 +54,7 @@ func TestStallShowsInResponseTimeNotServiceTime(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	d, err := NewHTTP(HTTPConfig{URL: srv.URL + "/", Connections: conns})
+	d, err := New(Config{URL: srv.URL + "/", Connections: conns})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +104,7 @@ func TestHTTPDriverClassifiesAndCounts(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	d, err := NewHTTP(HTTPConfig{URL: srv.URL + "/x", Body: []byte(`{"a":1}`), Header: []driver.Header{{Name: "X-Test", Value: "yes"}}, Connections: 2})
+	d, err := New(Config{URL: srv.URL + "/x", Body: []byte(`{"a":1}`), Header: []driver.Header{{Name: "X-Test", Value: "yes"}}, Connections: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +127,7 @@ func TestHTTPDriverTransportErrors(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	d, err := NewHTTP(HTTPConfig{URL: "http://" + addr + "/"})
+	d, err := New(Config{URL: "http://" + addr + "/"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,42 +140,16 @@ func TestHTTPDriverTransportErrors(t *testing.T) {
 
 func TestHTTPConfigErrors(t *testing.T) {
 	for _, u := range []string{"", "localhost:80", "ftp://x/", "http://", "http://a b/"} {
-		if _, err := NewHTTP(HTTPConfig{URL: u}); err == nil {
-			t.Errorf("NewHTTP(%q) accepted", u)
+		if _, err := New(Config{URL: u}); err == nil {
+			t.Errorf("New(%q) accepted", u)
 		}
-	}
-}
-
-func TestTCPEchoDriver(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); _, _ = io.Copy(c, c) }()
-		}
-	}()
-	d := &TCPEchoDriver{Addr: ln.Addr().String(), Size: 32}
-	defer d.Close()
-	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Pacer: benchtest.Constant(t, 2000), Requests: 200, Connections: 2})
-	if res.Accounting.OK != 200 {
-		t.Fatalf("%+v", res.Accounting)
-	}
-	if res.BytesPerCall != 64 {
-		t.Fatalf("bytes per call %.1f, want 64 (32 each way)", res.BytesPerCall)
 	}
 }
 
 func BenchmarkHTTPClosedLoop(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok\n") }))
 	defer srv.Close()
-	d, err := NewHTTP(HTTPConfig{URL: srv.URL + "/", Connections: 4})
+	d, err := New(Config{URL: srv.URL + "/", Connections: 4})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,6 @@
-package drivers
+// Package tcpecho is the driver of the TCP echo floor: the cost of a
+// round trip of the same bytes with no protocol on top.
+package tcpecho
 
 import (
 	"context"
@@ -7,26 +9,25 @@ import (
 	"net"
 	"time"
 
-	"github.com/mcpbench/mcpbench/bench/driver"
-
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/driver"
 )
 
-// TCPEchoDriver measures a raw round trip: each call writes Size bytes to a
+// Driver measures a raw round trip: each call writes Size bytes to a
 // TCP echo server and reads them back. It is the floor under every stack.
-type TCPEchoDriver struct {
+type Driver struct {
 	Addr string // host:port of an echo server
 	Size int    // bytes per call; default 64
 	wire driver.Counter
 }
 
 var (
-	_ bench.Driver      = (*TCPEchoDriver)(nil)
-	_ bench.ByteCounter = (*TCPEchoDriver)(nil)
+	_ bench.Driver      = (*Driver)(nil)
+	_ bench.ByteCounter = (*Driver)(nil)
 )
 
 // Open dials one connection for a worker.
-func (d *TCPEchoDriver) Open(ctx context.Context, worker int) (bench.Conn, error) {
+func (d *Driver) Open(ctx context.Context, worker int) (bench.Conn, error) {
 	size := d.Size
 	if size == 0 {
 		size = 64
@@ -50,10 +51,10 @@ func (d *TCPEchoDriver) Open(ctx context.Context, worker int) (bench.Conn, error
 }
 
 // Bytes returns the bytes read and written.
-func (d *TCPEchoDriver) Bytes() (read, written int64) { return d.wire.Bytes() }
+func (d *Driver) Bytes() (read, written int64) { return d.wire.Bytes() }
 
 // Close closes every connection still open.
-func (d *TCPEchoDriver) Close() error { d.wire.CloseAll(); return nil }
+func (d *Driver) Close() error { d.wire.CloseAll(); return nil }
 
 type tcpEchoConn struct {
 	c       net.Conn

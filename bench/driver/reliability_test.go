@@ -1,4 +1,4 @@
-package drivers
+package driver_test
 
 import (
 	"context"
@@ -11,12 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpbench/mcpbench/bench/driver"
-	"github.com/mcpbench/mcpbench/bench/oauth"
-
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/benchtest"
-
+	"github.com/mcpbench/mcpbench/bench/driver"
+	"github.com/mcpbench/mcpbench/bench/driver/httpcall"
+	"github.com/mcpbench/mcpbench/bench/oauth"
 	"github.com/mcpbench/mcpbench/servers/auth"
 	"github.com/mcpbench/mcpbench/servers/authserver"
 	"github.com/mcpbench/mcpbench/servers/mcp/fast"
@@ -63,7 +62,7 @@ func protectedFast(t *testing.T, ttl time.Duration) (as *authserver.Server, asCa
 func TestKeyRotationMidRun(t *testing.T) {
 	as, _, _, resource := protectedFast(t, 2*time.Second)
 	o, _ := oauth.New(oauth.Config{Resource: resource, ClientID: "bench", ClientSecret: "pw"})
-	d, err := NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(mcpEcho), Header: mcpHeaders, Auth: driver.BearerOf(o), Connections: 4})
+	d, err := httpcall.New(httpcall.Config{URL: resource, Method: "POST", Body: []byte(mcpEcho), Header: mcpHeaders, Auth: driver.BearerOf(o), Connections: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +87,7 @@ func TestKeyRotationMidRun(t *testing.T) {
 func TestAuthServerDownDuringRefresh(t *testing.T) {
 	as, asCancel, asLn, resource := protectedFast(t, time.Second)
 	o, _ := oauth.New(oauth.Config{Resource: resource, ClientID: "bench", ClientSecret: "pw", Client: nil})
-	d, err := NewHTTP(HTTPConfig{URL: resource, Method: "POST", Body: []byte(mcpEcho), Header: mcpHeaders, Auth: driver.BearerOf(o), Connections: 2})
+	d, err := httpcall.New(httpcall.Config{URL: resource, Method: "POST", Body: []byte(mcpEcho), Header: mcpHeaders, Auth: driver.BearerOf(o), Connections: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +165,7 @@ func TestConnectionResets(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
 	defer srv.Close()
 	addr := resetProxy(t, strings.TrimPrefix(srv.URL, "http://"), 2000) // about 20 requests per connection
-	d, err := NewHTTP(HTTPConfig{URL: "http://" + addr + "/", Connections: 4})
+	d, err := httpcall.New(httpcall.Config{URL: "http://" + addr + "/", Connections: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,12 @@
-package drivers
+package httpcall
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 
-	"github.com/mcpbench/mcpbench/bench/driver"
-
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/driver"
 	"github.com/valyala/fasthttp"
 )
 
@@ -17,13 +16,13 @@ type GraphQLConfig struct {
 	Query       string         // e.g. `{ echo(message: "hello") }`
 	Variables   map[string]any // optional
 	Header      []driver.Header
-	Auth        driver.Authorizer // credentials per call, as HTTPConfig.Auth
+	Auth        driver.Authorizer // credentials per call, as Config.Auth
 	Connections int
 }
 
 // NewGraphQL returns an HTTP driver that POSTs the query and counts a
 // reply with "errors" as ClassProtocol (GraphQL reports failures in a 200).
-func NewGraphQL(cfg GraphQLConfig) (*HTTPDriver, error) {
+func NewGraphQL(cfg GraphQLConfig) (*Driver, error) {
 	if cfg.Query == "" {
 		return nil, fmt.Errorf("%w: a GraphQL driver needs a query", bench.ErrConfig)
 	}
@@ -31,7 +30,7 @@ func NewGraphQL(cfg GraphQLConfig) (*HTTPDriver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: GraphQL variables: %v", bench.ErrConfig, err)
 	}
-	return NewHTTP(HTTPConfig{
+	return New(Config{
 		URL: cfg.URL, Method: "POST", Body: body, Connections: cfg.Connections, Auth: cfg.Auth,
 		Header:   append([]driver.Header{{Name: "Content-Type", Value: "application/json"}, {Name: "Accept", Value: "application/graphql-response+json, application/json"}}, cfg.Header...),
 		Classify: ClassifyGraphQL,
@@ -66,7 +65,7 @@ func ClassifyGraphQL(resp *fasthttp.Response) bench.Outcome {
 // RESTCall returns the HTTP configuration of one REST tool call: POST
 // base/{tool} with the arguments as a JSON body (servers/rest, and the
 // gateways in front of it).
-func RESTCall(base, tool string, args []byte) HTTPConfig {
-	return HTTPConfig{URL: base + "/" + tool, Method: "POST", Body: args,
+func RESTCall(base, tool string, args []byte) Config {
+	return Config{URL: base + "/" + tool, Method: "POST", Body: args,
 		Header: []driver.Header{{Name: "Content-Type", Value: "application/json"}}}
 }
