@@ -606,16 +606,16 @@ func sortedKeys(m map[string]int) []string {
 }
 
 // checkVariant says what is impossible about v, or "": its stack's own
-// rules (stackKinds), then the rules for keys that only some stacks take.
+// rules (StackKinds), then the rules for keys that only some stacks take.
 func checkVariant(v *Variant) string {
-	k, ok := stackKinds[v.Stack]
+	k, ok := StackKinds[v.Stack]
 	if !ok {
 		return "stack is required: one of " + strings.Join(Stacks, ", ")
 	}
 	if why := k.check(v); why != "" {
 		return why
 	}
-	if !k.mcpKeys && (v.Transport != "" || v.Stateful || v.Reply != "") {
+	if !k.MCPKeys && (v.Transport != "" || v.Stateful || v.Reply != "") {
 		return "transport, stateful and reply are for mcp variants"
 	}
 	if v.Tokens == "opaque" && v.Auth == "jwt" {
@@ -624,7 +624,7 @@ func checkVariant(v *Variant) string {
 	if (v.Alg != "" || v.Cache || v.FreshTokens || v.Tokens != "") && (v.Auth == "" || v.Auth == "none" || v.Auth == "apikey") {
 		return "alg, tokens, cache and fresh_tokens need auth jwt or introspect"
 	}
-	if v.RateLimit > 0 && !k.limiter {
+	if v.RateLimit > 0 && !k.Limiter {
 		return "rate_limit is for the stacks with a limiter: gateway and graphql"
 	}
 	if v.RateLimit > 0 && v.Impl == "haproxy" && (v.RateLimit < 1 || v.RateLimit != math.Trunc(v.RateLimit)) {
@@ -649,7 +649,7 @@ func checkVariant(v *Variant) string {
 	if (v.Fault == "issuer-down" || v.Fault == "rotate-keys") && v.Auth != "jwt" && v.Auth != "introspect" {
 		return "fault " + v.Fault + " needs an authorization server: auth jwt or introspect"
 	}
-	if (v.Fault == "kill" || v.Fault == "stall") && (k.serve == nil || v.Transport == "stdio") {
+	if (v.Fault == "kill" || v.Fault == "stall") && (k.Serve == nil || v.Transport == "stdio") {
 		return "fault " + v.Fault + " needs a server mcpbench starts over HTTP"
 	}
 	return ""
@@ -660,7 +660,7 @@ func defaults(v *Variant) {
 	if v.Auth == "" {
 		v.Auth = "none"
 	}
-	if d := stackKinds[v.Stack].defaults; d != nil {
+	if d := StackKinds[v.Stack].defaults; d != nil {
 		d(v)
 	}
 	if v.Auth == "jwt" || v.Auth == "introspect" {

@@ -2,7 +2,9 @@ package scenario
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -14,49 +16,65 @@ import (
 	"github.com/mcpbench/mcpbench/bench/proc"
 )
 
-// stackKind is everything a scenario knows of one kind of stack: what a
+// StackKind is everything a scenario knows of one kind of stack: what a
 // variant of it may say, what it defaults to, how its server is started
-// and how it is called. Adding a stack is an entry in stackKinds, its
+// and how it is called. Adding a stack is an entry in StackKinds, its
 // server package and its `mcpbench serve` kind.
-type stackKind struct {
-	// floor marks the machine's floor rows: measured, never compared.
-	floor bool
-	// mcpKeys says transport, stateful and reply apply.
-	mcpKeys bool
-	// limiter says the stack has a rate limiter (rate_limit applies).
-	limiter bool
+type StackKind struct {
+	// Floor marks the machine's floor rows: measured, never compared.
+	Floor bool
+	// MCPKeys says transport, stateful and reply apply.
+	MCPKeys bool
+	// Limiter says the stack has a rate limiter (rate_limit applies).
+	Limiter bool
 	// check says what is impossible about a variant of this stack, or "".
 	check func(v *Variant) string
 	// defaults fills in what a variant of this stack left out.
 	defaults func(v *Variant)
-	// serve returns the `mcpbench serve` arguments of the variant's
+	// Serve returns the `mcpbench serve` arguments of the variant's
 	// server; nil when mcpbench starts none (an external URL or command,
 	// a stdio server the driver starts). authArgs are the protected
 	// server's flags (--auth, --issuer, …).
-	serve func(ctx context.Context, in *infra, v *Variant, authArgs []string) ([]string, error)
-	// command, when set, returns the command of a server the driver
+	Serve func(ctx context.Context, in Infra, v *Variant, authArgs []string) ([]string, error)
+	// Command, when set, returns the command of a server the driver
 	// starts itself (a stdio server, one per connection), or nil.
-	command func(in *infra, v *Variant) []string
-	// upstream says every call also works the REST upstream (a gateway).
-	upstream bool
-	// driver calls the variant's stack at t.
-	driver func(v *Variant, t target) (bench.Driver, error)
+	Command func(in Infra, v *Variant) []string
+	// Upstream says every call also works the REST upstream (a gateway).
+	Upstream bool
+	// Driver calls the variant's stack at t.
+	Driver func(v *Variant, t Target) (bench.Driver, error)
 }
 
-// target is where and how a variant's driver calls.
-type target struct {
-	url         string
-	command     []string // a server the driver starts (stdio)
-	workload    Workload
-	connections int
-	token       bench.TokenSource
-	apiKey      string
+// Infra is what launching a stack needs of the harness that runs it.
+type Infra interface {
+	// Upstream starts the REST upstream the gateways front, once, and
+	// returns its URL.
+	Upstream(ctx context.Context) (string, error)
+	// Exe is the mcpbench binary the servers are started from.
+	Exe() string
+	// ServerCPUs are the CPUs the servers are pinned to; empty for none.
+	ServerCPUs() []int
 }
 
-// stackKinds are the stacks a variant can name, by its stack key.
-var stackKinds = map[string]stackKind{
+// EnvAPIKey is the environment variable a gateway's API key reaches it in
+// (named on its command line as env:MCPBENCH_API_KEY: a command line is
+// world-readable, an environment only by its owner).
+const EnvAPIKey = "MCPBENCH_API_KEY"
+
+// Target is where and how a variant's driver calls.
+type Target struct {
+	URL         string
+	Command     []string // a server the driver starts (stdio)
+	Workload    Workload
+	Connections int
+	Token       bench.TokenSource
+	APIKey      string
+}
+
+// StackKinds are the stacks a variant can name, by its stack key.
+var StackKinds = map[string]StackKind{
 	"mcp": {
-		mcpKeys: true,
+		MCPKeys: true,
 		check: func(v *Variant) string {
 			switch {
 			case v.Impl != "" && v.Impl != "sdk" && v.Impl != "fast":
@@ -83,7 +101,7 @@ var stackKinds = map[string]stackKind{
 				}
 			}
 		},
-		serve: func(_ context.Context, _ *infra, v *Variant, authArgs []string) ([]string, error) {
+		Serve: func(_ context.Context, _ Infra, v *Variant, authArgs []string) ([]string, error) {
 			if v.Transport == "stdio" {
 				return nil, nil // the driver starts one per connection
 			}
@@ -99,21 +117,21 @@ var stackKinds = map[string]stackKind{
 			}
 			return append(args, authArgs...), nil
 		},
-		command: func(in *infra, v *Variant) []string {
+		Command: func(in Infra, v *Variant) []string {
 			if v.Transport != "stdio" {
 				return nil
 			}
-			cmd := []string{in.env.Exe, "serve", "mcp", "--impl", v.Impl, "--transport", "stdio"}
-			if len(in.env.ServerCPUs) > 0 {
-				cmd = append(cmd, "--cpus", proc.FormatCPUList(in.env.ServerCPUs))
+			cmd := []string{in.Exe(), "serve", "mcp", "--impl", v.Impl, "--transport", "stdio"}
+			if cpus := in.ServerCPUs(); len(cpus) > 0 {
+				cmd = append(cmd, "--cpus", proc.FormatCPUList(cpus))
 			}
 			return cmd
 		},
-		driver: mcpDriver,
+		Driver: mcpDriver,
 	},
 	"gateway": {
-		limiter:  true,
-		upstream: true,
+		Limiter:  true,
+		Upstream: true,
 		check: func(v *Variant) string {
 			switch {
 			case v.Impl != "" && v.Impl != "go" && v.Impl != "haproxy":
@@ -124,48 +142,48 @@ var stackKinds = map[string]stackKind{
 			return ""
 		},
 		defaults: func(v *Variant) { v.Impl = or(v.Impl, "go") },
-		serve: func(ctx context.Context, in *infra, v *Variant, authArgs []string) ([]string, error) {
-			up, err := in.upstream(ctx)
+		Serve: func(ctx context.Context, in Infra, v *Variant, authArgs []string) ([]string, error) {
+			up, err := in.Upstream(ctx)
 			if err != nil {
 				return nil, err
 			}
 			args := []string{"gateway", "--impl", v.Impl, "--upstream", up, "--auth", v.Auth}
 			if v.Auth == "apikey" {
-				return append(args, "--api-key", "env:"+envAPIKey), nil
+				return append(args, "--api-key", "env:"+EnvAPIKey), nil
 			}
 			if len(authArgs) > 2 {
 				args = append(args, authArgs[2:]...) // the issuer flags; --auth is given
 			}
 			return args, nil
 		},
-		driver: restDriver,
+		Driver: restDriver,
 	},
 	"graphql": {
-		limiter: true,
+		Limiter: true,
 		check: func(v *Variant) string {
 			if v.Auth != "" && v.Auth != "none" && v.Auth != "jwt" && v.Auth != "introspect" {
 				return "graphql takes auth none, jwt or introspect"
 			}
 			return ""
 		},
-		serve: func(_ context.Context, _ *infra, _ *Variant, authArgs []string) ([]string, error) {
+		Serve: func(_ context.Context, _ Infra, _ *Variant, authArgs []string) ([]string, error) {
 			return append([]string{"graphql"}, authArgs...), nil
 		},
-		driver: func(v *Variant, t target) (bench.Driver, error) {
-			q, err := graphQLQuery(t.workload)
+		Driver: func(v *Variant, t Target) (bench.Driver, error) {
+			q, err := graphQLQuery(t.Workload)
 			if err != nil {
 				return nil, err
 			}
-			return httpcall.NewGraphQL(httpcall.GraphQLConfig{URL: t.url, Query: q, Auth: driver.BearerOf(t.token), Connections: t.connections})
+			return httpcall.NewGraphQL(httpcall.GraphQLConfig{URL: t.URL, Query: q, Auth: driver.BearerOf(t.Token), Connections: t.Connections})
 		},
 	},
 	"rest": {
 		check:  noAuth,
-		serve:  fixedServe("rest"),
-		driver: restDriver,
+		Serve:  fixedServe("rest"),
+		Driver: restDriver,
 	},
 	"external": {
-		mcpKeys: true,
+		MCPKeys: true,
 		check: func(v *Variant) string {
 			if (v.URL == "") == (len(v.Command) == 0) {
 				return "an external server needs url or command (one of them)"
@@ -173,23 +191,23 @@ var stackKinds = map[string]stackKind{
 			return ""
 		},
 		defaults: func(v *Variant) { v.Protocol = or(v.Protocol, "auto") },
-		command:  func(_ *infra, v *Variant) []string { return v.Command },
-		driver:   mcpDriver,
+		Command:  func(_ Infra, v *Variant) []string { return v.Command },
+		Driver:   mcpDriver,
 	},
 	"http-floor": {
-		floor: true,
+		Floor: true,
 		check: noAuth,
-		serve: fixedServe("http"),
-		driver: func(v *Variant, t target) (bench.Driver, error) {
-			return httpcall.New(httpcall.Config{URL: t.url, Method: "POST", Body: t.workload.Arguments, Connections: t.connections})
+		Serve: fixedServe("http"),
+		Driver: func(v *Variant, t Target) (bench.Driver, error) {
+			return httpcall.New(httpcall.Config{URL: t.URL, Method: "POST", Body: t.Workload.Arguments, Connections: t.Connections})
 		},
 	},
 	"tcp-floor": {
-		floor: true,
+		Floor: true,
 		check: noAuth,
-		serve: fixedServe("tcpecho"),
-		driver: func(v *Variant, t target) (bench.Driver, error) {
-			return &tcpecho.Driver{Addr: strings.TrimPrefix(t.url, "tcp://")}, nil
+		Serve: fixedServe("tcpecho"),
+		Driver: func(v *Variant, t Target) (bench.Driver, error) {
+			return &tcpecho.Driver{Addr: strings.TrimPrefix(t.URL, "tcp://")}, nil
 		},
 	},
 }
@@ -204,26 +222,26 @@ func noAuth(v *Variant) string {
 	return ""
 }
 
-func fixedServe(kind string) func(context.Context, *infra, *Variant, []string) ([]string, error) {
-	return func(context.Context, *infra, *Variant, []string) ([]string, error) { return []string{kind}, nil }
+func fixedServe(kind string) func(context.Context, Infra, *Variant, []string) ([]string, error) {
+	return func(context.Context, Infra, *Variant, []string) ([]string, error) { return []string{kind}, nil }
 }
 
-func restDriver(v *Variant, t target) (bench.Driver, error) {
-	cfg := httpcall.RESTCall(t.url, t.workload.Tool, t.workload.Arguments)
-	cfg.Connections, cfg.Auth = t.connections, driver.BearerOf(t.token)
+func restDriver(v *Variant, t Target) (bench.Driver, error) {
+	cfg := httpcall.RESTCall(t.URL, t.Workload.Tool, t.Workload.Arguments)
+	cfg.Connections, cfg.Auth = t.Connections, driver.BearerOf(t.Token)
 	if v.Auth == "apikey" {
-		cfg.Header = append(cfg.Header, driver.Header{Name: "X-API-Key", Value: t.apiKey})
+		cfg.Header = append(cfg.Header, driver.Header{Name: "X-API-Key", Value: t.APIKey})
 	}
 	return httpcall.New(cfg)
 }
 
-func mcpDriver(v *Variant, t target) (bench.Driver, error) {
+func mcpDriver(v *Variant, t Target) (bench.Driver, error) {
 	transport := v.Transport
-	if transport == "" && len(t.command) > 0 {
+	if transport == "" && len(t.Command) > 0 {
 		transport = "stdio"
 	}
-	return mcp.New(mcp.Config{URL: t.url, Command: t.command, Transport: transport, Protocol: v.Protocol,
-		Tool: t.workload.Tool, Arguments: t.workload.Arguments, Auth: driver.BearerOf(t.token)})
+	return mcp.New(mcp.Config{URL: t.URL, Command: t.Command, Transport: transport, Protocol: v.Protocol,
+		Tool: t.Workload.Tool, Arguments: t.Workload.Arguments, Auth: driver.BearerOf(t.Token)})
 }
 
 // rateLimitArgs is a limited stack's --rate-limit flag.
@@ -239,4 +257,40 @@ func or(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// graphQLQuery writes the workload as a GraphQL query with literal
+// arguments: { echo(message: "hello") }.
+func graphQLQuery(w Workload) (string, error) {
+	var args map[string]any
+	if len(w.Arguments) > 0 {
+		if err := json.Unmarshal(w.Arguments, &args); err != nil {
+			return "", fmt.Errorf("workload arguments: %v", err)
+		}
+	}
+	keys := make([]string, 0, len(args))
+	for k := range args {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		var lit string
+		switch a := args[k].(type) {
+		case string:
+			b, _ := json.Marshal(a)
+			lit = string(b)
+		case float64:
+			lit = strconv.FormatFloat(a, 'f', -1, 64)
+		case bool:
+			lit = strconv.FormatBool(a)
+		default:
+			return "", fmt.Errorf("GraphQL argument %s: only strings, numbers and booleans", k)
+		}
+		parts = append(parts, k+": "+lit)
+	}
+	if len(parts) == 0 {
+		return "{ " + w.Tool + " }", nil
+	}
+	return "{ " + w.Tool + "(" + strings.Join(parts, ", ") + ") }", nil
 }

@@ -56,7 +56,7 @@ func (r *Runner) Run(ctx context.Context) (*results.Summary, error) {
 	}()
 	isFloor := map[string]bool{}
 	for _, v := range variants {
-		isFloor[v.Name] = stackKinds[v.Stack].floor
+		isFloor[v.Name] = StackKinds[v.Stack].Floor
 	}
 	baseline := s.Baseline
 	if insts[baseline] == nil {
@@ -211,7 +211,7 @@ func (r *Runner) summarise(variants []Variant, steps []step, done []*bench.Resul
 			r.logf("%s: %v", v.Name, err)
 		}
 		runs = append(runs, m)
-		vs = append(vs, report.Variant{Name: v.Name, Labels: labels(v), Floor: stackKinds[v.Stack].floor,
+		vs = append(vs, report.Variant{Name: v.Name, Labels: labels(v), Floor: StackKinds[v.Stack].Floor,
 			Merged: m, Rounds: segs[v.Name], Paired: paired[v.Name], Known: known(v, s)})
 	}
 	rep.Variants = report.Compare(s.Baseline, vs)
@@ -334,11 +334,11 @@ func (r *Runner) inject(inst *instance, d time.Duration) (stop func()) {
 			fmt.Fprintf(r.Log, format+"\n", a...)
 		}
 	}
-	target := inst.server
+	Target := inst.server
 	if v.Fault == "issuer-down" || v.Fault == "rotate-keys" {
-		target = inst.issuer
+		Target = inst.issuer
 	}
-	if target == nil {
+	if Target == nil {
 		logf("%s: no process to inject %s into", v.Name, v.Fault)
 		return func() {}
 	}
@@ -347,19 +347,19 @@ func (r *Runner) inject(inst *instance, d time.Duration) (stop func()) {
 		var err error
 		switch v.Fault {
 		case "kill":
-			err = target.Signal(syscall.SIGKILL)
+			err = Target.Signal(syscall.SIGKILL)
 		case "rotate-keys":
-			err = target.Signal(syscall.SIGHUP)
+			err = Target.Signal(syscall.SIGHUP)
 		case "stall", "issuer-down":
-			err = target.Signal(syscall.SIGSTOP)
-			resume = time.AfterFunc(v.FaultFor, func() { target.Signal(syscall.SIGCONT) })
+			err = Target.Signal(syscall.SIGSTOP)
+			resume = time.AfterFunc(v.FaultFor, func() { Target.Signal(syscall.SIGCONT) })
 		}
 		logf("%s: fault %s injected (%v)", v.Name, v.Fault, err)
 	})
 	return func() {
 		start.Stop()
 		if resume != nil && resume.Stop() {
-			target.Signal(syscall.SIGCONT)
+			Target.Signal(syscall.SIGCONT)
 		}
 	}
 }

@@ -177,17 +177,3 @@ func TestSegmentCalls(t *testing.T) {
 		}
 	}
 }
-
-// TestStackKinds: the stack key's values and the registry agree, and every
-// stack can be called (it has a driver) and checked.
-func TestStackKinds(t *testing.T) {
-	if len(Stacks) != len(stackKinds) {
-		t.Errorf("Stacks lists %d, the registry holds %d", len(Stacks), len(stackKinds))
-	}
-	for _, name := range Stacks {
-		k, ok := stackKinds[name]
-		if !ok || k.driver == nil || k.check == nil {
-			t.Errorf("stack %q: in the registry %v, with a driver and a check", name, ok)
-		}
-	}
-}

@@ -4,11 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -91,13 +88,12 @@ func (in *infra) start(ctx context.Context, args ...string) (*proc.Proc, error) 
 const (
 	envBenchSecret      = "MCPBENCH_BENCH_SECRET"
 	envIntrospectSecret = "MCPBENCH_INTROSPECT_SECRET"
-	envAPIKey           = "MCPBENCH_API_KEY"
 	envHMACSecret       = "MCPBENCH_HMAC_SECRET"
 )
 
 func (in *infra) secretEnv() []string {
 	return []string{envBenchSecret + "=" + in.secrets.bench, envIntrospectSecret + "=" + in.secrets.introspect,
-		envAPIKey + "=" + in.secrets.apiKey, envHMACSecret + "=" + in.secrets.hmac}
+		EnvAPIKey + "=" + in.secrets.apiKey, envHMACSecret + "=" + in.secrets.hmac}
 }
 
 // stopAll stops every server, last started first, and says which failed.
@@ -138,8 +134,8 @@ func (in *infra) issuer(ctx context.Context, alg, tokens string) (*issuer, error
 	return is, nil
 }
 
-// upstream returns the REST upstream the gateways front.
-func (in *infra) upstream(ctx context.Context) (string, error) {
+// Upstream returns the REST upstream the gateways front.
+func (in *infra) Upstream(ctx context.Context) (string, error) {
 	if in.rest != "" {
 		return in.rest, nil
 	}
@@ -150,6 +146,12 @@ func (in *infra) upstream(ctx context.Context) (string, error) {
 	in.rest, in.restProc = strings.TrimSuffix(p.URL(), "/tools"), p
 	return in.rest, nil
 }
+
+// Exe is the mcpbench binary the servers are started from.
+func (in *infra) Exe() string { return in.env.Exe }
+
+// ServerCPUs are the CPUs the servers are pinned to.
+func (in *infra) ServerCPUs() []int { return in.env.ServerCPUs }
 
 // authArgs are the serve flags of a protected server.
 func (in *infra) authArgs(ctx context.Context, v *Variant) ([]string, *issuer, error) {
@@ -233,10 +235,10 @@ func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, 
 	if err != nil {
 		return nil, err
 	}
-	kind := stackKinds[v.Stack]
+	kind := StackKinds[v.Stack]
 	var serveArgs []string
-	if kind.serve != nil {
-		if serveArgs, err = kind.serve(ctx, in, &v, authArgs); err != nil {
+	if kind.Serve != nil {
+		if serveArgs, err = kind.Serve(ctx, in, &v, authArgs); err != nil {
 			return nil, err
 		}
 	}
@@ -245,8 +247,8 @@ func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, 
 	}
 	url := v.URL
 	var command []string
-	if kind.command != nil {
-		command = kind.command(in, &v)
+	if kind.Command != nil {
+		command = kind.Command(in, &v)
 	}
 	switch {
 	case command != nil:
@@ -257,7 +259,7 @@ func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, 
 		}
 		inst.server, url = p, p.URL()
 		inst.path = append(inst.path, p)
-		if kind.upstream {
+		if kind.Upstream {
 			inst.path = append(inst.path, in.restProc)
 		}
 		if v.Auth == "introspect" {
@@ -291,45 +293,9 @@ func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, 
 }
 
 func driverFor(v Variant, url string, command []string, w Workload, l LoadSpec, token bench.TokenSource, apiKey string) (bench.Driver, error) {
-	k, ok := stackKinds[v.Stack]
-	if !ok || k.driver == nil {
+	k, ok := StackKinds[v.Stack]
+	if !ok || k.Driver == nil {
 		return nil, fmt.Errorf("stack %q has no driver", v.Stack)
 	}
-	return k.driver(&v, target{url: url, command: command, workload: w, connections: l.Connections, token: token, apiKey: apiKey})
-}
-
-// graphQLQuery writes the workload as a GraphQL query with literal
-// arguments: { echo(message: "hello") }.
-func graphQLQuery(w Workload) (string, error) {
-	var args map[string]any
-	if len(w.Arguments) > 0 {
-		if err := json.Unmarshal(w.Arguments, &args); err != nil {
-			return "", fmt.Errorf("workload arguments: %v", err)
-		}
-	}
-	keys := make([]string, 0, len(args))
-	for k := range args {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		var lit string
-		switch a := args[k].(type) {
-		case string:
-			b, _ := json.Marshal(a)
-			lit = string(b)
-		case float64:
-			lit = strconv.FormatFloat(a, 'f', -1, 64)
-		case bool:
-			lit = strconv.FormatBool(a)
-		default:
-			return "", fmt.Errorf("GraphQL argument %s: only strings, numbers and booleans", k)
-		}
-		parts = append(parts, k+": "+lit)
-	}
-	if len(parts) == 0 {
-		return "{ " + w.Tool + " }", nil
-	}
-	return "{ " + w.Tool + "(" + strings.Join(parts, ", ") + ") }", nil
+	return k.Driver(&v, Target{URL: url, Command: command, Workload: w, Connections: l.Connections, Token: token, APIKey: apiKey})
 }
