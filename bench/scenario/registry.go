@@ -244,14 +244,6 @@ func mcpDriver(v *Variant, t Target) (bench.Driver, error) {
 		Tool: t.Workload.Tool, Arguments: t.Workload.Arguments, Auth: driver.BearerOf(t.Token)})
 }
 
-// rateLimitArgs is a limited stack's --rate-limit flag.
-func rateLimitArgs(v *Variant) []string {
-	if v.RateLimit <= 0 {
-		return nil
-	}
-	return []string{"--rate-limit", strconv.FormatFloat(v.RateLimit, 'f', -1, 64)}
-}
-
 func or(s, def string) string {
 	if s == "" {
 		return def

@@ -1,13 +1,13 @@
-// Package scenario reads mcpbench's scenario files — which servers to
-// start, what to call, how hard, how many interleaved rounds, which variant
-// the others are compared with, the thresholds that fail a run — and runs
-// them: it starts every variant's servers as child processes, lays out
-// and runs the segments (plan.go), injects faults, searches saturation,
-// and summarises the comparisons.
+// Package scenario reads and checks mcpbench's scenario files — which
+// stacks to compare, what to call, how hard, how many interleaved rounds,
+// which variant the others are compared with, the thresholds that fail a
+// run — and holds the stack registry (registry.go): one entry per stack
+// saying what a variant of it may say, how its server is started and how
+// it is called. Package orchestrate runs what a scenario says.
 //
 //	s, err := scenario.Load("scenarios/default.yaml")
 //	// err names the file, line and column, and says how to fix it
-//	sum, err := (&scenario.Runner{Scenario: s}).Run(ctx)
+//	sum, err := (&orchestrate.Runner{Scenario: s}).Run(ctx)
 //
 // scenarios/README.md documents every key.
 package scenario
@@ -135,3 +135,21 @@ type Saturation struct {
 type Tokenomics struct {
 	Lifetimes []time.Duration
 }
+
+// The values of the order key: how a round lays its segments out.
+const (
+	// OrderAdjacent puts every segment of a compared variant between two
+	// of the baseline's, so that each comparison is drawn from segments
+	// run next to each other in time: B V1 B V2 … B Vn B, round after
+	// round, the variants' order rotated each round and reversed every
+	// other round. Variants that are not compared (the floor rows) run
+	// after the round's last baseline segment. The default.
+	OrderAdjacent = "adjacent"
+	// OrderRotate runs every variant once a round, in an order rotated
+	// each round; a comparison pairs each round's segment with the
+	// baseline's of the same round. The first wave's design.
+	OrderRotate = "rotate"
+)
+
+// Orders are the values of the order key.
+var Orders = []string{OrderAdjacent, OrderRotate}

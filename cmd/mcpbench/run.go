@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/orchestrate"
 	"github.com/mcpbench/mcpbench/bench/proc"
 	"github.com/mcpbench/mcpbench/bench/report"
 	"github.com/mcpbench/mcpbench/bench/results"
@@ -151,8 +152,8 @@ func runScenario(ctx context.Context, s *scenario.Scenario, place proc.Placement
 	host.GeneratorCPUs, host.ServerCPUs, host.CPUNote = proc.FormatCPUList(place.Generator), proc.FormatCPUList(place.Server), place.Note
 	fmt.Fprintf(errOut, "%s: generator on CPU %s, servers on CPU %s%s\n", s.Name, host.GeneratorCPUs, host.ServerCPUs, noteSuffix(place.Note))
 	var prog *progress
-	r := &scenario.Runner{Scenario: s, Log: lineWriter{}, Command: os.Args, Host: host,
-		Env: scenario.Env{Exe: exe, ServerCPUs: place.Server}}
+	r := &orchestrate.Runner{Scenario: s, Log: lineWriter{}, Command: os.Args, Host: host,
+		Env: orchestrate.Env{Exe: exe, ServerCPUs: place.Server}}
 	if show {
 		prog = &progress{}
 		r.OnInterval = func(v string, round int, iv bench.Interval) {

@@ -1,4 +1,4 @@
-package scenario
+package orchestrate
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/scenario"
 	"github.com/mcpbench/mcpbench/servers/mcp/sdk"
 )
 
@@ -44,15 +45,15 @@ func TestLaunchServerCPU(t *testing.T) {
 	defer in.stopAll()
 	for _, tc := range []struct {
 		name string
-		v    Variant
+		v    scenario.Variant
 		cpu  bool
 	}{
-		{"stdio", Variant{Name: "s", Stack: "mcp", Impl: "sdk", Transport: "stdio"}, true},
-		{"external command", Variant{Name: "e", Stack: "external", Command: []string{exe, "serve", "mcp", "--impl", "sdk", "--transport", "stdio"}}, true},
-		{"external URL", Variant{Name: "u", Stack: "external", URL: "http://127.0.0.1:1/mcp"}, false},
+		{"stdio", scenario.Variant{Name: "s", Stack: "mcp", Impl: "sdk", Transport: "stdio"}, true},
+		{"external command", scenario.Variant{Name: "e", Stack: "external", Command: []string{exe, "serve", "mcp", "--impl", "sdk", "--transport", "stdio"}}, true},
+		{"external URL", scenario.Variant{Name: "u", Stack: "external", URL: "http://127.0.0.1:1/mcp"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			inst, err := in.launch(context.Background(), tc.v, Workload{}, LoadSpec{Connections: 2}, 300)
+			inst, err := in.launch(context.Background(), tc.v, scenario.Workload{}, scenario.LoadSpec{Connections: 2}, 300)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package scenario
+package orchestrate
 
 import (
 	"context"
@@ -12,11 +12,12 @@ import (
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/report"
 	"github.com/mcpbench/mcpbench/bench/results"
+	"github.com/mcpbench/mcpbench/bench/scenario"
 )
 
 func TestPlanAdjacent(t *testing.T) {
 	compared := func(n string) bool { return !strings.HasPrefix(n, "floor") }
-	steps := plan(OrderAdjacent, "B", []string{"B", "x", "y", "z", "floor"}, compared, 2)
+	steps := plan(scenario.OrderAdjacent, "B", []string{"B", "x", "y", "z", "floor"}, compared, 2)
 	var got []string
 	for _, s := range steps {
 		got = append(got, fmt.Sprintf("%s%d", s.variant, s.round))
@@ -27,7 +28,7 @@ func TestPlanAdjacent(t *testing.T) {
 		t.Fatalf("plan\n got %s\nwant %s", strings.Join(got, " "), want)
 	}
 	for i, s := range steps {
-		p := partners(steps, i, OrderAdjacent, "B")
+		p := partners(steps, i, scenario.OrderAdjacent, "B")
 		switch {
 		case s.variant == "x" || s.variant == "y" || s.variant == "z":
 			if len(p) != 2 || p[0] != i-1 || p[1] != i+1 {
@@ -37,13 +38,13 @@ func TestPlanAdjacent(t *testing.T) {
 	}
 	// With one variant and no floor, the rounds share their baseline
 	// segments: B x B x B.
-	if n := len(plan(OrderAdjacent, "B", []string{"B", "x"}, compared, 2)); n != 5 {
+	if n := len(plan(scenario.OrderAdjacent, "B", []string{"B", "x"}, compared, 2)); n != 5 {
 		t.Errorf("B and x over 2 rounds: %d steps, want 5", n)
 	}
 }
 
 func TestPlanRotate(t *testing.T) {
-	steps := plan(OrderRotate, "B", []string{"B", "x", "y"}, func(string) bool { return true }, 2)
+	steps := plan(scenario.OrderRotate, "B", []string{"B", "x", "y"}, func(string) bool { return true }, 2)
 	var got []string
 	for _, s := range steps {
 		got = append(got, s.variant)
@@ -51,7 +52,7 @@ func TestPlanRotate(t *testing.T) {
 	if strings.Join(got, " ") != "B x y x y B" {
 		t.Errorf("rotate plan %v", got)
 	}
-	if p := partners(steps, 4, OrderRotate, "B"); len(p) != 1 || p[0] != 5 {
+	if p := partners(steps, 4, scenario.OrderRotate, "B"); len(p) != 1 || p[0] != 5 {
 		t.Errorf("rotate partners of round 2's y: %v, want [5]", p)
 	}
 }
@@ -69,7 +70,7 @@ func TestTokenomicsFreshTokens(t *testing.T) {
 		{Name: "shared", Labels: map[string]string{"fresh_tokens": "false"}, Merged: merged, Rounds: []*bench.Result{seg(300 * time.Microsecond), seg(500 * time.Microsecond)}},
 		{Name: "fresh", Labels: map[string]string{"fresh_tokens": "true"}, Merged: merged, Rounds: []*bench.Result{seg(340 * time.Microsecond), seg(360 * time.Microsecond)}},
 	}
-	rows := tokenomics(&Scenario{Tokenomics: &Tokenomics{Lifetimes: []time.Duration{time.Hour}}}, vs)
+	rows := tokenomics(&scenario.Scenario{Tokenomics: &scenario.Tokenomics{Lifetimes: []time.Duration{time.Hour}}}, vs)
 	if len(rows) != 2 {
 		t.Fatalf("rows %+v", rows)
 	}
@@ -97,10 +98,10 @@ func TestSummariseKeepsTheRest(t *testing.T) {
 	bad.Accounting.Sent = 9 // one call vanished: the books do not balance
 	steps := []step{{"base", 0}, {"fine", 0}, {"base", 0}, {"broken", 0}, {"base", 0}}
 	segs := []*bench.Result{good("base#1", 100), good("fine#1", 150), good("base#2", 100), bad, good("base#3", 100)}
-	s := &Scenario{Name: "t", Baseline: "base", Order: OrderAdjacent, Rounds: 1}
+	s := &scenario.Scenario{Name: "t", Baseline: "base", Order: scenario.OrderAdjacent, Rounds: 1}
 	r := &Runner{Scenario: s}
 	rep := &results.ScenarioReport{Name: "t", Baseline: "base", Failed: map[string]string{}}
-	sum := r.summarise([]Variant{{Name: "base", Stack: "mcp"}, {Name: "fine", Stack: "mcp"}, {Name: "broken", Stack: "mcp"}}, steps, segs, rep)
+	sum := r.summarise([]scenario.Variant{{Name: "base", Stack: "mcp"}, {Name: "fine", Stack: "mcp"}, {Name: "broken", Stack: "mcp"}}, steps, segs, rep)
 	if why := rep.Failed["broken"]; !strings.Contains(why, "accounting") {
 		t.Errorf("broken variant: failed %q, want the accounting error", why)
 	}
@@ -140,10 +141,10 @@ func (slowConn) Close() error { return nil }
 // 200/s at most). Before the fix the step
 // recorded no accounting and the queue did not count.
 func TestSaturationStopsOnQueue(t *testing.T) {
-	s := &Scenario{Load: LoadSpec{Connections: 2, Timeout: time.Second},
-		Saturation: &Saturation{Start: 100, Step: 900, Max: 1000, Every: 2 * time.Second, SLOP99: time.Hour}}
+	s := &scenario.Scenario{Load: scenario.LoadSpec{Connections: 2, Timeout: time.Second},
+		Saturation: &scenario.Saturation{Start: 100, Step: 900, Max: 1000, Every: 2 * time.Second, SLOP99: time.Hour}}
 	r := &Runner{Scenario: s}
-	sr := r.saturate(context.Background(), &instance{v: Variant{Name: "slow"}, driver: slowDriver{5 * time.Millisecond, &sync.Mutex{}}})
+	sr := r.saturate(context.Background(), &instance{v: scenario.Variant{Name: "slow"}, driver: slowDriver{5 * time.Millisecond, &sync.Mutex{}}})
 	if len(sr.Steps) != 2 {
 		t.Fatalf("steps %+v (stopped by %s)", sr.Steps, sr.StoppedBy)
 	}
@@ -163,15 +164,15 @@ func TestSaturationStopsOnQueue(t *testing.T) {
 func TestSegmentCalls(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		load LoadSpec
+		load scenario.LoadSpec
 		want int
 	}{
-		{"constant", LoadSpec{Rate: 1000}, 1000*1.2*1.5 + 100},
-		{"ramp", LoadSpec{Rate: 1000, RampTo: 5000}, 5000*1.2*1.5 + 100},
-		{"steps", LoadSpec{Rate: 1000, Step: 1000, StepEvery: 500 * time.Millisecond}, 3000*1.2*1.5 + 100},
-		{"closed", LoadSpec{Closed: true}, 50_000},
+		{"constant", scenario.LoadSpec{Rate: 1000}, 1000*1.2*1.5 + 100},
+		{"ramp", scenario.LoadSpec{Rate: 1000, RampTo: 5000}, 5000*1.2*1.5 + 100},
+		{"steps", scenario.LoadSpec{Rate: 1000, Step: 1000, StepEvery: 500 * time.Millisecond}, 3000*1.2*1.5 + 100},
+		{"closed", scenario.LoadSpec{Closed: true}, 50_000},
 	} {
-		s := &Scenario{Load: c.load, Segment: time.Second, Warmup: 500 * time.Millisecond}
+		s := &scenario.Scenario{Load: c.load, Segment: time.Second, Warmup: 500 * time.Millisecond}
 		if got := segmentCalls(s); got != c.want {
 			t.Errorf("%s: %d, want %d", c.name, got, c.want)
 		}

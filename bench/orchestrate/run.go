@@ -1,4 +1,11 @@
-package scenario
+// Package orchestrate runs a scenario: it starts every variant's servers
+// (and the authorization servers, the REST upstream and HAProxy they
+// need) as child processes, lays out and runs the segments (plan.go),
+// injects faults, searches saturation, amortises token costs, and
+// summarises the comparisons into a summary, a report and charts. What a
+// stack is, and how it is started and called, is the stack registry's
+// (package scenario).
+package orchestrate
 
 import (
 	"context"
@@ -13,13 +20,14 @@ import (
 	"github.com/mcpbench/mcpbench/bench/chart"
 	"github.com/mcpbench/mcpbench/bench/report"
 	"github.com/mcpbench/mcpbench/bench/results"
+	"github.com/mcpbench/mcpbench/bench/scenario"
 )
 
 // Runner runs one scenario: it starts every variant's servers, runs the
 // interleaved rounds, stops the servers, and builds the summary with its
 // comparisons, report and charts.
 type Runner struct {
-	Scenario *Scenario
+	Scenario *scenario.Scenario
 	Env      Env
 	// Log receives one line per finished segment and notes; nil discards.
 	Log io.Writer
@@ -36,9 +44,9 @@ type Runner struct {
 // run at all; variants that fail are reported in the summary.
 func (r *Runner) Run(ctx context.Context) (*results.Summary, error) {
 	s := r.Scenario
-	variants := append([]Variant(nil), s.Variants...)
+	variants := append([]scenario.Variant(nil), s.Variants...)
 	if s.Floor {
-		variants = append(variants, Variant{Name: "floor-tcp", Stack: "tcp-floor", Auth: "none"}, Variant{Name: "floor-http", Stack: "http-floor", Auth: "none"})
+		variants = append(variants, scenario.Variant{Name: "floor-tcp", Stack: "tcp-floor", Auth: "none"}, scenario.Variant{Name: "floor-http", Stack: "http-floor", Auth: "none"})
 	}
 	in := newInfra(r.Env)
 	defer func() {
@@ -56,7 +64,7 @@ func (r *Runner) Run(ctx context.Context) (*results.Summary, error) {
 	}()
 	isFloor := map[string]bool{}
 	for _, v := range variants {
-		isFloor[v.Name] = StackKinds[v.Stack].Floor
+		isFloor[v.Name] = scenario.StackKinds[v.Stack].Floor
 	}
 	baseline := s.Baseline
 	if insts[baseline] == nil {
@@ -93,7 +101,7 @@ func (r *Runner) logf(format string, a ...any) {
 // launchAll starts every variant's servers and driver; those that cannot
 // start are marked failed. It returns the started ones by name, and their
 // names in the scenario's order.
-func (r *Runner) launchAll(ctx context.Context, in *infra, variants []Variant, rep *results.ScenarioReport) (map[string]*instance, []string) {
+func (r *Runner) launchAll(ctx context.Context, in *infra, variants []scenario.Variant, rep *results.ScenarioReport) (map[string]*instance, []string) {
 	s := r.Scenario
 	calls := segmentCalls(s)
 	insts := map[string]*instance{}
@@ -118,7 +126,7 @@ func (r *Runner) launchAll(ctx context.Context, in *infra, variants []Variant, r
 // most: the size of a fresh-token pool, which each segment tops up. A
 // closed loop's rate is not known ahead: 50,000 covers a fast stack's
 // short segments, and a pool that runs dry says so (the variant fails).
-func segmentCalls(s *Scenario) int {
+func segmentCalls(s *scenario.Scenario) int {
 	l := s.Load
 	if l.Closed {
 		return 50_000
@@ -173,7 +181,7 @@ func (r *Runner) runPlan(ctx context.Context, steps []step, insts map[string]*in
 // the segments the plan paired, and builds the summary. A variant whose
 // segments do not merge (an accounting check failed) is marked failed
 // with the reason; the others are kept.
-func (r *Runner) summarise(variants []Variant, steps []step, done []*bench.Result, rep *results.ScenarioReport) *results.Summary {
+func (r *Runner) summarise(variants []scenario.Variant, steps []step, done []*bench.Result, rep *results.ScenarioReport) *results.Summary {
 	s := r.Scenario
 	segs := map[string][]*bench.Result{}
 	paired := map[string][]*bench.Result{}
@@ -211,7 +219,7 @@ func (r *Runner) summarise(variants []Variant, steps []step, done []*bench.Resul
 			r.logf("%s: %v", v.Name, err)
 		}
 		runs = append(runs, m)
-		vs = append(vs, report.Variant{Name: v.Name, Labels: labels(v), Floor: StackKinds[v.Stack].Floor,
+		vs = append(vs, report.Variant{Name: v.Name, Labels: labels(v), Floor: scenario.StackKinds[v.Stack].Floor,
 			Merged: m, Rounds: segs[v.Name], Paired: paired[v.Name], Known: known(v, s)})
 	}
 	rep.Variants = report.Compare(s.Baseline, vs)
@@ -242,7 +250,7 @@ func pairOf(partners []*bench.Result) *bench.Result {
 
 // known is the difference a variant must show against the baseline by
 // construction: a calibration row's spin. 0 means none is known.
-func known(v Variant, s *Scenario) time.Duration {
+func known(v scenario.Variant, s *scenario.Scenario) time.Duration {
 	if v.Spin > 0 && v.Name != s.Baseline {
 		return v.Spin
 	}
@@ -366,7 +374,7 @@ func (r *Runner) inject(inst *instance, d time.Duration) (stop func()) {
 
 // pacer builds the load's schedule for one segment (the warm-up at the
 // starting rate).
-func pacer(l LoadSpec, segment, warmup time.Duration) (bench.Pacer, error) {
+func pacer(l scenario.LoadSpec, segment, warmup time.Duration) (bench.Pacer, error) {
 	switch {
 	case l.RampTo > 0:
 		return bench.NewPiecewise([]bench.Stage{{From: l.Rate, To: l.Rate, Duration: warmup}, {From: l.Rate, To: l.RampTo, Duration: segment}})
@@ -382,7 +390,7 @@ func pacer(l LoadSpec, segment, warmup time.Duration) (bench.Pacer, error) {
 }
 
 // labels describe a variant in the summary.
-func labels(v Variant) map[string]string {
+func labels(v scenario.Variant) map[string]string {
 	l := map[string]string{"stack": v.Stack, "impl": v.Impl, "transport": v.Transport, "reply": v.Reply, "protocol": v.Protocol, "auth": v.Auth}
 	if v.Auth == "jwt" || v.Auth == "introspect" {
 		l["alg"], l["tokens"] = v.Alg, v.Tokens
@@ -400,7 +408,7 @@ func labels(v Variant) map[string]string {
 	return l
 }
 
-func thresholds(ts []Threshold) []report.Threshold {
+func thresholds(ts []scenario.Threshold) []report.Threshold {
 	out := make([]report.Threshold, len(ts))
 	for i, t := range ts {
 		out[i] = report.Threshold{Variant: t.Variant, P50: int64(t.P50), P90: int64(t.P90), P99: int64(t.P99), P999: int64(t.P999),
@@ -414,7 +422,7 @@ func thresholds(ts []Threshold) []report.Threshold {
 // for a shared token; one call for fresh tokens, each of which serves a
 // single call and so costs it the whole request. The request's cost is
 // the mean of every segment's (each segment's Prepare fetches one).
-func tokenomics(s *Scenario, vs []report.Variant) []results.TokenomicsRow {
+func tokenomics(s *scenario.Scenario, vs []report.Variant) []results.TokenomicsRow {
 	var rows []results.TokenomicsRow
 	for _, v := range vs {
 		var sum time.Duration

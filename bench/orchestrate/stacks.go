@@ -1,4 +1,4 @@
-package scenario
+package orchestrate
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/oauth"
 	"github.com/mcpbench/mcpbench/bench/proc"
+	"github.com/mcpbench/mcpbench/bench/scenario"
 )
 
 // Env is where a scenario's servers run: the mcpbench executable that
@@ -93,7 +95,7 @@ const (
 
 func (in *infra) secretEnv() []string {
 	return []string{envBenchSecret + "=" + in.secrets.bench, envIntrospectSecret + "=" + in.secrets.introspect,
-		EnvAPIKey + "=" + in.secrets.apiKey, envHMACSecret + "=" + in.secrets.hmac}
+		scenario.EnvAPIKey + "=" + in.secrets.apiKey, envHMACSecret + "=" + in.secrets.hmac}
 }
 
 // stopAll stops every server, last started first, and says which failed.
@@ -154,7 +156,7 @@ func (in *infra) Exe() string { return in.env.Exe }
 func (in *infra) ServerCPUs() []int { return in.env.ServerCPUs }
 
 // authArgs are the serve flags of a protected server.
-func (in *infra) authArgs(ctx context.Context, v *Variant) ([]string, *issuer, error) {
+func (in *infra) authArgs(ctx context.Context, v *scenario.Variant) ([]string, *issuer, error) {
 	if v.Auth != "jwt" && v.Auth != "introspect" {
 		return nil, nil, nil
 	}
@@ -177,7 +179,7 @@ func (in *infra) authArgs(ctx context.Context, v *Variant) ([]string, *issuer, e
 
 // instance is one variant, started: its server and its driver.
 type instance struct {
-	v      Variant
+	v      scenario.Variant
 	server *proc.Proc // nil for an external URL and for stdio
 	// path are the processes that work for each call: the server, and the
 	// upstream behind a gateway, the authorization server for
@@ -229,13 +231,13 @@ func (inst *instance) cpuNote() string {
 // launch starts a variant's server (and what it needs) and its driver.
 // calls is how many calls one segment makes at most: the fresh-token
 // pool that each segment tops up.
-func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, calls int) (*instance, error) {
+func (in *infra) launch(ctx context.Context, v scenario.Variant, w scenario.Workload, l scenario.LoadSpec, calls int) (*instance, error) {
 	inst := &instance{v: v}
 	authArgs, is, err := in.authArgs(ctx, &v)
 	if err != nil {
 		return nil, err
 	}
-	kind := StackKinds[v.Stack]
+	kind := scenario.StackKinds[v.Stack]
 	var serveArgs []string
 	if kind.Serve != nil {
 		if serveArgs, err = kind.Serve(ctx, in, &v, authArgs); err != nil {
@@ -292,10 +294,18 @@ func (in *infra) launch(ctx context.Context, v Variant, w Workload, l LoadSpec, 
 	return inst, nil
 }
 
-func driverFor(v Variant, url string, command []string, w Workload, l LoadSpec, token bench.TokenSource, apiKey string) (bench.Driver, error) {
-	k, ok := StackKinds[v.Stack]
+func driverFor(v scenario.Variant, url string, command []string, w scenario.Workload, l scenario.LoadSpec, token bench.TokenSource, apiKey string) (bench.Driver, error) {
+	k, ok := scenario.StackKinds[v.Stack]
 	if !ok || k.Driver == nil {
 		return nil, fmt.Errorf("stack %q has no driver", v.Stack)
 	}
-	return k.Driver(&v, Target{URL: url, Command: command, Workload: w, Connections: l.Connections, Token: token, APIKey: apiKey})
+	return k.Driver(&v, scenario.Target{URL: url, Command: command, Workload: w, Connections: l.Connections, Token: token, APIKey: apiKey})
+}
+
+// rateLimitArgs is a limited stack's --rate-limit flag.
+func rateLimitArgs(v *scenario.Variant) []string {
+	if v.RateLimit <= 0 {
+		return nil
+	}
+	return []string{"--rate-limit", strconv.FormatFloat(v.RateLimit, 'f', -1, 64)}
 }

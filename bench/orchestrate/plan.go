@@ -1,27 +1,11 @@
-package scenario
+package orchestrate
 
 import (
 	"fmt"
 	"time"
-)
 
-// The orders a scenario's segments can run in (the order key).
-const (
-	// OrderAdjacent puts every segment of a compared variant between two
-	// of the baseline's, so that each comparison is drawn from segments
-	// run next to each other in time: B V1 B V2 … B Vn B, round after
-	// round, the variants' order rotated each round and reversed every
-	// other round. Variants that are not compared (the floor rows) run
-	// after the round's last baseline segment. The default.
-	OrderAdjacent = "adjacent"
-	// OrderRotate runs every variant once a round, in an order rotated
-	// each round; a comparison pairs each round's segment with the
-	// baseline's of the same round. The first wave's design.
-	OrderRotate = "rotate"
+	"github.com/mcpbench/mcpbench/bench/scenario"
 )
-
-// Orders are the values of the order key.
-var Orders = []string{OrderAdjacent, OrderRotate}
 
 // step is one segment of a plan: a variant, in a round (from 0).
 type step struct {
@@ -34,7 +18,7 @@ type step struct {
 // which are drawn against the baseline (the others are measured only).
 func plan(order, baseline string, names []string, compared func(string) bool, rounds int) []step {
 	var steps []step
-	if order == OrderRotate || baseline == "" {
+	if order == scenario.OrderRotate || baseline == "" {
 		for r := 0; r < rounds; r++ {
 			for k := range names {
 				steps = append(steps, step{names[(r+k)%len(names)], r})
@@ -75,7 +59,7 @@ func plan(order, baseline string, names []string, compared func(string) bool, ro
 // baseline's segment in the same round (rotate).
 func partners(steps []step, i int, order, baseline string) []int {
 	var out []int
-	if order == OrderRotate {
+	if order == scenario.OrderRotate {
 		for j, s := range steps {
 			if s.variant == baseline && s.round == steps[i].round {
 				out = append(out, j)
@@ -98,7 +82,7 @@ func planTime(steps []step, segment, warmup time.Duration) time.Duration {
 }
 
 // describePlan says in a line what a plan will do.
-func describePlan(s *Scenario, steps []step) string {
+func describePlan(s *scenario.Scenario, steps []step) string {
 	return fmt.Sprintf("%d variants, %d rounds, order %s: %d segments of %v after %v of warm-up, about %v",
 		len(s.Variants), s.Rounds, s.Order, len(steps), s.Segment, s.Warmup, planTime(steps, s.Segment, s.Warmup).Round(time.Second))
 }
