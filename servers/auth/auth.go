@@ -18,12 +18,15 @@ package auth
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // The kinds of failure, for errors.Is.
@@ -85,7 +88,57 @@ func (i *Info) HasScopes(need []string) bool {
 
 // A Verifier checks one token. Implementations are safe for concurrent use.
 type Verifier interface {
-	Verify(ctx context.Context, token string) (*Info, error)
+	// Verify checks token as presented with r: the request it came with,
+	// or nil for a check made apart from any request. A verifier of a
+	// sender-constrained token checks r's proof as well.
+	Verify(ctx context.Context, token string, r Request) (*Info, error)
+}
+
+// Request is what a Verifier sees of the request a token came with: its
+// method and URL (what a DPoP proof binds, RFC 9449), its headers, and its
+// TLS connection (what a certificate-bound token binds, RFC 8705).
+type Request interface {
+	Method() string
+	// URL is the request's URL as the client addressed it, without query
+	// or fragment: scheme://host/path (DPoP's htu).
+	URL() string
+	// Header returns the first value of the named header, "" when absent.
+	Header(name string) string
+	// TLS is the request's TLS connection state, nil over plain HTTP.
+	TLS() *tls.ConnectionState
+}
+
+// HTTPRequest returns r as a Request.
+func HTTPRequest(r *http.Request) Request { return httpRequest{r} }
+
+type httpRequest struct{ r *http.Request }
+
+func (h httpRequest) Method() string            { return h.r.Method }
+func (h httpRequest) Header(name string) string { return h.r.Header.Get(name) }
+func (h httpRequest) TLS() *tls.ConnectionState { return h.r.TLS }
+func (h httpRequest) URL() string {
+	scheme := "http"
+	if h.r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + h.r.Host + h.r.URL.EscapedPath()
+}
+
+// FastRequest returns ctx's request as a Request. It does not allocate
+// until a method is called.
+func FastRequest(ctx *fasthttp.RequestCtx) Request { return fastRequest{ctx} }
+
+type fastRequest struct{ c *fasthttp.RequestCtx }
+
+func (f fastRequest) Method() string            { return string(f.c.Method()) }
+func (f fastRequest) Header(name string) string { return string(f.c.Request.Header.Peek(name)) }
+func (f fastRequest) TLS() *tls.ConnectionState { return f.c.TLSConnectionState() }
+func (f fastRequest) URL() string {
+	scheme := "http"
+	if f.c.IsTLS() {
+		scheme = "https"
+	}
+	return scheme + "://" + string(f.c.Host()) + string(f.c.Path())
 }
 
 // Options say how a middleware answers.
@@ -98,10 +151,22 @@ type Options struct {
 	// Required returns the scopes one request needs beyond a valid token
 	// (by MCP method and tool, say); nil means none.
 	Required func(r *http.Request) []string
+	// Scheme is the Authorization scheme tokens come in and challenges
+	// name; default Bearer.
+	Scheme string
+}
+
+// scheme is o's Authorization scheme.
+func (o *Options) scheme() string {
+	if o == nil || o.Scheme == "" {
+		return "Bearer"
+	}
+	return o.Scheme
 }
 
 // Challenge maps a failed check to its HTTP status and WWW-Authenticate
-// value. It is the one table behind every middleware here.
+// value, a challenge of o's scheme. It is the one table behind every
+// middleware here.
 func Challenge(err error, o *Options) (status int, wwwAuthenticate string) {
 	var e *Error
 	if !errors.As(err, &e) {
@@ -133,7 +198,7 @@ func Challenge(err error, o *Options) (status int, wwwAuthenticate string) {
 	if len(scope) > 0 {
 		params = append(params, quoted("scope", strings.Join(scope, " ")))
 	}
-	return status, "Bearer " + strings.Join(params, ", ")
+	return status, o.scheme() + " " + strings.Join(params, ", ")
 }
 
 // quoted is an auth-param with a quoted-string value; characters a
@@ -165,20 +230,24 @@ const MaxTokenBytes = 8 << 10
 // one or more spaces, and a token of RFC 6750's b64token characters.
 // An empty header is ErrNoToken; anything else that is not one such token
 // is ErrMalformed (or ErrInvalidToken when only its size is wrong).
-func ParseBearer(header string) (string, error) {
+func ParseBearer(header string) (string, error) { return ParseToken(header, "Bearer") }
+
+// ParseToken is ParseBearer for the Authorization scheme given (DPoP's,
+// say, which carries the same token syntax).
+func ParseToken(header, scheme string) (string, error) {
 	if header == "" {
 		return "", &Error{Kind: ErrNoToken, Reason: "no Authorization header"}
 	}
-	scheme, rest, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		if strings.EqualFold(strings.TrimSpace(header), "Bearer") {
-			return "", &Error{Kind: ErrMalformed, Reason: "Bearer without a token"}
+	got, rest, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(got, scheme) {
+		if strings.EqualFold(strings.TrimSpace(header), scheme) {
+			return "", &Error{Kind: ErrMalformed, Reason: scheme + " without a token"}
 		}
-		return "", &Error{Kind: ErrMalformed, Reason: "the Authorization scheme must be Bearer"}
+		return "", &Error{Kind: ErrMalformed, Reason: "the Authorization scheme must be " + scheme}
 	}
 	tok := strings.TrimLeft(rest, " ")
 	if tok == "" {
-		return "", &Error{Kind: ErrMalformed, Reason: "Bearer without a token"}
+		return "", &Error{Kind: ErrMalformed, Reason: scheme + " without a token"}
 	}
 	if len(tok) > MaxTokenBytes {
 		return "", invalid("token of %d bytes; at most %d", len(tok), MaxTokenBytes)

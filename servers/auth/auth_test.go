@@ -141,7 +141,7 @@ func TestIntrospectionUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = v.Verify(context.Background(), "tok")
+	_, err = v.Verify(context.Background(), "tok", nil)
 	if !errors.Is(err, auth.ErrUnavailable) {
 		t.Errorf("err = %v", err)
 	}
@@ -159,7 +159,7 @@ func TestJWKSRefetchOnUnknownKID(t *testing.T) {
 	}
 	fresh := env.Token(t) // signed by a key the verifier has not seen
 	for name, tok := range map[string]string{"old key": old, "new key": fresh} {
-		if _, err := v.Verify(context.Background(), tok); err != nil {
+		if _, err := v.Verify(context.Background(), tok, nil); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -171,14 +171,14 @@ func TestCacheBoundsAndExpiry(t *testing.T) {
 	now := time.Now()
 	c := auth.Cached(v, auth.CacheConfig{Size: 3, MaxAge: time.Minute, Now: func() time.Time { return now }})
 	for i := 0; i < 5; i++ {
-		if _, err := c.Verify(context.Background(), env.Token(t)); err != nil {
+		if _, err := c.Verify(context.Background(), env.Token(t), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if c.Len() != 3 {
 		t.Errorf("cache holds %d, bound 3", c.Len())
 	}
-	if _, err := c.Verify(context.Background(), "nope"); err == nil || c.Len() != 3 {
+	if _, err := c.Verify(context.Background(), "nope", nil); err == nil || c.Len() != 3 {
 		t.Errorf("a bad token: %v, cache %d", err, c.Len())
 	}
 }

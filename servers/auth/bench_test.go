@@ -51,7 +51,7 @@ func benchVerifier(b *testing.B, name string, v auth.Verifier, tok string) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := vv.Verify(ctx, tok); err != nil {
+				if _, err := vv.Verify(ctx, tok, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

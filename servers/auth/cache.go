@@ -21,7 +21,9 @@ type CacheConfig struct {
 
 // Cache remembers tokens a Verifier accepted, keyed by their SHA-256, until
 // the earlier of their expiry and MaxAge. Failures are not cached. It is
-// bounded: when full, the oldest entry goes.
+// bounded: when full, the oldest entry goes. A hit does not call the next
+// verifier, so a proof bound to each request (DPoP) must be checked
+// outside the cache, not by the verifier it wraps.
 type Cache struct {
 	next Verifier
 	cfg  CacheConfig
@@ -55,7 +57,7 @@ func Cached(next Verifier, cfg CacheConfig) *Cache {
 
 // Verify answers from the cache, or asks the wrapped verifier. The *Info
 // returned is shared: callers must not modify it.
-func (c *Cache) Verify(ctx context.Context, token string) (*Info, error) {
+func (c *Cache) Verify(ctx context.Context, token string, r Request) (*Info, error) {
 	if len(token) > MaxTokenBytes {
 		return nil, invalid("token of %d bytes; at most %d", len(token), MaxTokenBytes)
 	}
@@ -67,7 +69,7 @@ func (c *Cache) Verify(ctx context.Context, token string) (*Info, error) {
 	if ok && now.Before(e.until) {
 		return e.info, nil
 	}
-	info, err := c.next.Verify(ctx, token)
+	info, err := c.next.Verify(ctx, token, r)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 // auth.NewJWT or auth.NewIntrospection.
 type tokens map[string]*auth.Info
 
-func (t tokens) Verify(_ context.Context, token string) (*auth.Info, error) {
+func (t tokens) Verify(_ context.Context, token string, _ auth.Request) (*auth.Info, error) {
 	if info, ok := t[token]; ok {
 		return info, nil
 	}

@@ -51,7 +51,7 @@ func FuzzVerifyJWT(f *testing.F) {
 		"exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix()})
 	good.Header["typ"] = "at+jwt"
 	tok, _ := good.SignedString(secret)
-	if _, err := v.Verify(context.Background(), tok); err != nil {
+	if _, err := v.Verify(context.Background(), tok, nil); err != nil {
 		f.Fatalf("the seed token does not verify: %v", err)
 	}
 	for _, s := range []string{"", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", tok[:len(tok)-2], tok + "x",
@@ -59,7 +59,7 @@ func FuzzVerifyJWT(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		info, err := v.Verify(context.Background(), s)
+		info, err := v.Verify(context.Background(), s, nil)
 		if err == nil {
 			if s != tok {
 				t.Fatalf("accepted a made-up token %q: %+v", s, info)

@@ -76,7 +76,7 @@ type introspection struct {
 }
 
 // Verify asks the introspection endpoint and checks what it says.
-func (v *IntrospectionVerifier) Verify(ctx context.Context, token string) (*Info, error) {
+func (v *IntrospectionVerifier) Verify(ctx context.Context, token string, r Request) (*Info, error) {
 	if len(token) > MaxTokenBytes {
 		return nil, invalid("token of %d bytes; at most %d", len(token), MaxTokenBytes)
 	}

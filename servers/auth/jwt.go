@@ -143,7 +143,7 @@ type accessClaims struct {
 }
 
 // Verify checks the token's signature, type, issuer, audience and times.
-func (v *JWTVerifier) Verify(ctx context.Context, token string) (*Info, error) {
+func (v *JWTVerifier) Verify(ctx context.Context, token string, r Request) (*Info, error) {
 	if len(token) > MaxTokenBytes {
 		return nil, invalid("token of %d bytes; at most %d", len(token), MaxTokenBytes)
 	}

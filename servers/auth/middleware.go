@@ -21,18 +21,18 @@ func InfoFromContext(ctx context.Context) *Info {
 }
 
 // check is the whole decision for one request, shared by the middlewares.
-func check(ctx context.Context, v Verifier, header string, headers int, queryToken bool, need func() []string) (*Info, error) {
+func check(ctx context.Context, v Verifier, r Request, scheme, header string, headers int, queryToken bool, need func() []string) (*Info, error) {
 	if headers > 1 {
 		return nil, &Error{Kind: ErrMalformed, Reason: "more than one Authorization header"}
 	}
 	if queryToken {
 		return nil, &Error{Kind: ErrMalformed, Reason: "access tokens go in the Authorization header, never in the URL"}
 	}
-	tok, err := ParseBearer(header)
+	tok, err := ParseToken(header, scheme)
 	if err != nil {
 		return nil, err
 	}
-	info, err := v.Verify(ctx, tok)
+	info, err := v.Verify(ctx, tok, r)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func Middleware(v Verifier, o Options) func(http.Handler) http.Handler {
 			if len(hs) > 0 {
 				h = hs[0]
 			}
-			info, err := check(r.Context(), v, h, len(hs), r.URL.Query().Has("access_token"), need)
+			info, err := check(r.Context(), v, HTTPRequest(r), o.scheme(), h, len(hs), r.URL.Query().Has("access_token"), need)
 			if err != nil {
 				status, www := Challenge(err, &o)
 				if www != "" {
@@ -90,8 +90,8 @@ func Middleware(v Verifier, o Options) func(http.Handler) http.Handler {
 // and its challenge carries no error code: Middleware is the complete
 // answer; this is for users of the SDK's own.
 func SDKVerifier(v Verifier) sdkauth.TokenVerifier {
-	return func(ctx context.Context, token string, _ *http.Request) (*sdkauth.TokenInfo, error) {
-		info, err := v.Verify(ctx, token)
+	return func(ctx context.Context, token string, r *http.Request) (*sdkauth.TokenInfo, error) {
+		info, err := v.Verify(ctx, token, HTTPRequest(r))
 		if err != nil {
 			if e, ok := err.(*Error); ok && e.Kind == ErrUnavailable {
 				return nil, err
@@ -109,6 +109,8 @@ type FastOptions struct {
 	Scopes              []string
 	// Required returns the scopes one request needs beyond a valid token.
 	Required func(ctx *fasthttp.RequestCtx) []string
+	// Scheme is as Options.Scheme; default Bearer.
+	Scheme string
 }
 
 // UserValueKey is where FastMiddleware puts the token's *Info on the
@@ -117,7 +119,7 @@ const UserValueKey = "mcpbench.auth.info"
 
 // FastMiddleware is Middleware for fasthttp.
 func FastMiddleware(v Verifier, o FastOptions, next fasthttp.RequestHandler) fasthttp.RequestHandler {
-	co := &Options{ResourceMetadataURL: o.ResourceMetadataURL, Scopes: o.Scopes}
+	co := &Options{ResourceMetadataURL: o.ResourceMetadataURL, Scopes: o.Scopes, Scheme: o.Scheme}
 	return func(ctx *fasthttp.RequestCtx) {
 		var need func() []string
 		if o.Required != nil {
@@ -133,7 +135,7 @@ func FastMiddleware(v Verifier, o FastOptions, next fasthttp.RequestHandler) fas
 				n++
 			}
 		}
-		info, err := check(ctx, v, string(h), n, ctx.QueryArgs().Has("access_token"), need)
+		info, err := check(ctx, v, FastRequest(ctx), co.scheme(), string(h), n, ctx.QueryArgs().Has("access_token"), need)
 		if err != nil {
 			status, www := Challenge(err, co)
 			if www != "" {

@@ -20,7 +20,7 @@ import (
 // verifierFunc is a Verifier from a function.
 type verifierFunc func(ctx context.Context, token string) (*auth.Info, error)
 
-func (f verifierFunc) Verify(ctx context.Context, token string) (*auth.Info, error) {
+func (f verifierFunc) Verify(ctx context.Context, token string, _ auth.Request) (*auth.Info, error) {
 	return f(ctx, token)
 }
 
