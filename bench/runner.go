@@ -428,41 +428,15 @@ func (r *run) mark(m *marks, k int) {
 // follows the schedule's end or ctx's cancellation has passed.
 func (r *run) collect(ctx context.Context, col *collector, res *Result, workersDone <-chan struct{}) marks {
 	var m marks
-	warmup, step := r.cfg.Warmup, r.cfg.Interval
+	warmup := r.cfg.Warmup
 	m.measuring = warmup == 0
-	var from time.Duration
-	next := func() time.Duration {
-		if !m.measuring && from+step > warmup {
-			return warmup
-		}
-		return from + step
-	}
-	rotate := func(to time.Duration, final bool) {
-		iv := col.rotate(from, to, !m.measuring, final)
-		if !r.cfg.Closed {
-			iv.Target = r.cfg.Pacer.Rate(to)
-		}
-		res.Intervals = append(res.Intervals, iv)
-		if r.cfg.OnInterval != nil {
-			r.cfg.OnInterval(iv)
-		}
-		from = to
-	}
+	cut := &intervals{r: r, col: col, res: res, m: &m}
+	next, rotate := cut.next, cut.rotate
 	tick := time.NewTimer(time.Until(r.start.Add(next())))
 	defer tick.Stop()
-	var grace *time.Timer
-	var graceC <-chan time.Time
-	startGrace := func() {
-		if grace == nil {
-			grace = time.NewTimer(r.cfg.Grace)
-			graceC = grace.C
-		}
-	}
-	defer func() {
-		if grace != nil {
-			grace.Stop()
-		}
-	}()
+	var grace graceTimer
+	defer grace.stop()
+	startGrace := func() { grace.start(r.cfg.Grace) }
 	ctxDone, scheduleDone := ctx.Done(), r.scheduleDone
 	var lastDueC <-chan time.Time
 	if r.lastDue > 0 {
@@ -509,7 +483,7 @@ func (r *run) collect(ctx context.Context, col *collector, res *Result, workersD
 			r.halt(&m)
 			startGrace()
 			continue
-		case <-graceC:
+		case <-grace.C:
 			// Calls still out stay out: they are reported in flight, and a
 			// Conn's Close makes them return.
 			r.halt(&m)
@@ -523,13 +497,72 @@ func (r *run) collect(ctx context.Context, col *collector, res *Result, workersD
 	m.end = time.Since(r.start)
 	rotate(m.end, true)
 	r.mark(&m, 1)
+	r.startMarks(&m)
+	return m
+}
+
+// startMarks sets the marks the run's costs are counted from: those taken
+// when the first measured call started, or, when none started, the end's
+// (so that nothing is counted).
+func (r *run) startMarks(m *marks) {
 	if r.startTaken.Load() {
 		m.genCPU[0], m.srvCPU[0], m.srvErr = r.startMark.genCPU[0], r.startMark.srvCPU[0], errors.Join(r.startMark.srvErr, m.srvErr)
 		m.bytesR[0], m.bytesW[0] = r.startMark.bytesR[0], r.startMark.bytesW[0]
-	} else { // no measured call started: nothing to count
+	} else {
 		m.genCPU[0], m.srvCPU[0], m.bytesR[0], m.bytesW[0] = m.genCPU[1], m.srvCPU[1], m.bytesR[1], m.bytesW[1]
 	}
-	return m
+}
+
+// intervals cuts a run into its reporting intervals: one each Interval,
+// and one ending exactly at the warm-up's end.
+type intervals struct {
+	r    *run
+	col  *collector
+	res  *Result
+	m    *marks
+	from time.Duration
+}
+
+// next is when the current interval ends.
+func (c *intervals) next() time.Duration {
+	warmup, step := c.r.cfg.Warmup, c.r.cfg.Interval
+	if !c.m.measuring && c.from+step > warmup {
+		return warmup
+	}
+	return c.from + step
+}
+
+// rotate ends the current interval at to and reports it.
+func (c *intervals) rotate(to time.Duration, final bool) {
+	iv := c.col.rotate(c.from, to, !c.m.measuring, final)
+	if !c.r.cfg.Closed {
+		iv.Target = c.r.cfg.Pacer.Rate(to)
+	}
+	c.res.Intervals = append(c.res.Intervals, iv)
+	if c.r.cfg.OnInterval != nil {
+		c.r.cfg.OnInterval(iv)
+	}
+	c.from = to
+}
+
+// graceTimer is the grace a run's last calls get: it starts once, at the
+// first of the events that end the run.
+type graceTimer struct {
+	t *time.Timer
+	C <-chan time.Time
+}
+
+func (g *graceTimer) start(d time.Duration) {
+	if g.t == nil {
+		g.t = time.NewTimer(d)
+		g.C = g.t.C
+	}
+}
+
+func (g *graceTimer) stop() {
+	if g.t != nil {
+		g.t.Stop()
+	}
 }
 
 // halt stops scheduling and calling; calls already out go on.
@@ -590,6 +623,26 @@ func (r *run) scheduledBy(t time.Duration) uint64 {
 // checks the books: an error wrapping ErrAccounting, also among the
 // result's warnings, says where they do not balance.
 func (r *run) finish(res *Result, col *collector, m marks) error {
+	err := r.account(res, col, m)
+	res.Interrupted = m.interrupted
+	res.Histograms.Response, res.Histograms.Service, res.Histograms.Lag = col.total.resp, col.total.svc, col.total.lag
+	res.IntervalLog = col.log.Bytes()
+	res.Response, res.Service, res.Lag = percentilesOf(col.total.resp), percentilesOf(col.total.svc), percentilesOf(col.total.lag)
+	if col.dropped > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d histogram values were dropped while merging", col.dropped))
+	}
+	r.rates(res, m)
+	r.costs(res, m)
+	if a := res.Accounting; a.InFlight+a.Queued > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d calls were still in flight and %d queued when the run ended: their latencies are missing from the tail", a.InFlight, a.Queued))
+	}
+	return err
+}
+
+// account fills the result's accounting from the workers' tallies and the
+// dispatcher's counts, and checks that the books balance (a mismatch is
+// returned and kept as a warning).
+func (r *run) account(res *Result, col *collector, m marks) error {
 	t, codes := col.tallies()
 	a := &res.Accounting
 	a.Sent, a.OK, a.Clamped = t.started, t.byClass[OK], t.clamped
@@ -637,14 +690,13 @@ func (r *run) finish(res *Result, col *collector, m marks) error {
 	if err != nil {
 		res.Warnings = append(res.Warnings, err.Error())
 	}
-	res.Interrupted = m.interrupted
-	res.Histograms.Response, res.Histograms.Service, res.Histograms.Lag = col.total.resp, col.total.svc, col.total.lag
-	res.IntervalLog = col.log.Bytes()
-	res.Response, res.Service, res.Lag = percentilesOf(col.total.resp), percentilesOf(col.total.svc), percentilesOf(col.total.lag)
-	if col.dropped > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d histogram values were dropped while merging", col.dropped))
-	}
+	return err
+}
 
+// rates sets the measured span, the achieved rate and the rate the
+// schedule called for over it.
+func (r *run) rates(res *Result, m marks) {
+	a := &res.Accounting
 	if m.measuring {
 		res.Duration = m.end - r.cfg.Warmup
 	}
@@ -668,6 +720,12 @@ func (r *run) finish(res *Result, col *collector, m marks) error {
 			res.TargetRate = float64(a.Scheduled) / seg.Seconds()
 		}
 	}
+}
+
+// costs sets the generator's and the server's CPU and the bytes moved,
+// in all and per call.
+func (r *run) costs(res *Result, m marks) {
+	calls := float64(res.Calls())
 	res.GeneratorCPU = m.genCPU[1] - m.genCPU[0]
 	if r.cfg.ServerCPU != nil {
 		if m.srvErr != nil {
@@ -683,10 +741,6 @@ func (r *run) finish(res *Result, col *collector, m marks) error {
 		res.ServerCPUCall = float64(res.ServerCPU) / calls
 		res.BytesPerCall = float64(res.BytesRead+res.BytesWritten) / calls
 	}
-	if a.InFlight+a.Queued > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d calls were still in flight and %d queued when the run ended: their latencies are missing from the tail", a.InFlight, a.Queued))
-	}
-	return err
 }
 
 // books are the counts a run keeps of its measured requests, each taken
