@@ -122,27 +122,70 @@ type Case struct {
 // Cases returns the requests to refuse, and those to accept (Status 200).
 func (e *Env) Cases(t testing.TB) []Case {
 	t.Helper()
-	now := time.Now()
-	good := func(scopes ...string) string { return e.Token(t, scopes...) }
-	claims := func(change func(jwt.MapClaims)) jwt.MapClaims {
-		c := jwt.MapClaims{
-			"iss": e.Issuer, "sub": ClientID, "aud": []string{e.Resource}, "client_id": ClientID,
-			"exp": now.Add(5 * time.Minute).Unix(), "iat": now.Unix(), "jti": "t1", "scope": "tools:read tools:call",
-		}
-		if change != nil {
-			change(c)
-		}
-		return c
+	f := &forger{e: e, t: t, now: time.Now()}
+	cases := f.headerCases()
+	if e.cfg.Tokens == "opaque" {
+		return append(cases,
+			Case{Request{Name: "inactive opaque token", Authorization: bearer("ZmFrZS1vcGFxdWUtdG9rZW4")}, 401, "invalid_token"},
+			Case{Request{Name: "token for another resource", Authorization: bearer(e.other(t))}, 401, "invalid_token"},
+		)
 	}
-	signed := func(c jwt.MapClaims, header map[string]any) string {
-		tok, err := e.Server.Sign(c, header)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
+	return append(cases, f.jwtCases()...)
+}
+
+// forger makes the tokens of the cases: good ones, ones signed by the
+// authorization server with claims changed, and forgeries.
+type forger struct {
+	e   *Env
+	t   testing.TB
+	now time.Time
+}
+
+func bearer(tok string) []string { return []string{"Bearer " + tok} }
+
+func (f *forger) good(scopes ...string) string { return f.e.Token(f.t, scopes...) }
+
+// claims are a valid token's claims, changed by change.
+func (f *forger) claims(change func(jwt.MapClaims)) jwt.MapClaims {
+	c := jwt.MapClaims{
+		"iss": f.e.Issuer, "sub": ClientID, "aud": []string{f.e.Resource}, "client_id": ClientID,
+		"exp": f.now.Add(5 * time.Minute).Unix(), "iat": f.now.Unix(), "jti": "t1", "scope": "tools:read tools:call",
 	}
-	bearer := func(tok string) []string { return []string{"Bearer " + tok} }
-	cases := []Case{
+	if change != nil {
+		change(c)
+	}
+	return c
+}
+
+// signed is c signed by the authorization server, with header's fields.
+func (f *forger) signed(c jwt.MapClaims, header map[string]any) string {
+	tok, err := f.e.Server.Sign(c, header)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return tok
+}
+
+// forge signs c with key by method, under the server's kid.
+func (f *forger) forge(m jwt.SigningMethod, key any, header map[string]any, c jwt.MapClaims) string {
+	tk := jwt.NewWithClaims(m, c)
+	tk.Header["typ"] = "at+jwt"
+	tk.Header["kid"] = f.e.Server.KeyID()
+	for h, v := range header {
+		tk.Header[h] = v
+	}
+	s, err := tk.SignedString(key)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return s
+}
+
+// headerCases are about the Authorization header itself, whatever the
+// tokens are.
+func (f *forger) headerCases() []Case {
+	good := f.good
+	return []Case{
 		{Request{Name: "valid token", Authorization: bearer(good())}, 200, ""},
 		{Request{Name: "valid token, lowercase scheme", Authorization: []string{"bearer " + good()}}, 200, ""},
 		{Request{Name: "missing header"}, 401, ""},
@@ -157,28 +200,14 @@ func (e *Env) Cases(t testing.TB) []Case {
 		{Request{Name: "oversized token", Authorization: bearer(strings.Repeat("a", 9000))}, 401, "invalid_token"},
 		{Request{Name: "scope missing", Authorization: bearer(good("tools:read"))}, 403, "insufficient_scope"},
 	}
-	if e.cfg.Tokens == "opaque" {
-		cases = append(cases,
-			Case{Request{Name: "inactive opaque token", Authorization: bearer("ZmFrZS1vcGFxdWUtdG9rZW4")}, 401, "invalid_token"},
-			Case{Request{Name: "token for another resource", Authorization: bearer(e.other(t))}, 401, "invalid_token"},
-		)
-		return cases
-	}
+}
+
+// jwtCases are about JWT access tokens: claims, signatures, algorithms.
+func (f *forger) jwtCases() []Case {
+	e, t, now := f.e, f.t, f.now
+	claims, signed, forge := f.claims, f.signed, f.forge
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	forge := func(m jwt.SigningMethod, key any, header map[string]any, c jwt.MapClaims) string {
-		tk := jwt.NewWithClaims(m, c)
-		tk.Header["typ"] = "at+jwt"
-		tk.Header["kid"] = e.Server.KeyID()
-		for h, v := range header {
-			tk.Header[h] = v
-		}
-		s, err := tk.SignedString(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
 	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, claims(nil)).SignedString(jwt.UnsafeAllowNoneSignatureType)
 	noneKid := func() string {
 		tk := jwt.NewWithClaims(jwt.SigningMethodNone, claims(nil))
@@ -187,32 +216,32 @@ func (e *Env) Cases(t testing.TB) []Case {
 		s, _ := tk.SignedString(jwt.UnsafeAllowNoneSignatureType)
 		return s
 	}()
-	cases = append(cases,
-		Case{Request{Name: "valid token signed by hand", Authorization: bearer(signed(claims(nil), nil))}, 200, ""},
-		Case{Request{Name: "bad signature (another RSA key, same kid)", Authorization: bearer(forge(jwt.SigningMethodRS256, rsaKey, nil, claims(nil)))}, 401, "invalid_token"},
-		Case{Request{Name: "signature stripped", Authorization: bearer(strings.TrimRight(signed(claims(nil), nil), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))}, 401, "invalid_token"},
-		Case{Request{Name: "signature of another token", Authorization: bearer(swapSignature(signed(claims(nil), nil), signed(claims(func(c jwt.MapClaims) { c["scope"] = "tools:read" }), nil)))}, 401, "invalid_token"},
-		Case{Request{Name: "expired", Authorization: bearer(signed(claims(func(c jwt.MapClaims) {
+	cases := []Case{
+		{Request{Name: "valid token signed by hand", Authorization: bearer(signed(claims(nil), nil))}, 200, ""},
+		{Request{Name: "bad signature (another RSA key, same kid)", Authorization: bearer(forge(jwt.SigningMethodRS256, rsaKey, nil, claims(nil)))}, 401, "invalid_token"},
+		{Request{Name: "signature stripped", Authorization: bearer(strings.TrimRight(signed(claims(nil), nil), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))}, 401, "invalid_token"},
+		{Request{Name: "signature of another token", Authorization: bearer(swapSignature(signed(claims(nil), nil), signed(claims(func(c jwt.MapClaims) { c["scope"] = "tools:read" }), nil)))}, 401, "invalid_token"},
+		{Request{Name: "expired", Authorization: bearer(signed(claims(func(c jwt.MapClaims) {
 			c["exp"] = now.Add(-10 * time.Minute).Unix()
 			c["iat"] = now.Add(-20 * time.Minute).Unix()
 		}), nil))}, 401, "invalid_token"},
-		Case{Request{Name: "not yet valid", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { c["nbf"] = now.Add(10 * time.Minute).Unix() }), nil))}, 401, "invalid_token"},
-		Case{Request{Name: "issued in the future", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { c["iat"] = now.Add(10 * time.Minute).Unix() }), nil))}, 401, "invalid_token"},
-		Case{Request{Name: "no expiry", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { delete(c, "exp") }), nil))}, 401, "invalid_token"},
-		Case{Request{Name: "wrong issuer", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { c["iss"] = "http://evil.example" }), nil))}, 401, "invalid_token"},
-		Case{Request{Name: "no issuer", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { delete(c, "iss") }), nil))}, 401, "invalid_token"},
-		Case{Request{Name: "wrong audience", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { c["aud"] = "http://127.0.0.1:1/other" }), nil))}, 401, "invalid_token"},
-		Case{Request{Name: "no audience", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { delete(c, "aud") }), nil))}, 401, "invalid_token"},
-		Case{Request{Name: "token for another resource", Authorization: bearer(e.other(t))}, 401, "invalid_token"},
-		Case{Request{Name: "alg none", Authorization: bearer(none)}, 401, "invalid_token"},
-		Case{Request{Name: "alg none with the real kid", Authorization: bearer(noneKid)}, 401, "invalid_token"},
-		Case{Request{Name: "unknown kid", Authorization: bearer(forge(jwt.SigningMethodRS256, rsaKey, map[string]any{"kid": "no-such-key"}, claims(nil)))}, 401, "invalid_token"},
-		Case{Request{Name: "no kid", Authorization: bearer(signed(claims(nil), map[string]any{"kid": nil}))}, 401, "invalid_token"},
-		Case{Request{Name: "ES256 under the RSA key's kid", Authorization: bearer(forge(jwt.SigningMethodES256, ecKey, nil, claims(nil)))}, 401, "invalid_token"},
-		Case{Request{Name: "not an access token (typ JWT)", Authorization: bearer(signed(claims(nil), map[string]any{"typ": "JWT"}))}, 401, "invalid_token"},
-		Case{Request{Name: "no subject", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { delete(c, "sub") }), nil))}, 401, "invalid_token"},
-		Case{Request{Name: "scope missing, signed by hand", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { c["scope"] = "tools:read" }), nil))}, 403, "insufficient_scope"},
-	)
+		{Request{Name: "not yet valid", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { c["nbf"] = now.Add(10 * time.Minute).Unix() }), nil))}, 401, "invalid_token"},
+		{Request{Name: "issued in the future", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { c["iat"] = now.Add(10 * time.Minute).Unix() }), nil))}, 401, "invalid_token"},
+		{Request{Name: "no expiry", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { delete(c, "exp") }), nil))}, 401, "invalid_token"},
+		{Request{Name: "wrong issuer", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { c["iss"] = "http://evil.example" }), nil))}, 401, "invalid_token"},
+		{Request{Name: "no issuer", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { delete(c, "iss") }), nil))}, 401, "invalid_token"},
+		{Request{Name: "wrong audience", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { c["aud"] = "http://127.0.0.1:1/other" }), nil))}, 401, "invalid_token"},
+		{Request{Name: "no audience", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { delete(c, "aud") }), nil))}, 401, "invalid_token"},
+		{Request{Name: "token for another resource", Authorization: bearer(e.other(t))}, 401, "invalid_token"},
+		{Request{Name: "alg none", Authorization: bearer(none)}, 401, "invalid_token"},
+		{Request{Name: "alg none with the real kid", Authorization: bearer(noneKid)}, 401, "invalid_token"},
+		{Request{Name: "unknown kid", Authorization: bearer(forge(jwt.SigningMethodRS256, rsaKey, map[string]any{"kid": "no-such-key"}, claims(nil)))}, 401, "invalid_token"},
+		{Request{Name: "no kid", Authorization: bearer(signed(claims(nil), map[string]any{"kid": nil}))}, 401, "invalid_token"},
+		{Request{Name: "ES256 under the RSA key's kid", Authorization: bearer(forge(jwt.SigningMethodES256, ecKey, nil, claims(nil)))}, 401, "invalid_token"},
+		{Request{Name: "not an access token (typ JWT)", Authorization: bearer(signed(claims(nil), map[string]any{"typ": "JWT"}))}, 401, "invalid_token"},
+		{Request{Name: "no subject", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { delete(c, "sub") }), nil))}, 401, "invalid_token"},
+		{Request{Name: "scope missing, signed by hand", Authorization: bearer(signed(claims(func(c jwt.MapClaims) { c["scope"] = "tools:read" }), nil))}, 403, "insufficient_scope"},
+	}
 	if pub, ok := e.Server.PublicKey().(*rsa.PublicKey); ok {
 		der, _ := x509.MarshalPKIXPublicKey(pub)
 		pemKey := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
