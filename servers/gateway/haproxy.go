@@ -422,6 +422,22 @@ func hapRenderJWT(p func(string, ...any), c HAProxyConfig, keyPath string) {
 	p("    %s if { req.fhdr_cnt(authorization) eq 0 }", hapReturn(401, "unauthorized", "a Bearer token is required", "WWW-Authenticate", challenge("", "")))
 	p("    %s if { req.fhdr_cnt(authorization) gt 1 } || !{ req.fhdr(authorization) -m reg -i '^bearer +[a-z0-9._~+/-]+=*$' }",
 		hapReturn(400, "invalid_request", badReq, "WWW-Authenticate", challenge("invalid_request", badReq)))
+	hapRenderClaims(p, c, keyPath)
+	p("    %s if !hap_size || !hap_alg || !hap_typ || !hap_sig || !hap_iss || !hap_aud || !hap_sub || !hap_exp_num || !hap_exp_ok || hap_nbf_set !hap_nbf_num || hap_nbf_set !hap_nbf_ok || hap_iat_set !hap_iat_num || hap_iat_set !hap_iat_ok",
+		hapReturn(401, "invalid_token", badToken, "WWW-Authenticate", challenge("invalid_token", badToken)))
+	if c.Scope != "" {
+		desc := "the token lacks scope " + c.Scope
+		p("    # The scope claim is space-separated: the scope must be one of its words.")
+		p("    %s unless { var(txn.hap_claims),json_query('$.scope') -m reg '(^| )%s( |$)' }",
+			hapReturn(403, "insufficient_scope", desc, "WWW-Authenticate", challenge("insufficient_scope", desc)), regexp.QuoteMeta(c.Scope))
+	}
+	p("    # Rate limit per token subject, always evaluated.")
+	p("    http-request track-sc0 var(txn.hap_claims),json_query('$.sub') table hap_rate")
+}
+
+// hapRenderClaims decodes the token once and defines an ACL per check of
+// its header and claims; hapRenderJWT refuses the request unless all hold.
+func hapRenderClaims(p func(string, ...any), c HAProxyConfig, keyPath string) {
 	p("    # The token, decoded once; its claims are read from the decoded JSON.")
 	p("    http-request set-var(txn.hap_tok) http_auth_bearer")
 	p("    http-request set-var(txn.hap_hdr) var(txn.hap_tok),field(1,.),ub64dec")
@@ -456,16 +472,6 @@ func hapRenderJWT(p func(string, ...any), c HAProxyConfig, keyPath string) {
 	p("    acl hap_exp_ok var(txn.hap_exp),add(%d),sub(txn.hap_now) gt 0", hapSkew)
 	p("    acl hap_nbf_ok var(txn.hap_nbf),sub(txn.hap_now) le %d", hapSkew)
 	p("    acl hap_iat_ok var(txn.hap_iat),sub(txn.hap_now) le %d", hapSkew)
-	p("    %s if !hap_size || !hap_alg || !hap_typ || !hap_sig || !hap_iss || !hap_aud || !hap_sub || !hap_exp_num || !hap_exp_ok || hap_nbf_set !hap_nbf_num || hap_nbf_set !hap_nbf_ok || hap_iat_set !hap_iat_num || hap_iat_set !hap_iat_ok",
-		hapReturn(401, "invalid_token", badToken, "WWW-Authenticate", challenge("invalid_token", badToken)))
-	if c.Scope != "" {
-		desc := "the token lacks scope " + c.Scope
-		p("    # The scope claim is space-separated: the scope must be one of its words.")
-		p("    %s unless { var(txn.hap_claims),json_query('$.scope') -m reg '(^| )%s( |$)' }",
-			hapReturn(403, "insufficient_scope", desc, "WWW-Authenticate", challenge("insufficient_scope", desc)), regexp.QuoteMeta(c.Scope))
-	}
-	p("    # Rate limit per token subject, always evaluated.")
-	p("    http-request track-sc0 var(txn.hap_claims),json_query('$.sub') table hap_rate")
 }
 
 // HAProxy is a running HAProxy gateway, a child process in its own process

@@ -112,60 +112,10 @@ func Run(t *testing.T, tg Target) {
 			tg.good(t, "after "+c.name)
 		})
 	}
-	t.Run("header flood", func(t *testing.T) {
-		u, _ := url.Parse(tg.URL)
-		conn, err := net.Dial("tcp", u.Host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		var b bytes.Buffer
-		fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\n", u.RequestURI(), u.Host)
-		for i := 0; i < 20_000; i++ {
-			fmt.Fprintf(&b, "X-Flood-%d: %s\r\n", i, strings.Repeat("v", 20))
-		}
-		b.WriteString("Content-Length: 2\r\n\r\n{}")
-		conn.SetDeadline(time.Now().Add(10 * time.Second))
-		go conn.Write(b.Bytes()) // the server may stop reading and close
-		line, err := bufio.NewReader(conn).ReadString('\n')
-		if err == nil && !strings.Contains(line, " 4") {
-			t.Errorf("header flood answered %q", strings.TrimSpace(line))
-		}
-		tg.good(t, "after the header flood")
-	})
-	t.Run("slow clients", func(t *testing.T) {
-		u, _ := url.Parse(tg.URL)
-		var conns []net.Conn
-		for i := 0; i < 50; i++ { // half-sent requests, held open
-			c, err := net.Dial("tcp", u.Host)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 100\r\n\r\n{\"jso", u.RequestURI(), u.Host)
-			conns = append(conns, c)
-		}
-		tg.good(t, "while 50 slow clients hold connections")
-		for _, c := range conns {
-			c.Close()
-		}
-	})
+	t.Run("header flood", func(t *testing.T) { tg.headerFlood(t) })
+	t.Run("slow clients", func(t *testing.T) { tg.slowClients(t) })
 	tg.good(t, "at the end")
-	// Every connection is closed now: the server's goroutines for them end.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		settle()
-		n := goroutines()
-		if n <= before+2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Errorf("goroutines (idle fasthttp workers aside): %d before, %d after; a leak?\n%s", before, n, buf)
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	noLeak(t, before)
 }
 
 // goroutines counts this process's goroutines, leaving out fasthttp's idle
@@ -187,4 +137,69 @@ func goroutines() int {
 func settle() {
 	runtime.GC()
 	time.Sleep(20 * time.Millisecond)
+}
+
+// headerFlood sends one request with 20,000 headers: the server must
+// refuse it (4xx) or close, and go on serving.
+func (tg Target) headerFlood(t *testing.T) {
+	u, _ := url.Parse(tg.URL)
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\n", u.RequestURI(), u.Host)
+	for i := 0; i < 20_000; i++ {
+		fmt.Fprintf(&b, "X-Flood-%d: %s\r\n", i, strings.Repeat("v", 20))
+	}
+	b.WriteString("Content-Length: 2\r\n\r\n{}")
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	go conn.Write(b.Bytes()) // the server may stop reading and close
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err == nil && !strings.Contains(line, " 4") {
+		t.Errorf("header flood answered %q", strings.TrimSpace(line))
+	}
+	tg.good(t, "after the header flood")
+}
+
+// slowClients holds 50 half-sent requests open while a good request must
+// still be served.
+func (tg Target) slowClients(t *testing.T) {
+	u, _ := url.Parse(tg.URL)
+	var conns []net.Conn
+	for i := 0; i < 50; i++ { // half-sent requests, held open
+		c, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 100\r\n\r\n{\"jso", u.RequestURI(), u.Host)
+		conns = append(conns, c)
+	}
+	tg.good(t, "while 50 slow clients hold connections")
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+// noLeak waits until the server's goroutines are back to before (every
+// connection is closed now, so theirs end), and fails the test if they
+// are not within 5s.
+func noLeak(t *testing.T, before int) {
+	// Every connection is closed now: the server's goroutines for them end.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		settle()
+		n := goroutines()
+		if n <= before+2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Errorf("goroutines (idle fasthttp workers aside): %d before, %d after; a leak?\n%s", before, n, buf)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
