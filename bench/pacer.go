@@ -72,6 +72,43 @@ func Steps(from, step float64, every time.Duration, count int) (*Piecewise, erro
 	return newPiecewise(fmt.Sprintf("steps %s/s +%s/s every %v ×%d", fmtRate(from), fmtRate(step), every, count), st)
 }
 
+// Schedule is an open-loop schedule as a user states it, on `load`'s
+// command line or in a scenario's load: Rate calls a second, ramping to
+// RampTo over Span, or rising by Step every StepEvery through Span; a
+// ramp or steps begin after Warmup, which runs at Rate.
+type Schedule struct {
+	Rate, RampTo, Step float64
+	StepEvery          time.Duration
+	Warmup, Span       time.Duration
+}
+
+// Pacer builds the schedule's Pacer. `load` and `run` both build theirs
+// here, so that a scenario's schedule is the command line's.
+func (s Schedule) Pacer() (*Piecewise, error) {
+	var p *Piecewise
+	var err error
+	switch {
+	case s.RampTo > 0 && s.Step > 0:
+		return nil, fmt.Errorf("%w: a ramp and steps are two schedules: choose one", ErrConfig)
+	case s.RampTo > 0:
+		p, err = Ramp(s.Rate, s.RampTo, s.Span)
+	case s.Step > 0:
+		if s.StepEvery <= 0 {
+			return nil, fmt.Errorf("%w: steps need a positive interval between them", ErrConfig)
+		}
+		p, err = Steps(s.Rate, s.Step, s.StepEvery, int((s.Span+s.StepEvery-1)/s.StepEvery))
+	default:
+		return Constant(s.Rate)
+	}
+	if err != nil || s.Warmup <= 0 {
+		return p, err
+	}
+	// The warm-up runs at the starting rate; the ramp or the steps begin
+	// with the measurement.
+	return newPiecewise(fmt.Sprintf("%s/s for a %v warm-up, then %s", fmtRate(s.Rate), s.Warmup, p.label),
+		append([]Stage{{From: s.Rate, To: s.Rate, Duration: s.Warmup}}, p.stages...))
+}
+
 // NewPiecewise builds a Pacer from stages. Every stage but the last needs a
 // positive duration; rates must be finite and not negative.
 func NewPiecewise(stages []Stage) (*Piecewise, error) {

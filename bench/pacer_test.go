@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"errors"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -162,4 +164,36 @@ func absDur(d time.Duration) time.Duration {
 		return -d
 	}
 	return d
+}
+
+// TestSchedule: a schedule with a warm-up is its flat warm-up stage, then
+// the ramp or the steps; without one it is the plain ramp or steps; two
+// shapes at once are refused.
+func TestSchedule(t *testing.T) {
+	w, span := 500*time.Millisecond, 2*time.Second
+	for _, tc := range []struct {
+		name string
+		s    Schedule
+		want []Stage
+	}{
+		{"ramp after warm-up", Schedule{Rate: 100, RampTo: 300, Warmup: w, Span: span},
+			[]Stage{{100, 100, w}, {100, 300, span}, {300, 300, 0}}},
+		{"ramp", Schedule{Rate: 100, RampTo: 300, Span: span}, []Stage{{100, 300, span}, {300, 300, 0}}},
+		{"steps after warm-up", Schedule{Rate: 100, Step: 50, StepEvery: 700 * time.Millisecond, Warmup: w, Span: span},
+			[]Stage{{100, 100, w}, {100, 100, 700 * time.Millisecond}, {150, 150, 700 * time.Millisecond}, {200, 200, 0}}},
+		{"constant", Schedule{Rate: 100, Warmup: w, Span: span}, []Stage{{100, 100, 0}}},
+	} {
+		p, err := tc.s.Pacer()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := p.Stages(); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: stages %v, want %v (%s)", tc.name, got, tc.want, p)
+		}
+	}
+	for _, s := range []Schedule{{Rate: 1, RampTo: 2, Step: 1, StepEvery: time.Second, Span: time.Second}, {Rate: 1, Step: 1, Span: time.Second}} {
+		if _, err := s.Pacer(); !errors.Is(err, ErrConfig) {
+			t.Errorf("%+v: %v, want ErrConfig", s, err)
+		}
+	}
 }

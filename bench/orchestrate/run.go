@@ -375,18 +375,7 @@ func (r *Runner) inject(inst *instance, d time.Duration) (stop func()) {
 // pacer builds the load's schedule for one segment (the warm-up at the
 // starting rate).
 func pacer(l scenario.LoadSpec, segment, warmup time.Duration) (bench.Pacer, error) {
-	switch {
-	case l.RampTo > 0:
-		return bench.NewPiecewise([]bench.Stage{{From: l.Rate, To: l.Rate, Duration: warmup}, {From: l.Rate, To: l.RampTo, Duration: segment}})
-	case l.Step > 0:
-		n := int((segment + l.StepEvery - 1) / l.StepEvery)
-		p, err := bench.Steps(l.Rate, l.Step, l.StepEvery, n)
-		if err != nil {
-			return nil, err
-		}
-		return bench.NewPiecewise(append([]bench.Stage{{From: l.Rate, To: l.Rate, Duration: warmup}}, p.Stages()...))
-	}
-	return bench.Constant(l.Rate)
+	return bench.Schedule{Rate: l.Rate, RampTo: l.RampTo, Step: l.Step, StepEvery: l.StepEvery, Warmup: warmup, Span: segment}.Pacer()
 }
 
 // labels describe a variant in the summary.

@@ -89,36 +89,16 @@ func (lf *loadFlags) pacer() (bench.Pacer, error) {
 	if lf.rate <= 0 {
 		return nil, fmt.Errorf("%w: --rate must be positive (requests per second), or use --closed", errUsage)
 	}
-	var p *bench.Piecewise
-	var err error
 	switch {
 	case lf.rampTo > 0 && lf.step > 0:
 		return nil, fmt.Errorf("%w: --ramp-to and --step are two different schedules: choose one", errUsage)
-	case lf.rampTo > 0:
-		if lf.duration <= 0 {
-			return nil, fmt.Errorf("%w: --ramp-to ramps over --duration, which must be positive", errUsage)
-		}
-		p, err = bench.Ramp(lf.rate, lf.rampTo, lf.duration)
-		if err == nil && lf.warmup > 0 {
-			// The warm-up runs at the starting rate; the ramp begins with the measurement.
-			p, err = bench.NewPiecewise([]bench.Stage{
-				{From: lf.rate, To: lf.rate, Duration: lf.warmup},
-				{From: lf.rate, To: lf.rampTo, Duration: lf.duration},
-			})
-		}
-	case lf.step > 0:
-		if lf.stepEvery <= 0 || lf.duration <= 0 {
-			return nil, fmt.Errorf("%w: --step needs --step-every and a positive --duration", errUsage)
-		}
-		n := int((lf.duration + lf.stepEvery - 1) / lf.stepEvery)
-		p, err = bench.Steps(lf.rate, lf.step, lf.stepEvery, n)
-		if err == nil && lf.warmup > 0 {
-			st := append([]bench.Stage{{From: lf.rate, To: lf.rate, Duration: lf.warmup}}, p.Stages()...)
-			p, err = bench.NewPiecewise(st)
-		}
-	default:
-		p, err = bench.Constant(lf.rate)
+	case lf.rampTo > 0 && lf.duration <= 0:
+		return nil, fmt.Errorf("%w: --ramp-to ramps over --duration, which must be positive", errUsage)
+	case lf.step > 0 && (lf.stepEvery <= 0 || lf.duration <= 0):
+		return nil, fmt.Errorf("%w: --step needs --step-every and a positive --duration", errUsage)
 	}
+	p, err := bench.Schedule{Rate: lf.rate, RampTo: lf.rampTo, Step: lf.step, StepEvery: lf.stepEvery,
+		Warmup: lf.warmup, Span: lf.duration}.Pacer()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
