@@ -31,6 +31,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpbench/mcpbench/servers/internal/serving"
 )
 
 // Options configures a Server. Zero values mean the documented defaults.
@@ -183,18 +185,12 @@ func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
 // Serve serves s on ln until ctx is done, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
-	done := make(chan error, 1)
-	go func() { done <- hs.Serve(ln) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	hs.Shutdown(sctx)
-	<-done
-	return nil
+	return serving.Until(ctx, func() error { return hs.Serve(ln) }, func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hs.Shutdown(sctx)
+		return nil
+	})
 }
 
 // opaqueStore keeps the opaque tokens issued, until they expire.

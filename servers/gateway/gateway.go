@@ -24,10 +24,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcpbench/mcpbench/servers/auth"
+	"github.com/mcpbench/mcpbench/servers/internal/serving"
 	"github.com/valyala/fasthttp"
 	"golang.org/x/time/rate"
-
-	"github.com/mcpbench/mcpbench/servers/auth"
 )
 
 // Options configures a Go gateway. Zero values mean the documented defaults.
@@ -241,17 +241,11 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		},
 		Logger: quiet{},
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- s.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		s.Shutdown()
-		<-errc
+	return serving.Until(ctx, func() error { return s.Serve(ln) }, func() error {
+		err := s.Shutdown()
 		g.upstream.CloseIdleConnections()
-		return nil
-	}
+		return err
+	})
 }
 
 type quiet struct{}

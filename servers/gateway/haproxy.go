@@ -28,7 +28,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"github.com/mcpbench/mcpbench/internal/child"
 	"net"
 	"net/url"
 	"os"
@@ -40,6 +39,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/mcpbench/mcpbench/internal/child"
 
 	"github.com/mcpbench/mcpbench/servers/auth"
 )

@@ -39,9 +39,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-
 	"github.com/mcpbench/mcpbench/servers/auth"
 	"github.com/mcpbench/mcpbench/servers/graphql/internal/gen"
+	"github.com/mcpbench/mcpbench/servers/internal/serving"
 )
 
 //go:generate go tool gqlgen generate
@@ -217,23 +217,14 @@ func Serve(ctx context.Context, ln net.Listener, opts Options) error {
 		return err
 	}
 	s := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	errc := make(chan error, 1)
-	go func() { errc <- s.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	err = s.Shutdown(sctx)
-	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
-	if err != nil {
-		return fmt.Errorf("graphql: shutdown: %w", err)
-	}
-	return nil
+	return serving.Until(ctx, func() error { return s.Serve(ln) }, func() error {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := s.Shutdown(sctx); err != nil {
+			return fmt.Errorf("graphql: shutdown: %w", err)
+		}
+		return nil
+	})
 }
 
 var _ gql.HandlerExtension = queryLimits{}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcpbench/mcpbench/servers/internal/serving"
 	"github.com/valyala/fasthttp"
 )
 
@@ -57,7 +58,7 @@ func ServeHTTP(ctx context.Context, ln net.Listener, opts HTTPOptions) error {
 		ErrorHandler:       errorHandler,
 		Logger:             quiet{},
 	}
-	return serveUntil(ctx, func() error { return s.Serve(ln) }, s.Shutdown)
+	return serving.Until(ctx, func() error { return s.Serve(ln) }, s.Shutdown)
 }
 
 // errorHandler answers requests fasthttp could not read: 413 for a body
@@ -75,21 +76,6 @@ func errorHandler(ctx *fasthttp.RequestCtx, err error) {
 type quiet struct{}
 
 func (quiet) Printf(string, ...any) {}
-
-// serveUntil runs serve until it fails or ctx is done; then it calls
-// shutdown and returns nil.
-func serveUntil(ctx context.Context, serve func() error, shutdown func() error) error {
-	errc := make(chan error, 1)
-	go func() { errc <- serve() }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		shutdown()
-		<-errc
-		return nil
-	}
-}
 
 // ServeTCPEcho writes every byte read on a connection back to it, for all
 // connections accepted on ln, until ctx is done; then it closes them all.
@@ -138,7 +124,7 @@ func ServeTCPEcho(ctx context.Context, ln net.Listener) error {
 			}()
 		}
 	}
-	err := serveUntil(ctx, accept, closeAll)
+	err := serving.Until(ctx, accept, closeAll)
 	closeAll()
 	wg.Wait()
 	return err

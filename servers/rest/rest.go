@@ -16,9 +16,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/valyala/fasthttp"
-
+	"github.com/mcpbench/mcpbench/servers/internal/serving"
 	"github.com/mcpbench/mcpbench/servers/tools"
+	"github.com/valyala/fasthttp"
 )
 
 // Options configures the upstream; the zero value is the default.
@@ -100,16 +100,7 @@ func Serve(ctx context.Context, ln net.Listener, opts Options) error {
 		},
 		Logger: quiet{},
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- s.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		s.Shutdown()
-		<-errc
-		return nil
-	}
+	return serving.Until(ctx, func() error { return s.Serve(ln) }, s.Shutdown)
 }
 
 type quiet struct{}

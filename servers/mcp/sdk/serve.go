@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/mcpbench/mcpbench/servers/auth"
+	"github.com/mcpbench/mcpbench/servers/internal/serving"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // Timeouts of the HTTP server. There is no write timeout: event streams stay
@@ -65,23 +65,15 @@ func ServeHTTP(ctx context.Context, ln net.Listener, opts Options) error {
 	srv.RegisterOnShutdown(endStreams)
 	srv.RegisterOnShutdown(fresh.closeAll)
 
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served: // before any shutdown, so never http.ErrServerClosed
-		return fmt.Errorf("sdk: serve: %w", err)
-	case <-ctx.Done():
-	}
-
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	err = srv.Shutdown(sctx)
-	<-served // http.ErrServerClosed, at once
-	if err != nil {
-		srv.Close()
-		return fmt.Errorf("sdk: shutdown: %w", err)
-	}
-	return nil
+	return serving.Until(ctx, func() error { return srv.Serve(ln) }, func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			srv.Close()
+			return fmt.Errorf("sdk: shutdown: %w", err)
+		}
+		return nil
+	})
 }
 
 // freshConns are the connections that have sent no request yet. Shutdown

@@ -1,0 +1,23 @@
+// Package serving runs a server until its context ends: the one loop
+// behind every server's Serve.
+package serving
+
+import "context"
+
+// Until runs serve in a goroutine until it fails or ctx is done. When
+// serve fails first, Until returns its error. Once ctx is done, it calls
+// shutdown, which must make serve return, waits for serve, and returns
+// shutdown's error (serve's own, after a shutdown, is the expected "server
+// closed").
+func Until(ctx context.Context, serve func() error, shutdown func() error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- serve() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	err := shutdown()
+	<-errc
+	return err
+}
