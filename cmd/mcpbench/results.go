@@ -43,12 +43,18 @@ func oneDir(name, about string, args []string) (string, error) {
 	return fs.Arg(0), nil
 }
 
-func runReport(ctx context.Context, args []string) error {
-	dir, err := oneDir("report", "Print a results directory's table, sentences and thresholds again, and rewrite its report.md.", args)
+// openDir reads the one results directory a command's arguments name.
+func openDir(name, about string, args []string) (string, *results.Summary, error) {
+	dir, err := oneDir(name, about, args)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	s, err := readResults(dir)
+	return dir, s, err
+}
+
+func runReport(ctx context.Context, args []string) error {
+	dir, s, err := openDir("report", "Print a results directory's table, sentences and thresholds again, and rewrite its report.md.", args)
 	if err != nil {
 		return err
 	}
@@ -67,11 +73,7 @@ func runReport(ctx context.Context, args []string) error {
 }
 
 func runPlot(ctx context.Context, args []string) error {
-	dir, err := oneDir("plot", "Draw the charts of a results directory again, from summary.json and the .hgrm files.", args)
-	if err != nil {
-		return err
-	}
-	s, err := readResults(dir)
+	dir, s, err := openDir("plot", "Draw the charts of a results directory again, from summary.json and the .hgrm files.", args)
 	if err != nil {
 		return err
 	}

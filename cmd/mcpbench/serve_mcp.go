@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/mcpbench/mcpbench/servers/auth"
 	"github.com/mcpbench/mcpbench/servers/mcp/fast"
 	"github.com/spf13/pflag"
 )
@@ -75,16 +76,25 @@ func fastSpec(f *mcpFlags) (serveSpec, error) {
 	if _, err := fast.New(opts); err != nil {
 		return serveSpec{}, err
 	}
+	return f.protected(func(ctx context.Context, ln net.Listener, v auth.Verifier, aud, issuer string) error {
+		opts := opts
+		opts.Verifier, opts.Resource, opts.Issuer = v, aud, issuer
+		return fast.Serve(ctx, ln, opts)
+	}), nil
+}
+
+// protected is the spec of an MCP server at /mcp behind f's auth flags:
+// its verifier is made once the server's URL is known, and handed to
+// serve with the audience and issuer.
+func (f *mcpFlags) protected(serve func(ctx context.Context, ln net.Listener, v auth.Verifier, aud, issuer string) error) serveSpec {
 	return serveSpec{
 		serve: func(ctx context.Context, ln net.Listener, base string) error {
-			opts := opts
 			v, aud, err := f.auth.verifier(ctx, base+"/mcp")
 			if err != nil {
 				return err
 			}
-			opts.Verifier, opts.Resource, opts.Issuer = v, aud, f.auth.issuer
-			return fast.Serve(ctx, ln, opts)
+			return serve(ctx, ln, v, aud, f.auth.issuer)
 		},
 		path: "/mcp",
-	}, nil
+	}
 }

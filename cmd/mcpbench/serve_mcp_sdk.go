@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 
+	"github.com/mcpbench/mcpbench/servers/auth"
 	"github.com/mcpbench/mcpbench/servers/mcp/sdk"
 )
 
@@ -30,16 +31,9 @@ func sdkSpec(f *mcpFlags) (serveSpec, error) {
 	if _, err := sdk.Handler(opts); err != nil {
 		return serveSpec{}, err
 	}
-	return serveSpec{
-		serve: func(ctx context.Context, ln net.Listener, base string) error {
-			opts := opts
-			v, aud, err := f.auth.verifier(ctx, base+"/mcp")
-			if err != nil {
-				return err
-			}
-			opts.Verifier, opts.Resource, opts.Issuer = v, aud, f.auth.issuer
-			return sdk.ServeHTTP(ctx, ln, opts)
-		},
-		path: "/mcp",
-	}, nil
+	return f.protected(func(ctx context.Context, ln net.Listener, v auth.Verifier, aud, issuer string) error {
+		opts := opts
+		opts.Verifier, opts.Resource, opts.Issuer = v, aud, issuer
+		return sdk.ServeHTTP(ctx, ln, opts)
+	}), nil
 }
