@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/driver"
+	"github.com/mcpbench/mcpbench/internal/jsonscan"
 )
 
 // MCP protocol versions the drivers speak.
@@ -183,23 +184,23 @@ type rpcMsg struct {
 // object it can walk. Of a member given twice, the last counts.
 func scanMsg(b []byte, m *rpcMsg) bool {
 	*m = rpcMsg{}
-	it, ok := openObject(b)
+	it, ok := jsonscan.Object(b)
 	if !ok {
 		return false
 	}
 	for {
-		key, esc, val, ok := it.next()
+		key, val, ok := it.Member()
 		if !ok {
-			return it.ok()
+			return it.Complete()
 		}
 		switch {
-		case keyIs(key, esc, "id"):
+		case jsonscan.KeyIs(key, "id"):
 			m.id = val
-		case keyIs(key, esc, "method"):
+		case jsonscan.KeyIs(key, "method"):
 			m.method = val
-		case keyIs(key, esc, "error"):
+		case jsonscan.KeyIs(key, "error"):
 			m.error = val
-		case keyIs(key, esc, "result"):
+		case jsonscan.KeyIs(key, "result"):
 			m.result = val
 		}
 	}
@@ -223,25 +224,25 @@ func (m *rpcMsg) outcome() bench.Outcome {
 	if m.error != nil && string(m.error) != "null" {
 		return bench.Outcome{Class: bench.ClassProtocol, Code: errorCode(m.error)}
 	}
-	it, ok := openObject(m.result)
+	it, ok := jsonscan.Object(m.result)
 	if !ok {
 		return bench.Outcome{Class: bench.ClassTransport}
 	}
 	o := bench.Outcome{Class: bench.OK}
 	for {
-		key, esc, val, ok := it.next()
+		key, val, ok := it.Member()
 		if !ok {
-			if !it.ok() {
+			if !it.Complete() {
 				return bench.Outcome{Class: bench.ClassTransport}
 			}
 			return o
 		}
 		switch {
-		case keyIs(key, esc, "isError"):
+		case jsonscan.KeyIs(key, "isError"):
 			if string(val) == "true" {
 				o = bench.Outcome{Class: bench.ClassProtocol, Code: ToolErrorCode}
 			}
-		case keyIs(key, esc, "resultType"):
+		case jsonscan.KeyIs(key, "resultType"):
 			if string(val) != `"complete"` && o.Class == bench.OK {
 				o = bench.Outcome{Class: bench.ClassProtocol, Code: IncompleteCode}
 			}
@@ -251,17 +252,17 @@ func (m *rpcMsg) outcome() bench.Outcome {
 
 // errorCode is the integer code of a JSON-RPC error object, or 0.
 func errorCode(e []byte) int {
-	it, ok := openObject(e)
+	it, ok := jsonscan.Object(e)
 	if !ok {
 		return 0
 	}
 	code := 0
 	for {
-		key, esc, val, ok := it.next()
+		key, val, ok := it.Member()
 		if !ok {
 			return code
 		}
-		if keyIs(key, esc, "code") {
+		if jsonscan.KeyIs(key, "code") {
 			n, err := strconv.ParseInt(string(val), 10, 0)
 			if err != nil {
 				n = 0
@@ -279,148 +280,4 @@ func errorMessage(e []byte) string {
 	}
 	_ = json.Unmarshal(e, &x)
 	return fmt.Sprintf("JSON-RPC error %d %q", x.Code, x.Message)
-}
-
-// keyIs compares an object key with name, unescaping it only when it
-// holds escapes (rare: that allocates).
-func keyIs(key []byte, esc bool, name string) bool {
-	if !esc {
-		return string(key) == name
-	}
-	var s string
-	q := make([]byte, 0, len(key)+2)
-	q = append(append(append(q, '"'), key...), '"')
-	return json.Unmarshal(q, &s) == nil && s == name
-}
-
-// objectIter walks the members of one JSON object without allocating.
-type objectIter struct {
-	b    []byte
-	i    int
-	done bool // the closing brace was reached
-	bad  bool
-}
-
-func openObject(b []byte) (objectIter, bool) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return objectIter{}, false
-	}
-	return objectIter{b: b, i: i + 1}, true
-}
-
-// next returns the next member: its key (without quotes; esc when it has
-// escapes) and raw value. ok is false at the end or at malformed input.
-func (it *objectIter) next() (key []byte, esc bool, val []byte, ok bool) {
-	if it.done || it.bad {
-		return nil, false, nil, false
-	}
-	b, i := it.b, skipSpace(it.b, it.i)
-	if i < len(b) && b[i] == ',' {
-		i = skipSpace(b, i+1)
-	}
-	if i < len(b) && b[i] == '}' {
-		it.done = true
-		return nil, false, nil, false
-	}
-	if i >= len(b) || b[i] != '"' {
-		it.bad = true
-		return nil, false, nil, false
-	}
-	end, esc, sok := scanString(b, i)
-	if !sok {
-		it.bad = true
-		return nil, false, nil, false
-	}
-	key = b[i+1 : end-1]
-	i = skipSpace(b, end)
-	if i >= len(b) || b[i] != ':' {
-		it.bad = true
-		return nil, false, nil, false
-	}
-	i = skipSpace(b, i+1)
-	vend, vok := skipValue(b, i)
-	if !vok {
-		it.bad = true
-		return nil, false, nil, false
-	}
-	it.i = vend
-	return key, esc, b[i:vend], true
-}
-
-// ok says whether the walk ended at the object's closing brace.
-func (it *objectIter) ok() bool { return it.done && !it.bad }
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// scanString returns the index just past the string starting at b[i] (a
-// quote), and whether it holds escapes.
-func scanString(b []byte, i int) (end int, esc, ok bool) {
-	i++
-	for {
-		j := bytes.IndexAny(b[i:], `"\`)
-		if j < 0 {
-			return 0, false, false
-		}
-		i += j
-		if b[i] == '"' {
-			return i + 1, esc, true
-		}
-		esc = true
-		i += 2
-		if i > len(b) {
-			return 0, false, false
-		}
-	}
-}
-
-// skipValue returns the index just past the JSON value starting at b[i].
-// Objects and arrays are skipped by bracket depth, minding strings.
-func skipValue(b []byte, i int) (int, bool) {
-	if i >= len(b) {
-		return 0, false
-	}
-	switch b[i] {
-	case '"':
-		end, _, ok := scanString(b, i)
-		return end, ok
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				end, _, ok := scanString(b, i)
-				if !ok {
-					return 0, false
-				}
-				i = end
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1, true
-				}
-			}
-			i++
-		}
-		return 0, false
-	case '}', ']', ',', ':':
-		return 0, false
-	}
-	j := i
-	for j < len(b) {
-		switch b[j] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r', ':', '"', '{', '[':
-			return j, true
-		}
-		j++
-	}
-	return j, true
 }

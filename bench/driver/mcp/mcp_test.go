@@ -281,6 +281,20 @@ func TestScanMsgAllocs(t *testing.T) {
 	}
 }
 
+// BenchmarkScanMsg is the driver's JSON work per reply: finding the
+// members of a tools/call response and classifying it.
+func BenchmarkScanMsg(b *testing.B) {
+	msg := []byte(`{"jsonrpc":"2.0","id":12345,"result":{"content":[{"type":"text","text":"hello"}],"isError":false}}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		var m rpcMsg
+		if !scanMsg(msg, &m) || !m.idIs(12345) || m.outcome().Class != bench.OK {
+			b.Fatal("misread")
+		}
+	}
+}
+
 // FuzzMCPReply: scanMsg never panics, and on valid JSON it finds the
 // members encoding/json finds, with the same values.
 func FuzzMCPReply(f *testing.F) {

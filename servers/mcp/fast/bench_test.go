@@ -78,3 +78,21 @@ func BenchmarkToolsCallEchoHTTP(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkParseRequest reads the envelope and params of a 2026-07-28
+// tools/call: the JSON scanning alone, the part of a call the other
+// benchmarks hide behind the handler's and HTTP's work.
+func BenchmarkParseRequest(b *testing.B) {
+	body := []byte(echoCall("1", `"hello"`))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		e, method, problem := parseEnvelope(body)
+		if problem != "" || string(method) != "tools/call" {
+			b.Fatalf("misread: %q %q", method, problem)
+		}
+		if p, problem := parseParams(e.params); problem != "" || p.metaVersion == nil || p.name == nil {
+			b.Fatalf("misread params: %q", problem)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/mcpbench/mcpbench/internal/jsonscan"
 	"github.com/mcpbench/mcpbench/servers/tools"
 )
 
@@ -100,7 +101,7 @@ func appendErrorData(out, id []byte, code int, msg string, data []byte) []byte {
 	out = appendHead(out, id, `"error":{"code":`)
 	out = strconv.AppendInt(out, int64(code), 10)
 	out = append(out, `,"message":`...)
-	out = appendQuoted(out, msg)
+	out = jsonscan.AppendQuoted(out, msg)
 	if data != nil {
 		out = append(out, `,"data":`...)
 		out = append(out, data...)
@@ -114,7 +115,7 @@ func appendUnsupportedVersion(out, id, requested []byte) []byte {
 	data = append(data, `{"supported":`...)
 	data = appendStrings(data, supportedVersions)
 	data = append(data, `,"requested":`...)
-	data = appendQuoted(data, requested)
+	data = jsonscan.AppendQuoted(data, requested)
 	data = append(data, '}')
 	return appendErrorData(out, id, codeUnsupportedVersion, "Unsupported protocol version", data)
 }
@@ -125,7 +126,7 @@ func appendStrings(out []byte, ss []string) []byte {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = appendQuoted(out, s)
+		out = jsonscan.AppendQuoted(out, s)
 	}
 	return append(out, ']')
 }
@@ -134,7 +135,7 @@ func appendStrings(out []byte, ss []string) []byte {
 // the caller closes it with s.modernTail or "}".
 func appendToolResult(out []byte, text string, isError bool) []byte {
 	out = append(out, `{"content":[{"type":"text","text":`...)
-	out = appendQuoted(out, text)
+	out = jsonscan.AppendQuoted(out, text)
 	out = append(out, "}]"...)
 	if isError {
 		out = append(out, `,"isError":true`...)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/mcpbench/mcpbench/internal/jsonscan"
 	"github.com/valyala/fasthttp"
 )
 
@@ -116,7 +117,7 @@ func checkRPC(t *testing.T, b []byte) {
 	if hasResult == hasError {
 		t.Fatalf("reply needs exactly one of result and error: %q", b)
 	}
-	if id, ok := m["id"]; ok && !(id[0] == '"' || isInteger(id)) {
+	if id, ok := m["id"]; ok && !(id[0] == '"' || jsonscan.IsInteger(id)) {
 		t.Fatalf("reply id %s", id)
 	}
 	if hasError {

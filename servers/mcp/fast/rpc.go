@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mcpbench/mcpbench/internal/jsonscan"
 	"github.com/mcpbench/mcpbench/servers/tools"
 	"github.com/valyala/fasthttp"
 )
@@ -42,7 +43,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, body, out []byte, r *reply) []b
 		method:  ctx.Request.Header.Peek("Mcp-Method"),
 		name:    ctx.Request.Header.Peek("Mcp-Name"),
 	}
-	msg := trimValue(body)
+	msg := jsonscan.Trim(body)
 	// JSON exchanged between systems must be UTF-8 (RFC 8259 §8.1); checking
 	// it here means raw pieces of the body (ids) can be echoed as they are.
 	if !json.Valid(body) || len(msg) == 0 || !utf8.Valid(body) {
@@ -84,14 +85,14 @@ func (s *Server) serveBatch(ctx *fasthttp.RequestCtx, h *headers, batch, out []b
 		r.sse = false
 		return appendError(out, nil, codeInvalidRequest, "Invalid Request: JSON-RPC batches are not allowed in protocol version "+legacyOrModern(h.version))
 	}
-	it, _ := arrayIter(batch)
+	it, _ := jsonscan.Array(batch)
 	start, n, responses := len(out), 0, 0
 	if !r.sse {
 		out = append(out, '[')
 	}
 	var er reply
 	for {
-		v, ok := it.elem()
+		v, ok := it.Elem()
 		if !ok {
 			break
 		}
@@ -145,28 +146,28 @@ type envelope struct {
 // parseEnvelope reads a message; a non-empty problem makes it an Invalid
 // Request. The id is kept only if it is a valid MCP id (string or integer).
 func parseEnvelope(v []byte) (e envelope, method []byte, problem string) {
-	it, ok := objectIter(v)
+	it, ok := jsonscan.Object(v)
 	if !ok {
 		return e, nil, "Invalid Request: a message must be a JSON object"
 	}
 	for {
-		k, val, ok := it.member()
+		k, val, ok := it.Member()
 		if !ok {
 			break
 		}
 		var dst *[]byte
 		switch {
-		case keyIs(k, "jsonrpc"):
+		case jsonscan.KeyIs(k, "jsonrpc"):
 			dst = &e.jsonrpc
-		case keyIs(k, "id"):
+		case jsonscan.KeyIs(k, "id"):
 			dst = &e.id
-		case keyIs(k, "method"):
+		case jsonscan.KeyIs(k, "method"):
 			dst = &e.method
-		case keyIs(k, "params"):
+		case jsonscan.KeyIs(k, "params"):
 			dst = &e.params
-		case keyIs(k, "result"):
+		case jsonscan.KeyIs(k, "result"):
 			dst = &e.result
-		case keyIs(k, "error"):
+		case jsonscan.KeyIs(k, "error"):
 			dst = &e.err
 		default:
 			continue
@@ -176,7 +177,7 @@ func parseEnvelope(v []byte) (e envelope, method []byte, problem string) {
 		}
 		*dst = val
 	}
-	if e.id != nil && !(e.id[0] == '"' || isInteger(e.id)) {
+	if e.id != nil && !(e.id[0] == '"' || jsonscan.IsInteger(e.id)) {
 		e.id = nil
 		if problem == "" {
 			problem = "Invalid Request: id must be a string or an integer"
@@ -185,11 +186,11 @@ func parseEnvelope(v []byte) (e envelope, method []byte, problem string) {
 	if problem != "" {
 		return e, nil, problem
 	}
-	if v, ok := stringValue(e.jsonrpc); !ok || string(v) != "2.0" {
+	if v, ok := jsonscan.String(e.jsonrpc); !ok || string(v) != "2.0" {
 		return e, nil, `Invalid Request: "jsonrpc" must be "2.0"`
 	}
 	if e.method != nil {
-		if method, ok = stringValue(e.method); !ok {
+		if method, ok = jsonscan.String(e.method); !ok {
 			return e, nil, `Invalid Request: "method" must be a string`
 		}
 	}
@@ -205,51 +206,51 @@ type params struct {
 
 // parseParams reads params (absent or null means none).
 func parseParams(v []byte) (p params, problem string) {
-	if isNull(v) {
+	if jsonscan.IsNull(v) {
 		return p, ""
 	}
-	it, ok := objectIter(v)
+	it, ok := jsonscan.Object(v)
 	if !ok {
 		return p, "Invalid params: params must be an object"
 	}
 	for {
-		k, val, ok := it.member()
+		k, val, ok := it.Member()
 		if !ok {
 			break
 		}
 		switch {
-		case keyIs(k, "name"):
+		case jsonscan.KeyIs(k, "name"):
 			p.name = val
-		case keyIs(k, "uri"):
+		case jsonscan.KeyIs(k, "uri"):
 			p.uri = val
-		case keyIs(k, "arguments"):
+		case jsonscan.KeyIs(k, "arguments"):
 			p.arguments = val
-		case keyIs(k, "cursor"):
+		case jsonscan.KeyIs(k, "cursor"):
 			p.cursor = val
-		case keyIs(k, "protocolVersion"):
+		case jsonscan.KeyIs(k, "protocolVersion"):
 			p.protocolVersion = val
-		case keyIs(k, "_meta"):
+		case jsonscan.KeyIs(k, "_meta"):
 			p.meta = val
 		}
 	}
-	if isNull(p.meta) {
+	if jsonscan.IsNull(p.meta) {
 		return p, ""
 	}
-	it, ok = objectIter(p.meta)
+	it, ok = jsonscan.Object(p.meta)
 	if !ok {
 		return p, "Invalid params: _meta must be an object"
 	}
 	for {
-		k, val, ok := it.member()
+		k, val, ok := it.Member()
 		if !ok {
 			break
 		}
 		switch {
-		case keyIs(k, "io.modelcontextprotocol/protocolVersion"):
+		case jsonscan.KeyIs(k, "io.modelcontextprotocol/protocolVersion"):
 			p.metaVersion = val
-		case keyIs(k, "io.modelcontextprotocol/clientCapabilities"):
+		case jsonscan.KeyIs(k, "io.modelcontextprotocol/clientCapabilities"):
 			p.metaCaps = val
-		case keyIs(k, "io.modelcontextprotocol/clientInfo"):
+		case jsonscan.KeyIs(k, "io.modelcontextprotocol/clientInfo"):
 			p.metaInfo = val
 		}
 	}
@@ -322,7 +323,7 @@ func (s *Server) checkModern(h *headers, method []byte, p *params, c *call, out 
 		return out, false
 	}
 	c.modern = true // errors below are 2026-07-28 errors
-	mv, ok := stringValue(p.metaVersion)
+	mv, ok := jsonscan.String(p.metaVersion)
 	switch {
 	case h.version == nil:
 		return c.fail(out, codeHeaderMismatch, "Header mismatch: the MCP-Protocol-Version header is required"), true
@@ -357,7 +358,7 @@ func (s *Server) checkModern(h *headers, method []byte, p *params, c *call, out 
 	default:
 		return out, false
 	}
-	want, ok := stringValue(src)
+	want, ok := jsonscan.String(src)
 	switch {
 	case !ok:
 		return c.fail(out, codeInvalidParams, "Invalid params: the name (or uri) must be a string"), true
@@ -393,7 +394,7 @@ func (s *Server) dispatchModern(ctx *fasthttp.RequestCtx, method []byte, p *para
 	case "tools/call":
 		return s.callTool(ctx, p, c, out)
 	case "tools/list":
-		if !isNull(p.cursor) {
+		if !jsonscan.IsNull(p.cursor) {
 			return c.fail(out, codeInvalidParams, "Invalid params: unknown cursor")
 		}
 		return appendResult(out, c.id, s.toolsModern)
@@ -408,7 +409,7 @@ func (s *Server) dispatchLegacy(ctx *fasthttp.RequestCtx, h *headers, method []b
 	case "tools/call":
 		return s.callTool(ctx, p, c, out)
 	case "tools/list":
-		if !isNull(p.cursor) {
+		if !jsonscan.IsNull(p.cursor) {
 			return c.fail(out, codeInvalidParams, "Invalid params: unknown cursor")
 		}
 		return appendResult(out, c.id, s.toolsLegacy)
@@ -418,7 +419,7 @@ func (s *Server) dispatchLegacy(ctx *fasthttp.RequestCtx, h *headers, method []b
 		if inBatch {
 			return c.fail(out, codeInvalidRequest, "Invalid Request: initialize must not be part of a batch")
 		}
-		v, ok := stringValue(p.protocolVersion)
+		v, ok := jsonscan.String(p.protocolVersion)
 		if !ok {
 			return c.fail(out, codeInvalidParams, "Invalid params: initialize needs params.protocolVersion (a string)")
 		}
@@ -437,7 +438,7 @@ func (s *Server) dispatchLegacy(ctx *fasthttp.RequestCtx, h *headers, method []b
 
 // callTool runs tools/call.
 func (s *Server) callTool(ctx *fasthttp.RequestCtx, p *params, c *call, out []byte) []byte {
-	name, ok := stringValue(p.name)
+	name, ok := jsonscan.String(p.name)
 	if !ok {
 		return c.fail(out, codeInvalidParams, "Invalid params: tools/call needs params.name (a string)")
 	}

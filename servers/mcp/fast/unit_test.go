@@ -1,52 +1,6 @@
 package fast
 
-import (
-	"encoding/json"
-	"strings"
-	"testing"
-	"unicode/utf8"
-)
-
-func TestAppendQuoted(t *testing.T) {
-	for _, s := range []string{
-		"", "plain", `quote " backslash \ slash /`, "\x00\x01\x1f\x7f", "\b\f\n\r\t",
-		"é世界🙂", "\u2028\u2029", "bad \xff utf8 \xc3", "<html>&amp;", strings.Repeat("ab\n", 100),
-	} {
-		got := appendQuoted(nil, s)
-		if !json.Valid(got) {
-			t.Fatalf("appendQuoted(%q) = %s: not JSON", s, got)
-		}
-		var back string
-		if err := json.Unmarshal(got, &back); err != nil {
-			t.Fatal(err)
-		}
-		want := strings.ToValidUTF8(s, "\uFFFD")
-		if !utf8.ValidString(s) {
-			// encoding/json replaces each bad byte; so do we.
-			want = string([]rune(s))
-		}
-		if back != want {
-			t.Errorf("appendQuoted(%q) reads back as %q, want %q", s, back, want)
-		}
-		if b := appendQuoted(nil, []byte(s)); string(b) != string(got) {
-			t.Errorf("string and []byte forms differ: %s vs %s", got, b)
-		}
-	}
-}
-
-func FuzzAppendQuoted(f *testing.F) {
-	f.Add("hello\n\"x\"\xff\u2028")
-	f.Fuzz(func(t *testing.T, s string) {
-		got := appendQuoted(nil, s)
-		var back string
-		if err := json.Unmarshal(got, &back); err != nil {
-			t.Fatalf("appendQuoted(%q) = %s: %v", s, got, err)
-		}
-		if back != string([]rune(s)) {
-			t.Fatalf("appendQuoted(%q) reads back as %q", s, back)
-		}
-	})
-}
+import "testing"
 
 func TestAccept(t *testing.T) {
 	for _, tc := range []struct {
@@ -151,33 +105,5 @@ func TestNewRejects(t *testing.T) {
 	}
 	if _, err := New(Options{}); err != nil {
 		t.Errorf("New(zero Options): %v", err)
-	}
-}
-
-// TestScanner checks the member reader against encoding/json on objects
-// with unique keys.
-func TestScanner(t *testing.T) {
-	obj := []byte(` { "a" : [1, {"x":"]}"}], "b\"c":"d\\\"", "e":{"f":null} ,"g":-1.5e3, "h":true } `)
-	want := map[string]string{"a": `[1, {"x":"]}"}]`, `b\"c`: `"d\\\""`, "e": `{"f":null}`, "g": "-1.5e3", "h": "true"}
-	it, ok := objectIter(trimValue(obj))
-	if !ok {
-		t.Fatal("not an object")
-	}
-	n := 0
-	for {
-		k, v, ok := it.member()
-		if !ok {
-			break
-		}
-		n++
-		if want[string(k)] != string(v) {
-			t.Errorf("member %s = %s, want %s", k, v, want[string(k)])
-		}
-	}
-	if n != len(want) {
-		t.Errorf("%d members, want %d", n, len(want))
-	}
-	if !keyIs([]byte(`\u006d\u0065thod`), "method") || keyIs([]byte("Method"), "method") {
-		t.Error("keyIs")
 	}
 }
