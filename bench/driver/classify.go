@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
@@ -43,4 +44,20 @@ func SetupDeadline(ctx context.Context, timeout time.Duration) time.Time {
 		return dl
 	}
 	return time.Now().Add(timeout)
+}
+
+// Peek returns the first value of the response header name, matched
+// without regard to case: the clients here keep header names as sent
+// (DisableHeaderNamesNormalizing), and servers send them in any case
+// (Node's lower-cases them all).
+func Peek(h *fasthttp.ResponseHeader, name string) []byte {
+	if v := h.Peek(name); v != nil {
+		return v
+	}
+	for k, v := range h.All() {
+		if len(k) == len(name) && strings.EqualFold(string(k), name) {
+			return v
+		}
+	}
+	return nil
 }

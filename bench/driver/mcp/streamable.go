@@ -296,7 +296,7 @@ func (c *streamConn) initialize(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	c.version = res.ProtocolVersion
-	c.session = string(resp.Header.Peek("Mcp-Session-Id"))
+	c.session = string(driver.Peek(&resp.Header, "Mcp-Session-Id"))
 	c.mu.Unlock()
 
 	req.Reset()
@@ -349,6 +349,9 @@ func (c *streamConn) do(deadline time.Time) bench.Outcome {
 		return driver.ClassifyError(err)
 	}
 	status := c.resp.StatusCode()
+	if c.d.stateful {
+		c.follow()
+	}
 	switch {
 	case status == fasthttp.StatusTooManyRequests:
 		return bench.Outcome{Class: bench.ClassRateLimited, Code: status}
@@ -370,6 +373,23 @@ func (c *streamConn) do(deadline time.Time) bench.Outcome {
 }
 
 // read classifies the reply's JSON-RPC response to the call.
+// follow adopts a session id the server moved the session to: a reply
+// that names another id than the one sent. Only the two spellings servers
+// use are looked up, so that a call pays two header lookups, not a scan.
+func (c *streamConn) follow() {
+	sid := c.resp.Header.Peek("Mcp-Session-Id")
+	if sid == nil {
+		sid = c.resp.Header.Peek("mcp-session-id")
+	}
+	if sid == nil || string(sid) == c.session {
+		return
+	}
+	c.mu.Lock()
+	c.session = string(sid)
+	c.mu.Unlock()
+	c.req.Header.Set("Mcp-Session-Id", c.session)
+}
+
 func (c *streamConn) read() (bench.Outcome, bool) {
 	body := c.resp.Body()
 	if isEventStream(c.resp) {
