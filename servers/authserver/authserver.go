@@ -71,6 +71,7 @@ type Server struct {
 	mux   *http.ServeMux
 	meta  []byte
 	store *opaqueStore
+	codes codeStore
 }
 
 // New checks opts and makes a server with a fresh signing key.
@@ -124,6 +125,7 @@ func New(opts Options) (*Server, error) {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.serveMetadata)
 	s.mux.HandleFunc("POST /token", s.serveToken)
+	s.mux.HandleFunc("GET /authorize", s.serveAuthorize)
 	s.mux.HandleFunc("POST /introspect", s.serveIntrospect)
 	s.mux.HandleFunc("GET /jwks.json", s.serveJWKS)
 	return s, nil
@@ -133,16 +135,18 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Metadata() map[string]any {
 	iss := s.opts.Issuer
 	return map[string]any{
-		"issuer":                                iss,
-		"token_endpoint":                        iss + "/token",
-		"jwks_uri":                              iss + "/jwks.json",
-		"introspection_endpoint":                iss + "/introspect",
-		"grant_types_supported":                 []string{"client_credentials"},
-		"response_types_supported":              []string{},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
-		"introspection_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post"},
-		"token_endpoint_auth_signing_alg_values_supported": nil,
-		"scopes_supported": s.opts.Scopes,
+		"issuer":                                         iss,
+		"token_endpoint":                                 iss + "/token",
+		"jwks_uri":                                       iss + "/jwks.json",
+		"introspection_endpoint":                         iss + "/introspect",
+		"authorization_endpoint":                         iss + "/authorize",
+		"grant_types_supported":                          []string{"client_credentials", "authorization_code"},
+		"response_types_supported":                       []string{"code"},
+		"code_challenge_methods_supported":               []string{"S256"},
+		"token_endpoint_auth_methods_supported":          []string{"client_secret_basic", "client_secret_post"},
+		"introspection_endpoint_auth_methods_supported":  []string{"client_secret_basic", "client_secret_post"},
+		"authorization_response_iss_parameter_supported": true,
+		"scopes_supported":                               s.opts.Scopes,
 	}
 }
 

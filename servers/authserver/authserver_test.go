@@ -88,8 +88,21 @@ func TestMetadata(t *testing.T) {
 		m["introspection_endpoint"] != hs.URL+"/introspect" {
 		t.Errorf("metadata: %v", m)
 	}
-	if g, _ := json.Marshal(m["grant_types_supported"]); string(g) != `["client_credentials"]` {
-		t.Errorf("grant_types_supported = %s", g)
+	for k, want := range map[string]string{
+		"grant_types_supported":            `["client_credentials","authorization_code"]`,
+		"response_types_supported":         `["code"]`,
+		"code_challenge_methods_supported": `["S256"]`,
+		"authorization_endpoint":           `"` + hs.URL + `/authorize"`,
+	} {
+		if g, _ := json.Marshal(m[k]); string(g) != want {
+			t.Errorf("%s = %s, want %s", k, g, want)
+		}
+	}
+	// RFC 8414: a field is an array or absent, never null.
+	for k, v := range m {
+		if v == nil {
+			t.Errorf("%s is null", k)
+		}
 	}
 }
 

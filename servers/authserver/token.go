@@ -147,33 +147,26 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (map[string]any, 
 	if e != nil {
 		return nil, e
 	}
+	var scope []string
+	var aud string
 	switch gt := f.Get("grant_type"); gt {
 	case "client_credentials":
+		if scope, e = s.scopes(f); e != nil {
+			return nil, e
+		}
+		if aud, e = s.audience(f); e != nil {
+			return nil, e
+		}
+	case "authorization_code":
+		g, e := s.exchangeCode(client, f)
+		if e != nil {
+			return nil, e
+		}
+		scope, aud = g.scope, g.aud
 	case "":
 		return nil, fail(400, "invalid_request", "grant_type is required")
 	default:
-		return nil, fail(400, "unsupported_grant_type", "grant type %q: this server grants client_credentials only", gt)
-	}
-	scope := s.opts.Scopes
-	if f.Has("scope") {
-		scope = strings.Fields(f.Get("scope"))
-		for _, sc := range scope {
-			if !slices.Contains(s.opts.Scopes, sc) {
-				return nil, fail(400, "invalid_scope", "scope %q is not one of %v", sc, s.opts.Scopes)
-			}
-		}
-	}
-	aud := s.opts.DefaultResource
-	if f.Has("resource") {
-		res := f.Get("resource")
-		u, err := url.Parse(res)
-		if err != nil || !u.IsAbs() || u.Fragment != "" || u.Host == "" {
-			return nil, fail(400, "invalid_target", "resource %q must be an absolute URI without a fragment (RFC 8707)", res)
-		}
-		aud = res
-	}
-	if aud == "" {
-		return nil, fail(400, "invalid_target", "the resource parameter is required: it names the server the token is for (RFC 8707)")
+		return nil, fail(400, "unsupported_grant_type", "grant type %q: this server grants client_credentials and authorization_code", gt)
 	}
 	tok, c, err := s.Mint(client, aud, scope)
 	if err != nil {
