@@ -10,9 +10,10 @@ FUZZTIME ?= 30s
 
 all: build
 
-# Tools the Makefile installs when missing: HAProxy (Debian), Node 22 and
-# the MCP conformance suite (npm), under .tools/ where possible.
--include haproxy.mk conformance.mk
+# Tools the Makefile installs when missing: HAProxy (Debian), Node 22, the
+# MCP conformance suite and the interop peers (npm), under .tools/ where
+# possible.
+-include haproxy.mk conformance.mk interop.mk
 
 build: $(BIN)
 
@@ -30,7 +31,7 @@ SCENARIO ?= scenarios/default.yaml
 run: build tools-haproxy
 	./$(BIN) run $(SCENARIO)
 
-test: fmt-check vet unit overload conformance
+test: fmt-check vet unit overload conformance interop
 
 fmt-check:
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

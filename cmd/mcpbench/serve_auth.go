@@ -17,7 +17,7 @@ import (
 
 func init() {
 	serverKinds["authserver"] = serverKind{
-		about:    "an OAuth 2.1 authorization server: client credentials, JWT (RFC 9068) or opaque tokens, JWKS, introspection",
+		about:    "an OAuth 2.1 authorization server: client credentials, authorization code with PKCE (automatic consent, loopback redirects), JWT (RFC 9068) or opaque tokens, JWKS, introspection",
 		register: registerAuthServer,
 	}
 }
@@ -30,8 +30,9 @@ func registerAuthServer(fs *pflag.FlagSet) func() (serveSpec, error) {
 	ttl := fs.Duration("ttl", time.Hour, "token lifetime")
 	rotate := fs.Duration("rotate-every", 0, "make a new signing key this often (0: never); old keys stay published until their tokens expire")
 	scopes := fs.StringSlice("scopes", authserver.DefaultScopes, "scopes clients may ask for")
+	defResource := fs.String("default-resource", "", "the audience of a token asked for without the RFC 8707 resource parameter (default: such a request is refused, as the MCP spec has clients send it)")
 	return func() (serveSpec, error) {
-		opts := authserver.Options{Clients: map[string]string{}, Alg: *alg, Tokens: *tokens, TTL: *ttl, Scopes: *scopes}
+		opts := authserver.Options{Clients: map[string]string{}, Alg: *alg, Tokens: *tokens, TTL: *ttl, Scopes: *scopes, DefaultResource: *defResource}
 		for _, c := range *clients {
 			id, sec, err := readCredentials("client", c)
 			if err != nil {
