@@ -20,6 +20,7 @@ import (
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/results"
 	"github.com/mcpbench/mcpbench/internal/secret"
+	"github.com/mcpbench/mcpbench/servers/gateway"
 	"github.com/mcpbench/mcpbench/servers/null"
 )
 
@@ -282,8 +283,7 @@ func TestServeAuthServer(t *testing.T) {
 // TestServeGateway: a REST upstream behind the Go gateway, loaded through
 // it with and without the API key.
 func TestServeGateway(t *testing.T) {
-	up := startServe(t, "rest")
-	up = strings.TrimSuffix(up, "/tools")
+	up := startServe(t, "rest") // http://…/tools, taken as it is printed
 	gw := startServe(t, "gateway", "--upstream", up, "--auth", "apikey", "--api-key", "k1")
 	args := []string{"load", gw + "/echo", "-X", "POST", "-H", "Content-Type: application/json", "--body", `{"message":"x"}`,
 		"--rate", "200", "-n", "20", "--warmup", "0", "--no-save", "--format", "json"}
@@ -300,10 +300,47 @@ func TestServeGateway(t *testing.T) {
 		{"gateway", "--upstream", up, "--auth", "apikey"},
 		{"gateway", "--upstream", up, "--auth", "jwt"},
 		{"gateway", "--upstream", up, "--impl", "nginx"},
+		{"gateway", "--upstream", up + "/echo", "--auth", "apikey", "--api-key", "k1"},
+		{"gateway", "--upstream", "https://127.0.0.1:1", "--auth", "apikey", "--api-key", "k1"},
 	} {
 		if code, _, _ := run(t, append([]string{"serve"}, bad...)...); code != 2 {
 			t.Errorf("serve %v: exit %d, want 2", bad, code)
 		}
+	}
+}
+
+// TestUpstreamBase: both gateways take the upstream as serve rest prints
+// it, or as host and port, and nothing else.
+func TestUpstreamBase(t *testing.T) {
+	for raw, want := range map[string]string{
+		"http://127.0.0.1:9001":        "http://127.0.0.1:9001",
+		"http://127.0.0.1:9001/":       "http://127.0.0.1:9001",
+		"http://127.0.0.1:9001/tools":  "http://127.0.0.1:9001",
+		"http://127.0.0.1:9001/tools/": "http://127.0.0.1:9001",
+		"http://127.0.0.1:9001/other":  "",
+		"http://127.0.0.1":             "",
+		"https://127.0.0.1:9001":       "",
+		"http://127.0.0.1:9001/?x=1":   "",
+	} {
+		if got, err := upstreamBase(raw); got != want || (err != nil) != (want == "") {
+			t.Errorf("%q: %q, %v; want %q", raw, got, err, want)
+		}
+	}
+}
+
+// TestServeHAProxyFailsBeforeListening: HAProxy's set-up failing (here the
+// issuer cannot be reached for its key) is an error exit with no
+// "listening" line, so that nothing waits on a server that is not there.
+func TestServeHAProxyFailsBeforeListening(t *testing.T) {
+	if _, err := gateway.HAProxyVersion(); err != nil {
+		t.Skip("HAProxy is not installed (make tools-haproxy)")
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	code, o, e := run(t, "serve", "gateway", "--impl", "haproxy", "--upstream", "http://127.0.0.1:9/tools", "--auth", "jwt", "--issuer", dead)
+	if code == 0 || strings.Contains(o, "listening") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, o, e)
 	}
 }
 

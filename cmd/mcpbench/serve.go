@@ -31,6 +31,11 @@ type serveSpec struct {
 	// without a path (scheme and address: http://127.0.0.1:PORT), made
 	// from the listener in one place (baseURL) for every kind.
 	serve func(ctx context.Context, ln net.Listener, base string) error
+	// launch, when set, replaces serve for a server started in steps
+	// that can fail after the address is bound (HAProxy, a child): it
+	// returns once the server serves, with the function that waits for
+	// its end, so that "listening" is printed only then.
+	launch func(ctx context.Context, ln net.Listener, base string) (wait func() error, err error)
 	// path is what clients load below base: "/mcp", "/tools", "/".
 	path string
 	// tcp says the server speaks raw TCP: its URL is tcp://ADDR.
@@ -149,6 +154,14 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	base := baseURL(ln, spec.tcp)
+	if spec.launch != nil {
+		wait, err := spec.launch(ctx, ln, base)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "listening %s\n", base+spec.path)
+		return wait()
+	}
 	fmt.Fprintf(out, "listening %s\n", base+spec.path)
 	return spec.serve(ctx, ln, base)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
+	"strings"
 
 	"github.com/mcpbench/mcpbench/servers/gateway"
 	"github.com/mcpbench/mcpbench/servers/rest"
@@ -28,7 +30,7 @@ func init() {
 
 func registerGateway(fs *pflag.FlagSet) func() (serveSpec, error) {
 	impl := fs.String("impl", "go", "implementation: go (fasthttp) or haproxy (HAProxy 2.6, run as a child)")
-	upstream := fs.String("upstream", "", "the REST upstream's URL, http://host:port (required)")
+	upstream := fs.String("upstream", "", "the REST upstream's URL: http://host:port, or the http://host:port/tools that serve rest prints (required)")
 	keys := fs.StringArray("api-key", nil, "apikey: an accepted key, sent by clients in X-API-Key (repeatable)"+secretHelp)
 	rateLimit := fs.Float64("rate-limit", 1e6, "requests per second per key, subject or client; always evaluated (set high so as not to trip)")
 	var af authFlags
@@ -37,6 +39,11 @@ func registerGateway(fs *pflag.FlagSet) func() (serveSpec, error) {
 		if *upstream == "" {
 			return serveSpec{}, fmt.Errorf("--upstream URL is required (start one with: mcpbench serve rest)")
 		}
+		up, err := upstreamBase(*upstream)
+		if err != nil {
+			return serveSpec{}, err
+		}
+		*upstream = up
 		if err := af.check(); err != nil {
 			return serveSpec{}, err
 		}
@@ -83,4 +90,17 @@ func registerGateway(fs *pflag.FlagSet) func() (serveSpec, error) {
 			path: "/tools",
 		}, nil
 	}
+}
+
+// upstreamBase reads --upstream: http://host:port, with or without the
+// /tools path that `serve rest` prints, and returns http://host:port, the
+// form both gateways take.
+func upstreamBase(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	path := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/tools")
+	if err != nil || u.Scheme != "http" || u.Hostname() == "" || u.Port() == "" || u.User != nil ||
+		path != "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("--upstream %q: want http://host:port or http://host:port/tools (what serve rest prints)", raw)
+	}
+	return "http://" + u.Host, nil
 }

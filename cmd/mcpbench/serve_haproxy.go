@@ -35,19 +35,22 @@ func haproxySpec(upstream string, keys []string, rateLimit float64, af *authFlag
 		return serveSpec{}, fmt.Errorf("HAProxy is not installed (make tools-haproxy installs it): %v", err)
 	}
 	return serveSpec{
-		serve: func(ctx context.Context, ln net.Listener, base string) error {
+		launch: func(ctx context.Context, ln net.Listener, base string) (func() error, error) {
 			addr := ln.Addr().String()
 			resource := base + "/tools"
 			dir, err := os.MkdirTemp("", "mcpbench-haproxy-")
 			if err != nil {
-				return err
+				return nil, err
 			}
-			defer os.RemoveAll(dir)
+			fail := func(err error) (func() error, error) {
+				os.RemoveAll(dir)
+				return nil, err
+			}
 			cfg := gateway.HAProxyConfig{Listen: addr, Upstream: upstream, Auth: af.mode, APIKeys: keys, RateLimit: int(rateLimit), Dir: dir}
 			if af.mode == "jwt" {
 				alg, pemKey, err := issuerKey(ctx, af.issuer)
 				if err != nil {
-					return err
+					return fail(err)
 				}
 				aud := resource
 				if af.audience != "" {
@@ -58,10 +61,13 @@ func haproxySpec(upstream string, keys []string, rateLimit float64, af *authFlag
 			ln.Close() // HAProxy binds the address itself
 			h, err := gateway.StartHAProxy(ctx, cfg)
 			if err != nil {
-				return err
+				return fail(err)
 			}
-			<-ctx.Done()
-			return h.Stop()
+			return func() error {
+				defer os.RemoveAll(dir)
+				<-ctx.Done()
+				return h.Stop()
+			}, nil
 		},
 		path: "/tools",
 	}, nil
