@@ -22,6 +22,7 @@ package authserver
 
 import (
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,8 +41,12 @@ type Options struct {
 	// Issuer is the server's URL, as tokens and metadata name it (required;
 	// Serve fills it from the listener when empty).
 	Issuer string
-	// Clients maps client ids to their secrets (at least one).
+	// Clients maps client ids to their secrets.
 	Clients map[string]string
+	// ClientKeys maps client ids to the public keys their JWT assertions
+	// are signed with (RFC 7523, private_key_jwt): ECDSA P-256, RSA or
+	// Ed25519. At least one client, by secret or by key.
+	ClientKeys map[string]crypto.PublicKey
 	// Alg signs JWTs: HS256, RS256 (default), ES256 or EdDSA.
 	Alg string
 	// HMACSecret is HS256's shared key; empty means a random one, which
@@ -72,6 +77,7 @@ type Server struct {
 	meta  []byte
 	store *opaqueStore
 	codes codeStore
+	jtis  jtiStore
 }
 
 // New checks opts and makes a server with a fresh signing key.
@@ -83,8 +89,11 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("authserver: issuer %q must be an http(s) URL without query or fragment", opts.Issuer)
 	}
 	opts.Issuer = strings.TrimSuffix(opts.Issuer, "/")
-	if len(opts.Clients) == 0 {
-		return nil, errors.New("authserver: at least one client (id and secret) is required")
+	if len(opts.Clients)+len(opts.ClientKeys) == 0 {
+		return nil, errors.New("authserver: at least one client (id and secret, or id and public key) is required")
+	}
+	if err := publicKeys(opts.ClientKeys); err != nil {
+		return nil, fmt.Errorf("authserver: %s", err.(*oauthError).desc)
 	}
 	for id, secret := range opts.Clients {
 		if id == "" || secret == "" || strings.Contains(id, ":") {
@@ -135,18 +144,19 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Metadata() map[string]any {
 	iss := s.opts.Issuer
 	return map[string]any{
-		"issuer":                                         iss,
-		"token_endpoint":                                 iss + "/token",
-		"jwks_uri":                                       iss + "/jwks.json",
-		"introspection_endpoint":                         iss + "/introspect",
-		"authorization_endpoint":                         iss + "/authorize",
-		"grant_types_supported":                          []string{"client_credentials", "authorization_code"},
-		"response_types_supported":                       []string{"code"},
-		"code_challenge_methods_supported":               []string{"S256"},
-		"token_endpoint_auth_methods_supported":          []string{"client_secret_basic", "client_secret_post"},
-		"introspection_endpoint_auth_methods_supported":  []string{"client_secret_basic", "client_secret_post"},
-		"authorization_response_iss_parameter_supported": true,
-		"scopes_supported":                               s.opts.Scopes,
+		"issuer":                                           iss,
+		"token_endpoint":                                   iss + "/token",
+		"jwks_uri":                                         iss + "/jwks.json",
+		"introspection_endpoint":                           iss + "/introspect",
+		"authorization_endpoint":                           iss + "/authorize",
+		"grant_types_supported":                            []string{"client_credentials", "authorization_code"},
+		"response_types_supported":                         []string{"code"},
+		"code_challenge_methods_supported":                 []string{"S256"},
+		"token_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
+		"token_endpoint_auth_signing_alg_values_supported": []string{"ES256", "RS256", "EdDSA"},
+		"introspection_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post"},
+		"authorization_response_iss_parameter_supported":   true,
+		"scopes_supported":                                 s.opts.Scopes,
 	}
 }
 

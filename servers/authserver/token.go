@@ -92,9 +92,12 @@ func form(w http.ResponseWriter, r *http.Request, multi ...string) (url.Values, 
 	return r.PostForm, nil
 }
 
-// client authenticates the caller by client_secret_basic or
-// client_secret_post (one of them, never both).
+// client authenticates the caller by client_secret_basic,
+// client_secret_post or private_key_jwt (one of them, never two).
 func (s *Server) client(r *http.Request, f url.Values) (string, *oauthError) {
+	if f.Has("client_assertion") || f.Has("client_assertion_type") {
+		return s.assertedClient(r, f)
+	}
 	id, secret, basic := r.BasicAuth()
 	if basic {
 		// RFC 6749 2.3.1: the Basic credentials are form-urlencoded.
