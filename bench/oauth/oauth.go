@@ -6,6 +6,9 @@ package oauth
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,8 +20,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/driver"
+	"github.com/mcpbench/mcpbench/internal/jwtkey"
 )
 
 // Config configures the harness's OAuth client: a machine-to-machine
@@ -31,7 +36,12 @@ type Config struct {
 	Resource string
 	// ClientID and ClientSecret are this client's credentials.
 	ClientID, ClientSecret string
-	// AuthMethod is client_secret_basic (default) or client_secret_post.
+	// ClientKey, instead of a secret, signs a JWT assertion for each
+	// token request (RFC 7523, private_key_jwt): ECDSA P-256, RSA or
+	// Ed25519, the algorithm following from the key.
+	ClientKey crypto.Signer
+	// AuthMethod is client_secret_basic (default with a secret),
+	// client_secret_post, or private_key_jwt (default with a key).
 	AuthMethod string
 	// Scopes to ask for; nil means what the resource's metadata lists.
 	Scopes []string
@@ -64,7 +74,8 @@ var ErrFlow = errors.New("oauth")
 
 // Client gets and keeps access tokens. Token is safe for concurrent use.
 type Client struct {
-	cfg Config
+	cfg     Config
+	signing jwt.SigningMethod // of the client key, for private_key_jwt
 
 	// Found by discovery.
 	ResourceID    string // the protected resource's identifier (RFC 9728 "resource")
@@ -89,20 +100,43 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Resource == "" || cfg.ClientID == "" {
 		return nil, fmt.Errorf("%w: the OAuth client needs Resource and ClientID", bench.ErrConfig)
 	}
-	switch cfg.AuthMethod {
-	case "":
+	switch {
+	case cfg.AuthMethod == "" && cfg.ClientKey != nil:
+		cfg.AuthMethod = "private_key_jwt"
+	case cfg.AuthMethod == "":
 		cfg.AuthMethod = "client_secret_basic"
-	case "client_secret_basic", "client_secret_post":
-	default:
-		return nil, fmt.Errorf("%w: OAuth AuthMethod %q: client_secret_basic or client_secret_post", bench.ErrConfig, cfg.AuthMethod)
 	}
+	switch cfg.AuthMethod {
+	case "client_secret_basic", "client_secret_post":
+		if cfg.ClientKey != nil {
+			return nil, fmt.Errorf("%w: OAuth AuthMethod %s takes a secret, not a key", bench.ErrConfig, cfg.AuthMethod)
+		}
+	case "private_key_jwt":
+		if cfg.ClientKey == nil || cfg.ClientSecret != "" {
+			return nil, fmt.Errorf("%w: OAuth private_key_jwt needs ClientKey and no secret", bench.ErrConfig)
+		}
+		m, err := jwtkey.Method(cfg.ClientKey)
+		if err != nil {
+			return nil, fmt.Errorf("%w: OAuth client key: %v", bench.ErrConfig, err)
+		}
+		c := &Client{cfg: cfg, signing: m}
+		return c.defaults(), nil
+	default:
+		return nil, fmt.Errorf("%w: OAuth AuthMethod %q: client_secret_basic, client_secret_post or private_key_jwt", bench.ErrConfig, cfg.AuthMethod)
+	}
+	return (&Client{cfg: cfg}).defaults(), nil
+}
+
+// defaults fills in the HTTP client and the clock.
+func (o *Client) defaults() *Client {
+	cfg := &o.cfg
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Client{cfg: cfg}, nil
+	return o
 }
 
 // Prepare runs the cold path and times each step: discovery (the 401, the
@@ -275,9 +309,18 @@ func (o *Client) fetch(ctx context.Context) (string, time.Time, error) {
 	if len(o.cfg.Scopes) > 0 {
 		f.Set("scope", strings.Join(o.cfg.Scopes, " "))
 	}
-	if o.cfg.AuthMethod == "client_secret_post" {
+	switch o.cfg.AuthMethod {
+	case "client_secret_post":
 		f.Set("client_id", o.cfg.ClientID)
 		f.Set("client_secret", o.cfg.ClientSecret)
+	case "private_key_jwt":
+		a, err := o.assertion()
+		if err != nil {
+			return "", time.Time{}, fmt.Errorf("%w: client assertion: %v", ErrFlow, err)
+		}
+		f.Set("client_id", o.cfg.ClientID)
+		f.Set("client_assertion_type", AssertionType)
+		f.Set("client_assertion", a)
 	}
 	req, err := http.NewRequestWithContext(ctx, "POST", o.TokenEndpoint, strings.NewReader(f.Encode()))
 	if err != nil {
@@ -471,4 +514,22 @@ func ParseChallenge(values []string) map[string]string {
 		}
 	}
 	return params
+}
+
+// AssertionType is the client_assertion_type of a JWT assertion (RFC 7523).
+const AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// assertion is a fresh JWT that authenticates this client to the token
+// endpoint: iss and sub the client id, aud the authorization server's
+// issuer (as the MCP client-credentials extension says), a minute's life
+// and a unique jti. Its signing is part of each token's cost.
+func (o *Client) assertion() (string, error) {
+	now := o.cfg.Now()
+	var jti [16]byte
+	rand.Read(jti[:])
+	return jwt.NewWithClaims(o.signing, jwt.RegisteredClaims{
+		Issuer: o.cfg.ClientID, Subject: o.cfg.ClientID, Audience: jwt.ClaimStrings{o.Issuer},
+		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute)),
+		ID: base64.RawURLEncoding.EncodeToString(jti[:]),
+	}).SignedString(o.cfg.ClientKey)
 }

@@ -2,6 +2,10 @@ package oauth
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"io"
 	"maps"
@@ -9,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,6 +27,10 @@ import (
 	"github.com/mcpbench/mcpbench/servers/authserver"
 )
 
+// keyedClient is the key of the client "keyed", which authenticates with
+// JWT assertions.
+var keyedClient, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+
 // protected starts an authorization server and a resource protected by it,
 // and returns the resource URL and how many calls it accepted and refused.
 func protected(t *testing.T, ttl time.Duration) (resource string, as *authserver.Server, ok, refused *atomic.Int64) {
@@ -29,7 +38,8 @@ func protected(t *testing.T, ttl time.Duration) (resource string, as *authserver
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	asl, _ := net.Listen("tcp", "127.0.0.1:0")
-	as, err := authserver.New(authserver.Options{Issuer: "http://" + asl.Addr().String(), Clients: map[string]string{"bench": "pw"}, Alg: "ES256", TTL: ttl})
+	as, err := authserver.New(authserver.Options{Issuer: "http://" + asl.Addr().String(), Clients: map[string]string{"bench": "pw"},
+		ClientKeys: map[string]crypto.PublicKey{"keyed": keyedClient.Public()}, Alg: "ES256", TTL: ttl})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,3 +375,41 @@ func TestTokenRequestHook(t *testing.T) {
 type failing struct{}
 
 func (failing) Authorize(context.Context, driver.Request) error { return errors.New("no key") }
+
+// TestOAuthPrivateKeyJWT: a client that authenticates with signed JWT
+// assertions (RFC 7523) gets working tokens, one assertion per token
+// request (fresh tokens: each with its own jti); a key the authorization
+// server does not know for the client is refused.
+func TestOAuthPrivateKeyJWT(t *testing.T) {
+	resource, _, ok, _ := protected(t, time.Hour)
+	o, err := New(Config{Resource: resource, ClientID: "keyed", ClientKey: keyedClient, FreshTokens: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		tok, err := o.Token(context.Background())
+		if err != nil || call(t, resource, tok) != 200 {
+			t.Fatalf("token %d: %v", i, err)
+		}
+	}
+	if fetched, _ := o.Stats(); fetched < 5 || ok.Load() != 5 {
+		t.Errorf("%d tokens fetched, %d calls accepted; want at least 5, and 5", fetched, ok.Load())
+	}
+	stranger, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	o, _ = New(Config{Resource: resource, ClientID: "keyed", ClientKey: stranger})
+	if err := o.Prepare(context.Background()); !errors.Is(err, ErrFlow) || !strings.Contains(err.Error(), "invalid_client") {
+		t.Errorf("unknown key: %v, want invalid_client", err)
+	}
+	for _, cfg := range []Config{
+		{Resource: resource, ClientID: "keyed", ClientKey: keyedClient, ClientSecret: "pw"},
+		{Resource: resource, ClientID: "keyed", ClientKey: keyedClient, AuthMethod: "client_secret_post"},
+		{Resource: resource, ClientID: "keyed", AuthMethod: "private_key_jwt"},
+	} {
+		if _, err := New(cfg); !errors.Is(err, bench.ErrConfig) {
+			t.Errorf("%+v: %v, want ErrConfig", cfg, err)
+		}
+	}
+}

@@ -36,7 +36,9 @@ protocol the server offers (2026-07-28 stateless, else an initialized
 session); with --mcp --transport stdio the arguments after -- are a stdio
 server's command line, one process per connection. --client ID:SECRET makes
 mcpbench an OAuth client: it finds the authorization server from the
-server's 401 and gets tokens by client credentials.
+server's 401 and gets tokens by client credentials; --client ID with
+--client-key KEY.pem authenticates with signed JWT assertions instead of a
+secret.
 
 Examples:
   mcpbench load http://127.0.0.1:8080/ --rate 2000 --duration 30s
@@ -44,6 +46,7 @@ Examples:
   mcpbench load http://127.0.0.1:8080/ --closed -c 16 --duration 10s
   mcpbench load --mcp http://127.0.0.1:8080/mcp --rate 1000 --tool echo --args '{"message":"hi"}'
   mcpbench load --mcp http://127.0.0.1:8080/mcp --rate 1000 --client bench:secret
+  mcpbench load --mcp http://127.0.0.1:8080/mcp --rate 1000 --client bench --client-key bench.pem
   mcpbench load --mcp --transport stdio --rate 100 -- npx -y @modelcontextprotocol/server-everything`
 
 // loadFlags are the load options shared by load and floor.
@@ -150,7 +153,7 @@ type loadTarget struct {
 	size, fresh                     int
 	isMCP                           bool
 	tool, args, protocol, transport string
-	client, name                    string
+	client, clientKey, name         string
 }
 
 func runLoad(ctx context.Context, args []string) error {
@@ -169,6 +172,7 @@ func runLoad(ctx context.Context, args []string) error {
 	fs.StringVar(&t.protocol, "protocol", "auto", "--mcp: 2026-07-28 (stateless), 2025-11-25 (sessions), or auto (what the server offers)")
 	fs.StringVar(&t.transport, "transport", "http", "--mcp: http (Streamable HTTP), sse (legacy HTTP+SSE), stdio (a command after --)")
 	fs.StringVar(&t.client, "client", "", "OAuth client credentials ID:SECRET: discover the authorization server from the 401 and send bearer tokens"+secretHelp)
+	fs.StringVar(&t.clientKey, "client-key", "", "with --client ID: authenticate to the token endpoint with JWTs signed by this PEM private key (RFC 7523 private_key_jwt; ES256, RS256 or EdDSA by the key's type), not a secret: a file, @FILE or env:NAME")
 	fs.IntVar(&t.fresh, "fresh-tokens", 0, "with --client: fetch this many tokens ahead and use each for one call only (no cache can help)")
 	fs.StringVar(&t.name, "name", "load", "the run's name in results")
 	if err := parse(fs, args); err != nil {
@@ -244,11 +248,24 @@ func (t *loadTarget) oauth(target string) (bench.TokenSource, error) {
 		}
 		return nil, nil
 	}
-	id, secret, err := readCredentials("client", t.client)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	cfg := oauth.Config{Resource: target, FreshTokens: t.fresh}
+	if t.clientKey != "" {
+		if strings.Contains(t.client, ":") {
+			return nil, fmt.Errorf("%w: with --client-key, --client is the client id alone (the key replaces the secret)", errUsage)
+		}
+		key, err := readClientKey(t.clientKey)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		cfg.ClientID, cfg.ClientKey = t.client, key
+	} else {
+		id, secret, err := readCredentials("client", t.client)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v (or give --client-key)", errUsage, err)
+		}
+		cfg.ClientID, cfg.ClientSecret = id, secret
 	}
-	o, err := oauth.New(oauth.Config{Resource: target, ClientID: id, ClientSecret: secret, FreshTokens: t.fresh})
+	o, err := oauth.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}

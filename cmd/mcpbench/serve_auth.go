@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -23,7 +24,8 @@ func init() {
 }
 
 func registerAuthServer(fs *pflag.FlagSet) func() (serveSpec, error) {
-	clients := fs.StringArray("client", nil, "a client as ID:SECRET (repeatable; at least one)"+secretHelp)
+	clients := fs.StringArray("client", nil, "a client as ID:SECRET (repeatable; at least one client, by secret or by key)"+secretHelp)
+	clientKeys := fs.StringArray("client-key", nil, "a client that authenticates with JWT assertions (RFC 7523), as ID:PUBLIC-KEY, the PEM public key as @FILE or env:NAME (repeatable)")
 	alg := fs.String("alg", "RS256", "JWT signing algorithm: "+strings.Join(authserver.Algorithms, ", "))
 	secret := fs.String("hmac-secret", "", "HS256 only: the shared key, hex (at least 32 bytes); resource servers get the same"+secretHelp)
 	tokens := fs.String("tokens", "jwt", "token kind: jwt (verified locally) or opaque (introspected)")
@@ -40,8 +42,18 @@ func registerAuthServer(fs *pflag.FlagSet) func() (serveSpec, error) {
 			}
 			opts.Clients[id] = sec
 		}
-		if len(opts.Clients) == 0 {
-			return serveSpec{}, fmt.Errorf("give at least one --client ID:SECRET")
+		for _, c := range *clientKeys {
+			id, key, err := readClientPublicKey(c)
+			if err != nil {
+				return serveSpec{}, err
+			}
+			if opts.ClientKeys == nil {
+				opts.ClientKeys = map[string]crypto.PublicKey{}
+			}
+			opts.ClientKeys[id] = key
+		}
+		if len(opts.Clients)+len(opts.ClientKeys) == 0 {
+			return serveSpec{}, fmt.Errorf("give at least one --client ID:SECRET or --client-key ID:@KEY.pub")
 		}
 		if *secret != "" {
 			s, err := readSecret("hmac-secret", *secret)
