@@ -323,3 +323,28 @@ func freePort(t *testing.T) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// TestInteropConformanceClient: mcpbench as the client of the conformance
+// suite's auth scenarios that a pre-registered client-credentials client
+// takes part in (../conformance/client.mjs runs `mcpbench load --mcp`):
+// by secret, by signed JWT assertion, and pre-registered credentials.
+// README.md says why the other auth client scenarios do not apply.
+func TestInteropConformanceClient(t *testing.T) {
+	p := need(t)
+	wrapper, err := filepath.Abs("../conformance/client.mjs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, scenario := range []string{"auth/client-credentials-basic", "auth/client-credentials-jwt", "auth/pre-registration"} {
+		t.Run(scenario, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, p.node, p.confCLI, "client", "--command", p.node+" "+wrapper, "--scenario", scenario)
+			cmd.Env = append(os.Environ(), "MCPBENCH_BIN="+p.bin)
+			out, err := cmd.CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "OVERALL: PASSED") {
+				t.Errorf("%v\n%s", err, out)
+			}
+		})
+	}
+}
