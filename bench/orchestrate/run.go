@@ -385,6 +385,7 @@ func labels(v scenario.Variant) map[string]string {
 		l["alg"], l["tokens"] = v.Alg, v.Tokens
 		l["cache"] = fmt.Sprint(v.Cache)
 		l["fresh_tokens"] = fmt.Sprint(v.FreshTokens)
+		l["client_auth"] = v.ClientAuth
 	}
 	if v.Stateful {
 		l["stateful"] = "true"

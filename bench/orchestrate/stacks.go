@@ -2,6 +2,8 @@ package orchestrate
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -15,6 +17,7 @@ import (
 	"github.com/mcpbench/mcpbench/bench/oauth"
 	"github.com/mcpbench/mcpbench/bench/proc"
 	"github.com/mcpbench/mcpbench/bench/scenario"
+	"github.com/mcpbench/mcpbench/internal/jwtkey"
 )
 
 // Env is where a scenario's servers run: the mcpbench executable that
@@ -33,7 +36,10 @@ type Env struct {
 // The client the harness authenticates as, and the one the resource
 // servers introspect with. Secrets are made fresh for every run.
 const (
-	benchClient      = "mcpbench"
+	benchClient = "mcpbench"
+	// benchKeyClient is the same harness authenticating with JWT
+	// assertions signed by the run's client key.
+	benchKeyClient   = "mcpbench-key"
 	introspectClient = "resource"
 )
 
@@ -47,6 +53,10 @@ type infra struct {
 	rest     string
 	restProc *proc.Proc
 	secrets  struct{ bench, introspect, apiKey, hmac string }
+	// clientKey signs the harness's JWT assertions (client_auth
+	// private_key_jwt); every authorization server knows its public half.
+	clientKey    *ecdsa.PrivateKey
+	clientPublic []byte
 }
 
 type issuer struct {
@@ -60,6 +70,8 @@ func newInfra(env Env) *infra {
 	in.secrets.introspect = randomHex(16)
 	in.secrets.apiKey = randomHex(16)
 	in.secrets.hmac = randomHex(32)
+	in.clientKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	in.clientPublic, _ = jwtkey.PublicPEM(in.clientKey.Public())
 	return in
 }
 
@@ -91,11 +103,12 @@ const (
 	envBenchSecret      = "MCPBENCH_BENCH_SECRET"
 	envIntrospectSecret = "MCPBENCH_INTROSPECT_SECRET"
 	envHMACSecret       = "MCPBENCH_HMAC_SECRET"
+	envClientPublicKey  = "MCPBENCH_CLIENT_PUBLIC_KEY"
 )
 
 func (in *infra) secretEnv() []string {
 	return []string{envBenchSecret + "=" + in.secrets.bench, envIntrospectSecret + "=" + in.secrets.introspect,
-		scenario.EnvAPIKey + "=" + in.secrets.apiKey, envHMACSecret + "=" + in.secrets.hmac}
+		scenario.EnvAPIKey + "=" + in.secrets.apiKey, envHMACSecret + "=" + in.secrets.hmac, envClientPublicKey + "=" + string(in.clientPublic)}
 }
 
 // stopAll stops every server, last started first, and says which failed.
@@ -123,7 +136,8 @@ func (in *infra) issuer(ctx context.Context, alg, tokens string) (*issuer, error
 		return is, nil
 	}
 	args := []string{"authserver", "--alg", alg, "--tokens", tokens, "--ttl", "1h",
-		"--client", benchClient + ":env:" + envBenchSecret, "--client", introspectClient + ":env:" + envIntrospectSecret}
+		"--client", benchClient + ":env:" + envBenchSecret, "--client", introspectClient + ":env:" + envIntrospectSecret,
+		"--client-key", benchKeyClient + ":env:" + envClientPublicKey}
 	if alg == "HS256" {
 		args = append(args, "--hmac-secret", "env:"+envHMACSecret)
 	}
@@ -272,6 +286,9 @@ func (in *infra) launch(ctx context.Context, v scenario.Variant, w scenario.Work
 	if is != nil {
 		inst.issuer = is.proc
 		cfg := oauth.Config{Resource: url, ClientID: benchClient, ClientSecret: in.secrets.bench}
+		if v.ClientAuth == "private_key_jwt" {
+			cfg.ClientID, cfg.ClientSecret, cfg.ClientKey = benchKeyClient, "", in.clientKey
+		}
 		if v.FreshTokens {
 			cfg.FreshTokens = calls
 		}

@@ -376,6 +376,7 @@ func (p *parser) variantFields(v *Variant) map[string]func(*yaml.Node) {
 		"tokens":       p.oneOf(&v.Tokens, "tokens", "jwt", "opaque"),
 		"cache":        p.boolean(&v.Cache, "cache"),
 		"fresh_tokens": p.boolean(&v.FreshTokens, "fresh_tokens"),
+		"client_auth":  p.oneOf(&v.ClientAuth, "client_auth", "secret", "private_key_jwt"),
 		"url":          p.str(&v.URL, "url"),
 		"rate_limit":   p.rate(&v.RateLimit, "rate_limit"),
 		"spin":         p.duration(&v.Spin, "spin", false),
@@ -621,8 +622,8 @@ func checkVariant(v *Variant) string {
 	if v.Tokens == "opaque" && v.Auth == "jwt" {
 		return "opaque tokens cannot be verified locally: use auth introspect"
 	}
-	if (v.Alg != "" || v.Cache || v.FreshTokens || v.Tokens != "") && (v.Auth == "" || v.Auth == "none" || v.Auth == "apikey") {
-		return "alg, tokens, cache and fresh_tokens need auth jwt or introspect"
+	if (v.Alg != "" || v.Cache || v.FreshTokens || v.Tokens != "" || v.ClientAuth != "") && (v.Auth == "" || v.Auth == "none" || v.Auth == "apikey") {
+		return "alg, tokens, cache, fresh_tokens and client_auth need auth jwt or introspect"
 	}
 	if v.RateLimit > 0 && !k.Limiter {
 		return "rate_limit is for the stacks with a limiter: gateway and graphql"
@@ -669,6 +670,9 @@ func defaults(v *Variant) {
 		}
 		if v.Tokens == "" {
 			v.Tokens = "jwt"
+		}
+		if v.ClientAuth == "" {
+			v.ClientAuth = "secret"
 		}
 	}
 }

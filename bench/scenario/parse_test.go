@@ -107,6 +107,8 @@ func TestParseBad(t *testing.T) {
 		{"stdio with auth", "name: a\nload: {rate: 5}\nvariants: [{name: v, stack: mcp, transport: stdio, auth: jwt}]\n", []string{"stdio carries no OAuth"}},
 		{"opaque with jwt", "name: a\nload: {rate: 5}\nvariants: [{name: v, stack: mcp, auth: jwt, tokens: opaque}]\n", []string{"use auth introspect"}},
 		{"cache without auth", "name: a\nload: {rate: 5}\nvariants: [{name: v, stack: mcp, cache: true}]\n", []string{"need auth jwt or introspect"}},
+		{"client_auth without auth", "name: a\nload: {rate: 5}\nvariants: [{name: v, stack: mcp, client_auth: private_key_jwt}]\n", []string{"need auth jwt or introspect"}},
+		{"client_auth unknown", "name: a\nload: {rate: 5}\nvariants: [{name: v, stack: mcp, auth: jwt, client_auth: mtls}]\n", []string{"client_auth", "private_key_jwt"}},
 		{"haproxy introspect", "name: a\nload: {rate: 5}\nvariants: [{name: v, stack: gateway, impl: haproxy, auth: introspect}]\n", []string{"HAProxy cannot introspect"}},
 		{"external without target", "name: a\nload: {rate: 5}\nvariants: [{name: v, stack: external}]\n", []string{"url or command"}},
 		{"bad baseline", "name: a\nload: {rate: 5}\nbaseline: w\nvariants: [{name: v, stack: rest}]\n", []string{`baseline "w" is not one of the variants (v)`}},

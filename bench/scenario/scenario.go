@@ -92,6 +92,11 @@ type Variant struct {
 	Cache  bool   // the server's verified-token cache
 	// FreshTokens gives every call its own token, so that no cache helps.
 	FreshTokens bool
+	// ClientAuth is how the harness's OAuth client authenticates to the
+	// token endpoint: secret (client_secret_basic, the default) or
+	// private_key_jwt (a signed JWT assertion per token request, RFC 7523;
+	// its signing is part of each token's cost).
+	ClientAuth string
 	// URL and Command name an external server (stack external).
 	URL     string
 	Command []string

@@ -365,7 +365,7 @@ baseline: rest
 variants:
   - {name: rest, stack: rest}
   - {name: gw-apikey, stack: gateway, auth: apikey}
-  - {name: gw-jwt, stack: gateway, auth: jwt, alg: ES256}
+  - {name: gw-jwt, stack: gateway, auth: jwt, alg: ES256, client_auth: private_key_jwt}
 thresholds:
   - {variant: "*", errors: 0.1%}
   - {variant: "gw-*", p50: 1ns}
@@ -396,7 +396,8 @@ thresholds:
 	// lines (world-readable) name them as env:NAME, and the calls with the
 	// key and tokens went through.
 	lines, _ := os.ReadFile(argv)
-	if !strings.Contains(string(lines), "--api-key env:") || !strings.Contains(string(lines), "--client mcpbench:env:") {
+	if !strings.Contains(string(lines), "--api-key env:") || !strings.Contains(string(lines), "--client mcpbench:env:") ||
+		!strings.Contains(string(lines), "--client-key mcpbench-key:env:") {
 		t.Errorf("child command lines:\n%s", lines)
 	}
 	for _, l := range strings.Split(string(lines), "\n") {
@@ -415,6 +416,12 @@ thresholds:
 	for _, r := range s.Runs {
 		if r.Accounting.OK == 0 || r.Accounting.Errors != 0 || r.ServerCPUCall <= 0 {
 			t.Errorf("%s: %+v, server CPU/call %v", r.Name, r.Accounting, r.ServerCPUCall)
+		}
+	}
+	// gw-jwt's tokens came by JWT client assertions (RFC 7523).
+	for _, v := range s.Scenario.Variants {
+		if v.Name == "gw-jwt" && v.Labels["client_auth"] != "private_key_jwt" {
+			t.Errorf("gw-jwt labels %v", v.Labels)
 		}
 	}
 	if code, o, e := run(t, "report", out); code != 0 || !strings.Contains(o, "gw-jwt") {
