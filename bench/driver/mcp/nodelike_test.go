@@ -21,7 +21,8 @@ import (
 // does. Every rotate-th call it moves the session to a new id (sent in the
 // reply's mcp-session-id) and forgets the old one.
 type nodeLike struct {
-	rotate int
+	rotate   int
+	discover int // the status server/discover gets; 0: 400, as the SDK's
 
 	mu       sync.Mutex
 	sessions map[string]bool
@@ -64,6 +65,9 @@ func (s *nodeLike) handle(w http.ResponseWriter, r *http.Request) {
 		s.sessions[sid] = true
 		w.Header()["mcp-session-id"] = []string{sid}
 		s.stream(w, m.ID, `{"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"node-like","version":"1"}}`, false)
+		return
+	case m.Method == "server/discover" && s.discover != 0:
+		refuse(s.discover, "Method not found")
 		return
 	case sid == "" || m.Method == "server/discover":
 		refuse(http.StatusBadRequest, "Bad Request: Server not initialized")
@@ -108,13 +112,16 @@ func TestMCPNodeLikeServer(t *testing.T) {
 		name     string
 		protocol string
 		rotate   int
+		discover int
 	}{
-		{"auto", "auto", 0},
-		{"2025-11-25", MCP20251125, 0},
-		{"session moved every 7th call", MCP20251125, 7},
+		{"auto", "auto", 0, 0},
+		{"auto, discover 404", "auto", 0, http.StatusNotFound},
+		{"auto, discover 405", "auto", 0, http.StatusMethodNotAllowed},
+		{"2025-11-25", MCP20251125, 0, 0},
+		{"session moved every 7th call", MCP20251125, 7, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &nodeLike{rotate: tc.rotate}
+			s := &nodeLike{rotate: tc.rotate, discover: tc.discover}
 			url := s.serve(t)
 			res := runMCP(t, Config{URL: url, Protocol: tc.protocol}, 100)
 			if a := res.Accounting; a.OK != 100 || a.Errors != 0 {
