@@ -281,24 +281,30 @@ func TestInteropAuthorizationServer(t *testing.T) {
 	}
 	var out strings.Builder
 	sc := bufio.NewScanner(io.TeeReader(stdout, &out))
-	visited := false
+	var visited chan error
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(line, issuer+"/authorize?") && !visited {
-			visited = true
-			go visit(t, line, port)
+		if strings.HasPrefix(line, issuer+"/authorize?") && visited == nil {
+			visited = make(chan error, 1)
+			go func() { visited <- visit(line, port) }()
 		}
 	}
 	err = cmd.Wait()
 	t.Logf("conformance authorization:\n%s", out.String())
-	if err != nil || !visited || !strings.Contains(out.String(), "Total: 2 passed, 0 failed") {
-		t.Errorf("suite: %v (authorization URL visited: %v)", err, visited)
+	if visited == nil {
+		t.Fatal("the suite printed no authorization URL")
+	}
+	if verr := <-visited; verr != nil {
+		t.Errorf("authorization request: %v", verr)
+	}
+	if err != nil || !strings.Contains(out.String(), "Total: 2 passed, 0 failed") {
+		t.Errorf("suite: %v", err)
 	}
 }
 
 // visit opens the authorization URL as a browser would, once the suite's
 // callback server listens, following the redirect to it.
-func visit(t *testing.T, url string, port int) {
+func visit(url string, port int) error {
 	for i := 0; i < 100; i++ {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err == nil {
@@ -309,10 +315,9 @@ func visit(t *testing.T, url string, port int) {
 	}
 	resp, err := http.Get(url)
 	if err != nil {
-		t.Errorf("authorization request: %v", err)
-		return
+		return err
 	}
-	resp.Body.Close()
+	return resp.Body.Close()
 }
 
 func freePort(t *testing.T) int {
