@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mcpbench/mcpbench/servers/mcp/fixtures"
 )
 
 // -update rewrites the golden files.
@@ -130,5 +132,42 @@ func golden(t *testing.T, path string, got []byte) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("differs from %s (run with -update only if the change is meant):\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+// TestServeMCPFixtures: --fixtures conformance adds the fixtures to what
+// the sdk server lists, stateless and with sessions; bad uses are refused
+// before anything listens.
+func TestServeMCPFixtures(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		args      []string
+		exchanges []mcpExchange
+	}{
+		{"stateless", []string{"--impl", "sdk"}, statelessExchanges},
+		{"stateful", []string{"--impl", "sdk", "--stateful", "--reply", "sse"}, statefulExchanges},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			url := startServe(t, append([]string{"mcp", "--fixtures", "conformance"}, tc.args...)...)
+			got := string(transcript(t, url, tc.exchanges))
+			for _, want := range []string{`"name":"` + fixtures.SimpleText + `"`, `"name":"` + fixtures.InputMultiRound + `"`, `"prompts":{"listChanged":true}`, `"completions":{}`} {
+				if !strings.Contains(got, want) {
+					t.Errorf("no %s in\n%s", want, got)
+				}
+			}
+		})
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--fixtures", "everything"}, "--fixtures is conformance"},
+		{[]string{"--fixtures", "conformance", "--transport", "stdio"}, "--fixtures is for --transport http or sse"},
+		{[]string{"--fixtures", "conformance", "--impl", "fast"}, "fixtures not implemented for fast yet"},
+	} {
+		if code, o, e := run(t, append([]string{"serve", "mcp"}, tc.args...)...); code != 2 || !strings.Contains(o+e, tc.want) {
+			t.Errorf("serve mcp %v: exit %d, want 2 and %q:\n%s%s", tc.args, code, tc.want, o, e)
+		}
 	}
 }
