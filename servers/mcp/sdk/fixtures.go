@@ -63,27 +63,28 @@ func withFixtures(o *mcp.ServerOptions) {
 // tools register things again on it; the input-required tools seal their
 // requestState with its key.
 type fixtureServer struct {
-	s      *mcp.Server
-	sealer *fixtures.Sealer
+	s        *mcp.Server
+	sealer   *fixtures.Sealer
+	handlers map[string]mcp.ToolHandler // by tool name
 }
 
 // addFixtures registers every fixture on s, whose options went through
 // withFixtures.
 func addFixtures(s *mcp.Server) {
 	f := &fixtureServer{s: s, sealer: fixtures.NewSealer()}
-	handlers := f.toolHandlers()
+	f.handlers = f.toolHandlers()
 	for _, t := range fixtures.Tools {
-		h, ok := handlers[t.Name]
-		if !ok {
-			panic("sdk: no handler for fixture tool " + t.Name)
-		}
-		f.addTool(t, h)
+		f.addTool(t)
 	}
 	f.addResources()
 	f.addPrompts()
 }
 
-func (f *fixtureServer) addTool(t fixtures.Tool, h mcp.ToolHandler) {
+func (f *fixtureServer) addTool(t fixtures.Tool) {
+	h, ok := f.handlers[t.Name]
+	if !ok {
+		panic("sdk: no handler for fixture tool " + t.Name) // caught by every test that serves fixtures
+	}
 	f.s.AddTool(&mcp.Tool{Name: t.Name, Description: t.Description, InputSchema: t.InputSchema}, h)
 }
 
@@ -242,8 +243,7 @@ func missingCapability(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallTo
 // it was (a benchmark never sees these tools, but a conformance run should
 // see the same list before and after).
 func (f *fixtureServer) triggerToolChange(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	t := fixtures.Tools[0]
-	f.addTool(t, f.toolHandlers()[t.Name])
+	f.addTool(fixtures.Tools[0])
 	return textResult("%s", fixtures.TriggeredTools), nil
 }
 
