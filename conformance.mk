@@ -20,7 +20,8 @@ CONFORMANCE_MCPBENCH ?= bin/mcpbench
 # Each configuration: the server command and the spec revision whose frozen
 # requirement set it is held to (stateless Streamable HTTP serves 2026-07-28,
 # sessions 2025-11-25). Expected failures: $(CONFORMANCE_DIR)/NAME.expected.
-CONFORMANCE_SERVERS ?= sdk-json sdk-stateful fast-json fast-sse
+CONFORMANCE_SERVERS ?= sdk-json sdk-stateful fast-json fast-sse \
+	sdk-json-fixtures sdk-sse-fixtures sdk-stateful-fixtures sdk-stateful-sse-fixtures
 conformance_cmd_sdk-json     := $(CONFORMANCE_MCPBENCH) serve mcp --impl sdk --transport http --reply json
 conformance_rev_sdk-json     := 2026-07-28
 conformance_cmd_sdk-stateful := $(CONFORMANCE_MCPBENCH) serve mcp --impl sdk --transport http --stateful
@@ -29,6 +30,19 @@ conformance_cmd_fast-json    := $(CONFORMANCE_MCPBENCH) serve mcp --impl fast --
 conformance_rev_fast-json    := 2026-07-28
 conformance_cmd_fast-sse     := $(CONFORMANCE_MCPBENCH) serve mcp --impl fast --transport http --reply sse
 conformance_rev_fast-sse     := 2026-07-28
+
+# The sdk server with the suite's fixtures (--fixtures conformance): every
+# scenario gets to test what it is about, rather than fail on a missing
+# fixture. Stateless with JSON replies, stateless with event streams (which
+# carry progress and log notifications), and with sessions.
+conformance_cmd_sdk-json-fixtures     := $(CONFORMANCE_MCPBENCH) serve mcp --impl sdk --transport http --reply json --fixtures conformance
+conformance_rev_sdk-json-fixtures     := 2026-07-28
+conformance_cmd_sdk-sse-fixtures      := $(CONFORMANCE_MCPBENCH) serve mcp --impl sdk --transport http --reply sse --fixtures conformance
+conformance_rev_sdk-sse-fixtures      := 2026-07-28
+conformance_cmd_sdk-stateful-fixtures := $(CONFORMANCE_MCPBENCH) serve mcp --impl sdk --transport http --stateful --fixtures conformance
+conformance_rev_sdk-stateful-fixtures := 2025-11-25
+conformance_cmd_sdk-stateful-sse-fixtures := $(CONFORMANCE_MCPBENCH) serve mcp --impl sdk --transport http --stateful --reply sse --fixtures conformance
+conformance_rev_sdk-stateful-sse-fixtures := 2025-11-25
 
 # The go-sdk's everything-server (all MCP features), both legs of the
 # go-sdk's own conformance CI. It prints no URL, so a wrapper announces the

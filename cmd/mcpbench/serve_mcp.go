@@ -21,6 +21,7 @@ func init() {
 // mcpFlags are serve mcp's own flags.
 type mcpFlags struct {
 	impl, transport, reply string
+	fixtures               string // "" or "conformance"
 	stateful               bool
 	maxBody                int
 	spin                   time.Duration
@@ -34,6 +35,7 @@ func registerMCP(fs *pflag.FlagSet) func() (serveSpec, error) {
 	fs.BoolVar(&f.stateful, "stateful", false, "Streamable HTTP with sessions (protocol 2025-11-25; sdk only); default stateless (2026-07-28)")
 	fs.StringVar(&f.reply, "reply", "json", "how Streamable HTTP answers a POST: json or sse (an event stream)")
 	fs.IntVar(&f.maxBody, "max-body", 1<<20, "largest request body in bytes; larger ones get 413")
+	fs.StringVar(&f.fixtures, "fixtures", "", "conformance: add the tools, resources, prompts, completions and logging the official MCP conformance suite's server scenarios call for (for conformance runs, never for benchmarks)")
 	fs.DurationVar(&f.spin, "spin", 0, "fast only: burn this much CPU on every tools/call (a busy loop, not a sleep), a known cost to calibrate a benchmark against, e.g. 20us")
 	f.auth.register(fs, "jwt", "introspect")
 	return func() (serveSpec, error) {
@@ -48,6 +50,9 @@ func registerMCP(fs *pflag.FlagSet) func() (serveSpec, error) {
 		}
 		if f.transport == "stdio" && f.auth.mode != "none" {
 			return serveSpec{}, fmt.Errorf("stdio carries no OAuth (the MCP authorization spec is for HTTP transports): drop --auth")
+		}
+		if f.fixtures != "" && f.fixtures != "conformance" {
+			return serveSpec{}, fmt.Errorf("--fixtures is conformance (or absent), not %q", f.fixtures)
 		}
 		if f.spin < 0 {
 			return serveSpec{}, fmt.Errorf("--spin must not be negative")
@@ -72,7 +77,12 @@ func fastSpec(f *mcpFlags) (serveSpec, error) {
 	if f.stateful {
 		return serveSpec{}, fmt.Errorf("the fast server is stateless (2026-07-28; older clients initialize without a session): drop --stateful")
 	}
-	opts := fast.Options{Reply: f.reply, MaxBody: f.maxBody, Spin: f.spin}
+	// The fast server's fixtures are being written on another branch; until
+	// they land, Options.Fixtures would be silently ignored there.
+	if f.fixtures != "" {
+		return serveSpec{}, fmt.Errorf("--fixtures: fixtures not implemented for fast yet")
+	}
+	opts := fast.Options{Reply: f.reply, MaxBody: f.maxBody, Spin: f.spin, Fixtures: f.fixtures == "conformance"}
 	if _, err := fast.New(opts); err != nil {
 		return serveSpec{}, err
 	}

@@ -17,12 +17,15 @@ func sdkSpec(f *mcpFlags) (serveSpec, error) {
 		if f.stateful || f.reply != "json" {
 			return serveSpec{}, fmt.Errorf("--stateful and --reply are for --transport http")
 		}
+		if f.fixtures != "" {
+			return serveSpec{}, fmt.Errorf("--fixtures is for --transport http or sse")
+		}
 		return serveSpec{stdio: func(ctx context.Context) error { return sdk.ServeStdio(ctx, os.Stdin, os.Stdout) }}, nil
 	case "http", "sse":
 	default:
 		return serveSpec{}, fmt.Errorf("--transport is http, sse or stdio, not %q", f.transport)
 	}
-	opts := sdk.Options{Transport: f.transport, Stateful: f.stateful, MaxBody: int64(f.maxBody)}
+	opts := sdk.Options{Transport: f.transport, Stateful: f.stateful, MaxBody: int64(f.maxBody), Fixtures: f.fixtures == "conformance"}
 	if f.transport == "http" {
 		opts.Reply = f.reply
 	} else if f.reply != "json" || f.stateful {

@@ -57,6 +57,12 @@ type Options struct {
 	Spin time.Duration
 	// Issuer is the authorization server the metadata names.
 	Issuer string
+	// Fixtures adds, to the four tools, what the official MCP conformance
+	// suite's server scenarios call for (the data of package
+	// servers/mcp/fixtures), for `mcpbench serve mcp --fixtures
+	// conformance`. Never set for a benchmark: without it, what the server
+	// announces and answers is exactly the four tools.
+	Fixtures bool
 }
 
 // DefaultMaxBody is the body limit when Options.MaxBody is 0.

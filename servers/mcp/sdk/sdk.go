@@ -20,6 +20,11 @@
 // over the wire: no reflection and no schema validation per call. Bad
 // arguments come back as a tool error (a result with isError true); an
 // unknown tool as the SDK's JSON-RPC error (-32602).
+//
+// Options.Fixtures adds what the official MCP conformance suite's server
+// scenarios call for (fixtures*.go, with the data of package
+// servers/mcp/fixtures): for `mcpbench serve mcp --fixtures conformance`,
+// never for a benchmark.
 package sdk
 
 import (
@@ -78,6 +83,15 @@ type Options struct {
 	Resource string
 	// Issuer is the authorization server the metadata names.
 	Issuer string
+
+	// Fixtures adds, to the four tools, everything the official MCP
+	// conformance suite's server scenarios call for (package fixtures:
+	// tools, resources, a template, prompts, completions, logging,
+	// subscriptions), and declares those capabilities; with sessions, also
+	// resumable event streams (an in-memory event store, SEP-1699), which
+	// the reconnection fixture needs. For conformance runs only: a
+	// benchmark's server never has them.
+	Fixtures bool
 }
 
 // withDefaults returns o checked, with its defaults filled in.
@@ -117,24 +131,33 @@ func (o Options) withDefaults() (Options, error) {
 // NewServer returns an SDK server with the four tools registered. It serves
 // any number of sessions, concurrently.
 func NewServer() *mcp.Server {
-	return newServer(nil)
+	return newServer(nil, false)
 }
 
-func newServer(versions []string) *mcp.Server {
+// newServer returns a server for the protocol versions (nil: the SDK's),
+// with the conformance fixtures if asked.
+func newServer(versions []string, fixtures bool) *mcp.Server {
 	impl := Implementation
-	s := mcp.NewServer(&impl, &mcp.ServerOptions{
+	opts := &mcp.ServerOptions{
 		// Only tools; the list never changes. (The default would also
 		// advertise logging, and listChanged would invite a client to hold
 		// a subscriptions/listen stream open.)
 		Capabilities:              &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
 		SupportedProtocolVersions: versions,
-	})
+	}
+	if fixtures {
+		withFixtures(opts)
+	}
+	s := mcp.NewServer(&impl, opts)
 	for _, t := range tools.List() {
 		s.AddTool(&mcp.Tool{
 			Name:        t.Name,
 			Description: t.Description,
 			InputSchema: t.InputSchema, // json.RawMessage: sent as is, never reflected on
 		}, callTool)
+	}
+	if fixtures {
+		addFixtures(s)
 	}
 	return s
 }
@@ -189,18 +212,23 @@ func Handler(opts Options) (http.Handler, error) {
 func handler(o Options) http.Handler {
 	var h http.Handler
 	if o.Transport == "sse" {
-		s := newServer([]string{LegacySSEVersion})
+		s := newServer([]string{LegacySSEVersion}, o.Fixtures)
 		h = mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return s }, &mcp.SSEOptions{
 			MaxRequestBodyBytes: o.MaxBody,
 		})
 	} else {
-		s := NewServer()
-		h = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{
+		s := newServer(nil, o.Fixtures)
+		so := &mcp.StreamableHTTPOptions{
 			Stateless:                    !o.Stateful,
 			JSONResponse:                 o.Reply == "json",
 			MaxRequestBodyBytes:          o.MaxBody,
 			PropagateRequestCancellation: true,
-		})
+		}
+		if o.Fixtures && o.Stateful {
+			// Resumable streams (SEP-1699), which test_reconnection needs.
+			so.EventStore = mcp.NewMemoryEventStore(nil)
+		}
+		h = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, so)
 	}
 	return http.NewCrossOriginProtection().Handler(h)
 }
