@@ -57,6 +57,14 @@ type Options struct {
 	Spin time.Duration
 	// Issuer is the authorization server the metadata names.
 	Issuer string
+	// Fixtures makes the server serve the fixtures of the official MCP
+	// conformance suite's server scenarios at 2026-07-28: its test tools,
+	// resources, prompts, completions and per-request logging, declared in
+	// server/discover (see fixtures.go). For conformance runs only, never
+	// for benchmarks: the fixtures are built for coverage, not speed. The
+	// benchmark tools answer exactly as without it; clients that open with
+	// initialize (2025-*) see the server without fixtures.
+	Fixtures bool
 }
 
 // DefaultMaxBody is the body limit when Options.MaxBody is 0.
@@ -82,6 +90,8 @@ type Server struct {
 	toolsModern []byte // tools/list, 2026-07-28
 	toolsLegacy []byte // tools/list, 2025-*
 	modernTail  []byte // ,"resultType":"complete","_meta":{serverInfo}}
+
+	fix *fixtures // nil unless Options.Fixtures
 }
 
 // New checks opts and returns a Server.
@@ -114,6 +124,11 @@ func New(opts Options) (*Server, error) {
 	}
 	if err := s.encodeFixed(); err != nil {
 		return nil, err
+	}
+	if opts.Fixtures {
+		if s.fix, err = newFixtures(s); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
