@@ -116,9 +116,20 @@ func marshal(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
+// fixIn is what the fixtures get of a request from the benchmark path:
+// values only, and the fixtures keep copies (see newFixCall). Pointers to
+// that path's call, params or reply would make them escape to the heap on
+// every request, fixtures or not; the fixtures answer with a reply value
+// instead, which the caller copies back.
+type fixIn struct {
+	id, raw []byte // the request's id and params
+	cursor  []byte // params.cursor, as the server read it
+	sse     bool   // the reply is an SSE stream already (Options.Reply "sse")
+}
+
 // dispatch answers the methods only the fixtures serve; false if method is
 // not one of them.
-func (f *fixtures) dispatch(ctx *fasthttp.RequestCtx, method []byte, p *params, c *call, out []byte) ([]byte, bool) {
+func (f *fixtures) dispatch(ctx *fasthttp.RequestCtx, method []byte, in fixIn, out []byte) ([]byte, reply, bool) {
 	var list []byte
 	switch string(method) {
 	case "prompts/list":
@@ -129,44 +140,47 @@ func (f *fixtures) dispatch(ctx *fasthttp.RequestCtx, method []byte, p *params, 
 		list = f.templatesList
 	case "prompts/get", "resources/read", "completion/complete":
 	default:
-		return out, false
+		return out, reply{}, false
 	}
+	fc := newFixCall(ctx, in)
 	if list != nil {
-		if !jsonscan.IsNull(p.cursor) {
-			return c.fail(out, codeInvalidParams, "Invalid params: unknown cursor"), true
+		if !jsonscan.IsNull(in.cursor) {
+			return fc.c.fail(out, codeInvalidParams, "Invalid params: unknown cursor"), fc.rep, true
 		}
-		return appendResult(out, c.id, list), true
-	}
-	fc, err := f.newCall(ctx, p, c)
-	if err != nil {
-		return f.write(out, fc, answer{err: err}), true
+		return appendResult(out, in.id, list), fc.rep, true
 	}
 	var a answer
-	switch string(method) {
-	case "prompts/get":
-		a = f.getPrompt(fc)
-	case "resources/read":
-		a = readResource(fc)
-	case "completion/complete":
-		a = complete(fc)
+	if err := fc.decode(); err != nil {
+		a = answer{err: err}
+	} else {
+		switch string(method) {
+		case "prompts/get":
+			a = f.getPrompt(fc)
+		case "resources/read":
+			a = readResource(fc)
+		case "completion/complete":
+			a = complete(fc)
+		}
 	}
-	return f.write(out, fc, a), true
+	return f.write(out, fc, a), fc.rep, true
 }
 
 // callTool runs fixture tool name; false if there is none of that name.
-func (f *fixtures) callTool(ctx *fasthttp.RequestCtx, name []byte, p *params, c *call, out []byte) ([]byte, bool) {
+func (f *fixtures) callTool(ctx *fasthttp.RequestCtx, name []byte, in fixIn, out []byte) ([]byte, reply, bool) {
 	t := f.tools[string(name)]
 	if t == nil {
-		return out, false
+		return out, reply{}, false
 	}
-	fc, err := f.newCall(ctx, p, c)
-	if err != nil {
-		return f.write(out, fc, answer{err: err}), true
+	fc := newFixCall(ctx, in)
+	var a answer
+	if err := fc.decode(); err != nil {
+		a = answer{err: err}
+	} else if err := t.checkHeaders(ctx, fc.req.Arguments); err != nil {
+		a = answer{err: err}
+	} else {
+		a = t.run(f, fc)
 	}
-	if err := t.checkHeaders(ctx, fc.req.Arguments); err != nil {
-		return f.write(out, fc, answer{err: err}), true
-	}
-	return f.write(out, fc, t.run(f, fc)), true
+	return f.write(out, fc, a), fc.rep, true
 }
 
 // answer is what a fixture decided: a result (complete, or input_required)
@@ -196,7 +210,7 @@ func invalidParams(format string, a ...any) *rpcError {
 // time: nothing in the protocol depends on their pacing, and the server
 // answers each request in one go.
 func (f *fixtures) write(out []byte, fc *fixCall, a answer) []byte {
-	c := fc.c
+	c := &fc.c
 	if a.err != nil {
 		return f.writeError(out, c, a.err)
 	}
@@ -244,9 +258,19 @@ func (f *fixtures) writeError(out []byte, c *call, e *rpcError) []byte {
 // fixCall is one fixture request being answered: its params decoded whole.
 type fixCall struct {
 	ctx *fasthttp.RequestCtx
-	c   *call
-	p   *params
+	c   call  // its r is &rep
+	rep reply // what the answer needs of the HTTP reply
 	req fixParams
+}
+
+// newFixCall copies what it keeps of in: escape analysis does not tell a
+// struct's fields apart, so if in.id itself went into the heap-allocated
+// fixCall, the benchmark path's call (whose id it is) and with it the
+// reply it points to would be moved to the heap on every request.
+func newFixCall(ctx *fasthttp.RequestCtx, in fixIn) *fixCall {
+	fc := &fixCall{ctx: ctx, rep: reply{status: 200, sse: in.sse}}
+	fc.c = call{id: bytes.Clone(in.id), modern: true, r: &fc.rep, raw: bytes.Clone(in.raw)}
+	return fc
 }
 
 // fixParams are the params the fixtures read, of any of their methods.
@@ -269,25 +293,24 @@ type fixMeta struct {
 	Capabilities  map[string]json.RawMessage `json:"io.modelcontextprotocol/clientCapabilities"`
 }
 
-// newCall decodes a fixture request's params.
-func (f *fixtures) newCall(ctx *fasthttp.RequestCtx, p *params, c *call) (*fixCall, *rpcError) {
-	fc := &fixCall{ctx: ctx, c: c, p: p}
-	if !jsonscan.IsNull(c.raw) {
-		if err := json.Unmarshal(c.raw, &fc.req); err != nil {
+// decode reads a fixture request's params.
+func (fc *fixCall) decode() *rpcError {
+	if !jsonscan.IsNull(fc.c.raw) {
+		if err := json.Unmarshal(fc.c.raw, &fc.req); err != nil {
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) && te.Field != "" {
-				return fc, invalidParams("%s has the wrong type", te.Field)
+				return invalidParams("%s has the wrong type", te.Field)
 			}
-			return fc, invalidParams("%v", err)
+			return invalidParams("%v", err)
 		}
 	}
 	if a := fc.req.Arguments; len(a) > 0 && a[0] != '{' && !jsonscan.IsNull(a) {
-		return fc, invalidParams("arguments must be an object")
+		return invalidParams("arguments must be an object")
 	}
 	if lv := fc.req.Meta.LogLevel; lv != nil && logLevelRank(*lv) < 0 {
-		return fc, invalidParams(`_meta["io.modelcontextprotocol/logLevel"] %q is not a logging level`, *lv)
+		return invalidParams(`_meta["io.modelcontextprotocol/logLevel"] %q is not a logging level`, *lv)
 	}
-	return fc, nil
+	return nil
 }
 
 // hasCapability reports whether the client declared capability name in this

@@ -403,7 +403,9 @@ func (s *Server) dispatchModern(ctx *fasthttp.RequestCtx, method []byte, p *para
 		return appendResult(out, c.id, s.discover)
 	}
 	if s.fix != nil {
-		if out, ok := s.fix.dispatch(ctx, method, p, c, out); ok {
+		in := fixIn{id: c.id, raw: c.raw, cursor: p.cursor, sse: c.r.sse}
+		if out, rep, ok := s.fix.dispatch(ctx, method, in, out); ok {
+			*c.r = rep
 			return out
 		}
 	}
@@ -462,7 +464,9 @@ func (s *Server) callTool(ctx *fasthttp.RequestCtx, p *params, c *call, out []by
 			// Fixture tools are looked up only here, off the benchmark
 			// tools' path.
 			if s.fix != nil && c.modern {
-				if out, ok := s.fix.callTool(ctx, name, p, c, out); ok {
+				in := fixIn{id: c.id, raw: c.raw, sse: c.r.sse}
+				if out, rep, ok := s.fix.callTool(ctx, name, in, out); ok {
+					*c.r = rep
 					return out
 				}
 			}
