@@ -9,6 +9,9 @@
 // the same endpoint answers clients of 2025-11-25, 2025-06-18 and 2025-03-26
 // that open with initialize (no session is issued; ping works for them, and
 // 2025-03-26 may batch). Replies are JSON or a one-event SSE stream.
+// Options.Fixtures adds what the official MCP conformance suite's server
+// scenarios call for (test tools, resources, prompts, completion, logging,
+// input-required results): for conformance runs, never for benchmarks.
 //
 //	srv, err := fast.New(fast.Options{Reply: "json"})
 //	// serve it yourself, on any path:
@@ -63,7 +66,9 @@ type Options struct {
 	// server/discover (see fixtures.go). For conformance runs only, never
 	// for benchmarks: the fixtures are built for coverage, not speed. The
 	// benchmark tools answer exactly as without it; clients that open with
-	// initialize (2025-*) see the server without fixtures.
+	// initialize (2025-*) see the server without fixtures. A fixture that
+	// sends notifications (progress, log messages) answers as an SSE stream
+	// whatever Reply says: a JSON body holds one message.
 	Fixtures bool
 }
 

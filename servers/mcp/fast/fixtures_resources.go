@@ -185,12 +185,12 @@ type completionArg struct {
 	Value string `json:"value"`
 }
 
-// completions are the values offered per reference and argument.
-var completions = map[string][]string{
-	"ref/prompt test_prompt_with_arguments arg1":                {"alpha", "alpine", "apex", "beta"},
-	"ref/prompt test_prompt_with_arguments arg2":                {"one", "three", "two"},
-	"ref/prompt test_prompt_with_embedded_resource resourceUri": {"test://static-binary", "test://static-text"},
-	"ref/resource test://template/{id}/data id":                 {"1", "123", "2", "3"},
+// completions are the values offered, by reference (its type, and the
+// prompt's name or the template's URI) and argument.
+var completions = map[[2]string]map[string][]string{
+	{"ref/prompt", "test_prompt_with_arguments"}:         {"arg1": {"alpha", "alpine", "apex", "beta"}, "arg2": {"one", "three", "two"}},
+	{"ref/prompt", "test_prompt_with_embedded_resource"}: {"resourceUri": {"test://static-binary", "test://static-text"}},
+	{"ref/resource", "test://template/{id}/data"}:        {"id": {"1", "123", "2", "3"}},
 }
 
 // complete answers completion/complete: the values that start with what
@@ -204,15 +204,12 @@ func complete(fc *fixCall) answer {
 	if ref.Type == "ref/resource" {
 		target = ref.URI
 	}
-	known := false
-	for k := range completions {
-		known = known || strings.HasPrefix(k, ref.Type+" "+target+" ")
-	}
-	if !known {
+	args, ok := completions[[2]string{ref.Type, target}]
+	if !ok {
 		return answer{err: invalidParams("nothing to complete for %s %q", ref.Type, target)}
 	}
-	values := []string{}
-	for _, v := range completions[ref.Type+" "+target+" "+arg.Name] {
+	values := []string{} // an argument without completions gets none, not an error
+	for _, v := range args[arg.Name] {
 		if strings.HasPrefix(v, arg.Value) {
 			values = append(values, v)
 		}
