@@ -21,7 +21,8 @@ CONFORMANCE_MCPBENCH ?= bin/mcpbench
 # requirement set it is held to (stateless Streamable HTTP serves 2026-07-28,
 # sessions 2025-11-25). Expected failures: $(CONFORMANCE_DIR)/NAME.expected.
 CONFORMANCE_SERVERS ?= sdk-json sdk-stateful fast-json fast-sse \
-	sdk-json-fixtures sdk-sse-fixtures sdk-stateful-fixtures sdk-stateful-sse-fixtures
+	sdk-json-fixtures sdk-sse-fixtures sdk-stateful-fixtures sdk-stateful-sse-fixtures \
+	fast-json-fixtures fast-sse-fixtures
 conformance_cmd_sdk-json     := $(CONFORMANCE_MCPBENCH) serve mcp --impl sdk --transport http --reply json
 conformance_rev_sdk-json     := 2026-07-28
 conformance_cmd_sdk-stateful := $(CONFORMANCE_MCPBENCH) serve mcp --impl sdk --transport http --stateful
@@ -43,6 +44,10 @@ conformance_cmd_sdk-stateful-fixtures := $(CONFORMANCE_MCPBENCH) serve mcp --imp
 conformance_rev_sdk-stateful-fixtures := 2025-11-25
 conformance_cmd_sdk-stateful-sse-fixtures := $(CONFORMANCE_MCPBENCH) serve mcp --impl sdk --transport http --stateful --reply sse --fixtures conformance
 conformance_rev_sdk-stateful-sse-fixtures := 2025-11-25
+conformance_cmd_fast-json-fixtures := $(CONFORMANCE_MCPBENCH) serve mcp --impl fast --transport http --reply json --fixtures conformance
+conformance_rev_fast-json-fixtures := 2026-07-28
+conformance_cmd_fast-sse-fixtures  := $(CONFORMANCE_MCPBENCH) serve mcp --impl fast --transport http --reply sse --fixtures conformance
+conformance_rev_fast-sse-fixtures  := 2026-07-28
 
 # The go-sdk's everything-server (all MCP features), both legs of the
 # go-sdk's own conformance CI. It prints no URL, so a wrapper announces the

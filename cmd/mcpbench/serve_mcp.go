@@ -77,11 +77,6 @@ func fastSpec(f *mcpFlags) (serveSpec, error) {
 	if f.stateful {
 		return serveSpec{}, fmt.Errorf("the fast server is stateless (2026-07-28; older clients initialize without a session): drop --stateful")
 	}
-	// The fast server's fixtures are being written on another branch; until
-	// they land, Options.Fixtures would be silently ignored there.
-	if f.fixtures != "" {
-		return serveSpec{}, fmt.Errorf("--fixtures: fixtures not implemented for fast yet")
-	}
 	opts := fast.Options{Reply: f.reply, MaxBody: f.maxBody, Spin: f.spin, Fixtures: f.fixtures == "conformance"}
 	if _, err := fast.New(opts); err != nil {
 		return serveSpec{}, err

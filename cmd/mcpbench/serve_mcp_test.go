@@ -143,15 +143,17 @@ func TestServeMCPFixtures(t *testing.T) {
 		name      string
 		args      []string
 		exchanges []mcpExchange
+		declares  []string
 	}{
-		{"stateless", []string{"--impl", "sdk"}, statelessExchanges},
-		{"stateful", []string{"--impl", "sdk", "--stateful", "--reply", "sse"}, statefulExchanges},
+		{"stateless", []string{"--impl", "sdk"}, statelessExchanges, []string{`"prompts":{"listChanged":true}`, `"completions":{}`}},
+		{"stateful", []string{"--impl", "sdk", "--stateful", "--reply", "sse"}, statefulExchanges, []string{`"prompts":{"listChanged":true}`, `"completions":{}`}},
+		{"fast", []string{"--impl", "fast"}, statelessExchanges, []string{`"prompts":{}`, `"completions":{}`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			url := startServe(t, append([]string{"mcp", "--fixtures", "conformance"}, tc.args...)...)
 			got := string(transcript(t, url, tc.exchanges))
-			for _, want := range []string{`"name":"` + fixtures.SimpleText + `"`, `"name":"` + fixtures.InputMultiRound + `"`, `"prompts":{"listChanged":true}`, `"completions":{}`} {
+			for _, want := range append([]string{`"name":"` + fixtures.SimpleText + `"`, `"name":"` + fixtures.InputMultiRound + `"`}, tc.declares...) {
 				if !strings.Contains(got, want) {
 					t.Errorf("no %s in\n%s", want, got)
 				}
@@ -164,7 +166,6 @@ func TestServeMCPFixtures(t *testing.T) {
 	}{
 		{[]string{"--fixtures", "everything"}, "--fixtures is conformance"},
 		{[]string{"--fixtures", "conformance", "--transport", "stdio"}, "--fixtures is for --transport http or sse"},
-		{[]string{"--fixtures", "conformance", "--impl", "fast"}, "fixtures not implemented for fast yet"},
 	} {
 		if code, o, e := run(t, append([]string{"serve", "mcp"}, tc.args...)...); code != 2 || !strings.Contains(o+e, tc.want) {
 			t.Errorf("serve mcp %v: exit %d, want 2 and %q:\n%s%s", tc.args, code, tc.want, o, e)

@@ -17,6 +17,7 @@ const (
 	codeInvalidParams      = -32602
 	codeInternalError      = -32603
 	codeHeaderMismatch     = -32020 // 2026-07-28
+	codeMissingCapability  = -32021 // 2026-07-28, MissingRequiredClientCapability (only the fixtures send it)
 	codeUnsupportedVersion = -32022 // 2026-07-28
 )
 
@@ -54,7 +55,7 @@ func isSupported(v []byte) bool { return string(v) == v20260728 || legacyVersion
 // error in the body. A body that is not a request at all is 400 in both.
 func httpStatus(code int, modern bool) int {
 	switch code {
-	case codeParseError, codeInvalidRequest, codeHeaderMismatch, codeUnsupportedVersion:
+	case codeParseError, codeInvalidRequest, codeHeaderMismatch, codeMissingCapability, codeUnsupportedVersion:
 		return 400
 	}
 	if !modern {

@@ -9,6 +9,9 @@
 // the same endpoint answers clients of 2025-11-25, 2025-06-18 and 2025-03-26
 // that open with initialize (no session is issued; ping works for them, and
 // 2025-03-26 may batch). Replies are JSON or a one-event SSE stream.
+// Options.Fixtures adds what the official MCP conformance suite's server
+// scenarios call for (test tools, resources, prompts, completion, logging,
+// input-required results): for conformance runs, never for benchmarks.
 //
 //	srv, err := fast.New(fast.Options{Reply: "json"})
 //	// serve it yourself, on any path:
@@ -57,11 +60,15 @@ type Options struct {
 	Spin time.Duration
 	// Issuer is the authorization server the metadata names.
 	Issuer string
-	// Fixtures adds, to the four tools, what the official MCP conformance
-	// suite's server scenarios call for (the data of package
-	// servers/mcp/fixtures), for `mcpbench serve mcp --fixtures
-	// conformance`. Never set for a benchmark: without it, what the server
-	// announces and answers is exactly the four tools.
+	// Fixtures makes the server serve the fixtures of the official MCP
+	// conformance suite's server scenarios at 2026-07-28: its test tools,
+	// resources, prompts, completions and per-request logging, declared in
+	// server/discover (see fixtures.go). For conformance runs only, never
+	// for benchmarks: the fixtures are built for coverage, not speed. The
+	// benchmark tools answer exactly as without it; clients that open with
+	// initialize (2025-*) see the server without fixtures. A fixture that
+	// sends notifications (progress, log messages) answers as an SSE stream
+	// whatever Reply says: a JSON body holds one message.
 	Fixtures bool
 }
 
@@ -88,6 +95,8 @@ type Server struct {
 	toolsModern []byte // tools/list, 2026-07-28
 	toolsLegacy []byte // tools/list, 2025-*
 	modernTail  []byte // ,"resultType":"complete","_meta":{serverInfo}}
+
+	fix *fixtures // nil unless Options.Fixtures
 }
 
 // New checks opts and returns a Server.
@@ -120,6 +129,11 @@ func New(opts Options) (*Server, error) {
 	}
 	if err := s.encodeFixed(); err != nil {
 		return nil, err
+	}
+	if opts.Fixtures {
+		if s.fix, err = newFixtures(s); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -28,28 +28,36 @@ func newCtx(body []byte, version, method, name string) *fasthttp.RequestCtx {
 	return ctx
 }
 
+// fuzzServer is one of the servers FuzzHandler tries every input on.
+type fuzzServer struct {
+	sse, fixtures bool
+}
+
 // FuzzHandler feeds arbitrary bodies and MCP headers to Handler: it must not
 // panic, and must answer with 202 and no body, or with a JSON-RPC response
-// (a batch of them for a 2025-03-26 batch), as JSON or as SSE events.
+// (a batch of them for a 2025-03-26 batch), as JSON or as SSE events. With
+// fixtures, a response may follow notifications in an SSE stream, whatever
+// the Reply.
 func FuzzHandler(f *testing.F) {
 	// The seed corpus is in testdata/fuzz/FuzzHandler.
-	servers := map[bool]*Server{}
-	for _, sse := range []bool{false, true} {
+	servers := map[fuzzServer]*Server{}
+	for _, fs := range []fuzzServer{{false, false}, {true, false}, {false, true}, {true, true}} {
 		reply := "json"
-		if sse {
+		if fs.sse {
 			reply = "sse"
 		}
-		s, err := New(Options{Reply: reply, MaxBody: 1 << 16})
+		s, err := New(Options{Reply: reply, MaxBody: 1 << 16, Fixtures: fs.fixtures})
 		if err != nil {
 			f.Fatal(err)
 		}
-		servers[sse] = s
+		servers[fs] = s
 	}
 	f.Fuzz(func(t *testing.T, body []byte, version, method, name string) {
 		if mentions(body, "sleep") {
 			t.Skip("the sleep tool would stall the fuzzer")
 		}
-		for sse, s := range servers {
+		for fs, s := range servers {
+			sse := fs.sse || fs.fixtures
 			ctx := newCtx(body, version, method, name)
 			s.Handler(ctx)
 			status, out := ctx.Response.StatusCode(), ctx.Response.Body()
@@ -63,9 +71,14 @@ func FuzzHandler(f *testing.F) {
 				if !sse || status != 200 {
 					t.Fatalf("SSE reply with status %d from a server with sse=%v", status, sse)
 				}
-				for _, e := range parseSSE(t, out) {
+				events := parseSSE(t, out)
+				for i, e := range events {
 					if e.name != "message" {
 						t.Fatalf("event %q", e.name)
+					}
+					if fs.fixtures && i < len(events)-1 && isNotification([]byte(e.data)) {
+						checkNotification(t, []byte(e.data))
+						continue
 					}
 					checkRPC(t, []byte(e.data))
 				}
@@ -130,6 +143,33 @@ func checkRPC(t *testing.T, b []byte) {
 		}
 	} else if !bytes.HasPrefix(m["result"], []byte("{")) {
 		t.Fatalf("result is not an object: %q", b)
+	}
+}
+
+// isNotification reports whether b is a JSON object with a method and no
+// id.
+func isNotification(b []byte) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return false
+	}
+	_, hasMethod := m["method"]
+	_, hasID := m["id"]
+	return hasMethod && !hasID
+}
+
+// checkNotification fails unless b is a JSON-RPC notification the server
+// may send before a response: progress or a log message.
+func checkNotification(t *testing.T, b []byte) {
+	t.Helper()
+	var n struct {
+		JSONRPC string          `json:"jsonrpc"`
+		Method  string          `json:"method"`
+		Params  json.RawMessage `json:"params"`
+	}
+	if err := json.Unmarshal(b, &n); err != nil || n.JSONRPC != "2.0" || !bytes.HasPrefix(n.Params, []byte("{")) ||
+		(n.Method != "notifications/progress" && n.Method != "notifications/message") {
+		t.Fatalf("bad notification %q", b)
 	}
 }
 

@@ -262,6 +262,7 @@ type call struct {
 	id     []byte
 	modern bool
 	r      *reply
+	raw    []byte // the params as sent, for the fixtures (which decode them whole)
 }
 
 // fail appends an error response and sets the status that carries it.
@@ -275,7 +276,7 @@ func (c *call) fail(out []byte, code int, msg string) []byte {
 func (s *Server) handle(ctx *fasthttp.RequestCtx, h *headers, raw []byte, inBatch bool, out []byte, r *reply) ([]byte, bool) {
 	r.status = 200
 	e, method, problem := parseEnvelope(raw)
-	c := call{id: e.id, modern: string(h.version) == v20260728, r: r}
+	c := call{id: e.id, modern: string(h.version) == v20260728, r: r, raw: e.params}
 	if problem != "" {
 		return c.fail(out, codeInvalidRequest, problem), true
 	}
@@ -401,6 +402,13 @@ func (s *Server) dispatchModern(ctx *fasthttp.RequestCtx, method []byte, p *para
 	case "server/discover":
 		return appendResult(out, c.id, s.discover)
 	}
+	if s.fix != nil {
+		in := fixIn{id: c.id, raw: c.raw, cursor: p.cursor, sse: c.r.sse}
+		if out, rep, ok := s.fix.dispatch(ctx, method, in, out); ok {
+			*c.r = rep
+			return out
+		}
+	}
 	return c.fail(out, codeMethodNotFound, "Method not found: "+string(method))
 }
 
@@ -453,6 +461,15 @@ func (s *Server) callTool(ctx *fasthttp.RequestCtx, p *params, c *call, out []by
 		case errors.As(err, &ae):
 			text, isError = ae.Error(), true
 		case errors.Is(err, tools.ErrUnknownTool):
+			// Fixture tools are looked up only here, off the benchmark
+			// tools' path.
+			if s.fix != nil && c.modern {
+				in := fixIn{id: c.id, raw: c.raw, sse: c.r.sse}
+				if out, rep, ok := s.fix.callTool(ctx, name, in, out); ok {
+					*c.r = rep
+					return out
+				}
+			}
 			return c.fail(out, codeInvalidParams, fmt.Sprintf("unknown tool %q", name))
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			return c.fail(out, codeInternalError, "Internal error: the call was cancelled (server shutting down)")
