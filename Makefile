@@ -6,7 +6,7 @@ BENCHTIME ?= 1s
 
 FUZZTIME ?= 30s
 
-.PHONY: all build run test fmt-check vet unit overload bench fuzz perf-wrk clean
+.PHONY: all build run test fmt-check vet unit allocs overload bench fuzz perf-wrk clean
 
 all: build
 
@@ -31,7 +31,7 @@ SCENARIO ?= scenarios/default.yaml
 run: build tools-haproxy
 	./$(BIN) run $(SCENARIO)
 
-test: fmt-check vet unit overload conformance interop
+test: fmt-check vet unit allocs overload conformance interop
 
 fmt-check:
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -43,6 +43,11 @@ vet:
 # not share the 2 CPUs with another package's load.
 unit: tools-haproxy
 	$(GO) test -race -count=1 -p 1 ./...
+
+# The allocation guards of the hot paths, without -race: the race detector
+# changes what allocates, so under `unit` they skip.
+allocs:
+	$(GO) test -count=1 -run 'Alloc' ./...
 
 # Each rate-limited stack at twice the rate it sustains, as child processes
 # on their own CPU. Without -race: the race detector slows the generator and
