@@ -12,6 +12,10 @@ package fast
 // once the hot methods did not match. So the fixtures may be built for
 // clarity, with encoding/json, not for speed.
 //
+// What the fixtures are (names, descriptions, schemas, texts, media, what
+// they ask the client) is package fixtures, which the sdk server serves too;
+// these files only encode and route it.
+//
 // Everything is stateless like the server: what a multi-round call
 // (input-required results, SEP-2322) must remember travels in its
 // requestState, sealed with a key made in New so that a client cannot forge
@@ -58,14 +62,18 @@ func newFixtures(s *Server) (*fixtures, error) {
 	for _, t := range tools.List() {
 		listed = append(listed, t)
 	}
-	for _, t := range fixtureTools() {
-		if err := t.prepare(); err != nil {
-			return nil, err
-		}
+	fixtureTools, err := fixtureTools()
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range fixtureTools {
 		f.tools[t.Name] = t
 		listed = append(listed, t)
 	}
-	prompts := fixturePrompts()
+	prompts, err := fixturePrompts()
+	if err != nil {
+		return nil, err
+	}
 	for _, p := range prompts {
 		f.prompts[p.Name] = p
 	}
@@ -80,10 +88,10 @@ func newFixtures(s *Server) (*fixtures, error) {
 	if f.promptsList, err = listResult("prompts", prompts, tail); err != nil {
 		return nil, err
 	}
-	if f.resourcesList, err = listResult("resources", fixtureResources, tail); err != nil {
+	if f.resourcesList, err = listResult("resources", fixtureResources(), tail); err != nil {
 		return nil, err
 	}
-	if f.templatesList, err = listResult("resourceTemplates", fixtureTemplates, tail); err != nil {
+	if f.templatesList, err = listResult("resourceTemplates", fixtureTemplates(), tail); err != nil {
 		return nil, err
 	}
 	f.inputRequiredTail = bytes.Replace(s.modernTail, []byte(`"complete"`), []byte(`"input_required"`), 1)
@@ -159,7 +167,7 @@ func (f *fixtures) dispatch(ctx *fasthttp.RequestCtx, method []byte, in fixIn, o
 		case "resources/read":
 			a = readResource(fc)
 		case "completion/complete":
-			a = complete(fc)
+			a = f.complete(fc)
 		}
 	}
 	return f.write(out, fc, a), fc.rep, true
