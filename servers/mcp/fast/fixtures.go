@@ -18,17 +18,17 @@ package fast
 //
 // Everything is stateless like the server: what a multi-round call
 // (input-required results, SEP-2322) must remember travels in its
-// requestState, sealed with a key made in New so that a client cannot forge
-// or alter it.
+// requestState, sealed by a fixtures.Sealer made in New (a fresh key per
+// server) so that a client cannot forge or alter it.
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/mcpbench/mcpbench/internal/jsonscan"
+	fixdata "github.com/mcpbench/mcpbench/servers/mcp/fixtures"
 	"github.com/mcpbench/mcpbench/servers/tools"
 	"github.com/valyala/fasthttp"
 )
@@ -39,7 +39,7 @@ type fixtures struct {
 	s       *Server
 	tools   map[string]*fixtureTool
 	prompts map[string]*fixturePrompt
-	key     []byte // seals requestState (HMAC-SHA256)
+	sealer  *fixdata.Sealer // seals requestState
 
 	// Results that never change, encoded once (like the server's own).
 	promptsList, resourcesList, templatesList []byte
@@ -54,10 +54,7 @@ const fixtureCaps = `{"tools":{},"prompts":{},"resources":{},"completions":{},"l
 // newFixtures builds the fixtures and re-encodes s's tools/list (2026-07-28)
 // and server/discover to include them. The 2025-* answers stay as they were.
 func newFixtures(s *Server) (*fixtures, error) {
-	f := &fixtures{s: s, tools: map[string]*fixtureTool{}, prompts: map[string]*fixturePrompt{}, key: make([]byte, 32)}
-	if _, err := rand.Read(f.key); err != nil {
-		return nil, fmt.Errorf("fast: fixtures: %w", err)
-	}
+	f := &fixtures{s: s, tools: map[string]*fixtureTool{}, prompts: map[string]*fixturePrompt{}, sealer: fixdata.NewSealer()}
 	var listed []any
 	for _, t := range tools.List() {
 		listed = append(listed, t)

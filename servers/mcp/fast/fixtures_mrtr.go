@@ -9,14 +9,11 @@ package fast
 // server either completes or asks again.
 //
 // The server remembers nothing between rounds: what it must know travels in
-// requestState, sealed with an HMAC so that a changed or invented state is
-// refused (-32602) instead of trusted. What the tools ask and answer is the
-// data of package fixtures.
+// requestState, sealed by a fixtures.Sealer (an HMAC under a key made in New)
+// so that a changed or invented state is refused (-32602) instead of
+// trusted. What the tools ask and answer is the data of package fixtures.
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -151,47 +148,38 @@ func rootURIs(resp json.RawMessage) ([]string, bool) {
 }
 
 // roundState is what an input-required tool keeps between rounds, in its
-// requestState: the round it asks in, and what round one learnt (the
-// multi-round tool's name).
+// requestState: the tool it was sealed for, the round it asks in, and what
+// round one learnt (the multi-round tool's name).
 type roundState struct {
+	Tool  string `json:"tool"`
 	Round int    `json:"round"`
 	Name  string `json:"name,omitempty"`
 }
 
-// seal makes a requestState holding st for tool: the data and an
-// HMAC-SHA256 over the tool's name and the data, both base64url. It is
-// readable by anyone, forgeable by no one without the server's key.
-func (f *fixtures) seal(tool string, st roundState) string {
+// seal makes the requestState that carries st: readable by anyone,
+// forgeable by no one without this server's key.
+func (f *fixtures) seal(st roundState) string {
 	b, err := json.Marshal(st)
 	if err != nil {
 		panic("fast: fixture state does not encode: " + err.Error())
 	}
-	return base64.RawURLEncoding.EncodeToString(b) + "." + base64.RawURLEncoding.EncodeToString(f.mac(tool, b))
+	return f.sealer.Seal(string(b))
 }
 
 // open returns the state the request brings back: the zero state (round 0)
-// if it brings none. A state that fails its check (which a state sealed for
-// another tool does) is refused with invalid params.
+// if it brings none. A state that fails the Sealer's check is refused with
+// invalid params, and so is one sealed for another tool: to this tool, it
+// did not come from here either.
 func (f *fixtures) open(fc *fixCall) (roundState, *rpcError) {
 	var st roundState
 	if fc.req.RequestState == nil {
 		return st, nil
 	}
-	d, m, ok := strings.Cut(*fc.req.RequestState, ".")
-	data, err1 := base64.RawURLEncoding.DecodeString(d)
-	mac, err2 := base64.RawURLEncoding.DecodeString(m)
-	if ok && err1 == nil && err2 == nil && hmac.Equal(mac, f.mac(fc.req.Name, data)) && json.Unmarshal(data, &st) == nil && st.Round > 0 {
+	s, err := f.sealer.Open(*fc.req.RequestState)
+	if err == nil && json.Unmarshal([]byte(s), &st) == nil && st.Tool == fc.req.Name && st.Round > 0 {
 		return st, nil
 	}
-	return roundState{}, invalidParams("requestState failed its integrity check")
-}
-
-func (f *fixtures) mac(tool string, data []byte) []byte {
-	h := hmac.New(sha256.New, f.key)
-	h.Write([]byte(tool))
-	h.Write([]byte{0})
-	h.Write(data)
-	return h.Sum(nil)
+	return roundState{}, invalidParams("%v", fixdata.ErrBadState)
 }
 
 // begin checks what every input-required tool needs before it looks at the
@@ -263,7 +251,7 @@ func confirmWithState(f *fixtures, fc *fixCall) answer {
 	if st.Round == 1 && accepted(resps[fixdata.AskConfirm.Key]) {
 		return toolText(fixdata.RequestStateOK)
 	}
-	return askFor(f.seal(fc.req.Name, roundState{Round: 1}), asks{}.elicit(fixdata.AskConfirm))
+	return askFor(f.seal(roundState{Tool: fc.req.Name, Round: 1}), asks{}.elicit(fixdata.AskConfirm))
 }
 
 // mrtrMultipleInputs asks the user, the model and the roots in one round.
@@ -280,7 +268,7 @@ func mrtrMultipleInputs(f *fixtures, fc *fixCall) answer {
 			return toolText(fmt.Sprintf(fixdata.MultipleFormat, greeting, name, len(uris)))
 		}
 	}
-	return askFor(f.seal(fc.req.Name, roundState{Round: 1}),
+	return askFor(f.seal(roundState{Tool: fc.req.Name, Round: 1}),
 		asks{}.elicit(fixdata.AskName).sample(fixdata.AskGreeting).roots())
 }
 
@@ -295,7 +283,7 @@ func mrtrMultiRound(f *fixtures, fc *fixCall) answer {
 	switch st.Round {
 	case 1:
 		if name, ok := acceptedField(resps[fixdata.AskStep1.Key], "name"); ok {
-			st = roundState{Round: 2, Name: name}
+			st = roundState{Tool: fc.req.Name, Round: 2, Name: name}
 		}
 	case 2:
 		if color, ok := acceptedField(resps[fixdata.AskStep2.Key], "color"); ok {
@@ -303,9 +291,9 @@ func mrtrMultiRound(f *fixtures, fc *fixCall) answer {
 		}
 	}
 	if st.Round == 2 {
-		return askFor(f.seal(fc.req.Name, st), asks{}.elicit(fixdata.AskStep2))
+		return askFor(f.seal(st), asks{}.elicit(fixdata.AskStep2))
 	}
-	return askFor(f.seal(fc.req.Name, roundState{Round: 1}), asks{}.elicit(fixdata.AskStep1))
+	return askFor(f.seal(roundState{Tool: fc.req.Name, Round: 1}), asks{}.elicit(fixdata.AskStep1))
 }
 
 // mrtrCapabilities asks only what the client declared it can answer.

@@ -402,8 +402,8 @@ func TestFixtureInputRequired(t *testing.T) {
 }
 
 // TestFixtureRequestState checks the sealed requestState: echoed intact it
-// carries the rounds forward; altered, cut, or taken to another tool it is
-// refused.
+// carries the rounds forward; altered, cut, invented, or taken to another
+// tool or another server it is refused.
 func TestFixtureRequestState(t *testing.T) {
 	c := testServer(t, Options{Fixtures: true})
 	call := func(tool string, rest ...string) response {
@@ -434,6 +434,12 @@ func TestFixtureRequestState(t *testing.T) {
 		if got.status != 400 || !bytes.Contains(got.body, []byte("integrity")) {
 			t.Errorf("%s state: %d %s", name, got.status, got.body)
 		}
+	}
+	// Each server seals with a key of its own: another one's state is refused.
+	other := testServer(t, Options{Fixtures: true})
+	got := do(t, other, callFixture("test_input_required_result_request_state", allCaps, "", "{}", confirm+`,"requestState":"`+st+`"`))
+	if got.status != 400 || !bytes.Contains(got.body, []byte("integrity")) {
+		t.Errorf("another server's state: %d %s", got.status, got.body)
 	}
 	res, _ = result(t, call("test_input_required_result_tampered_state"))
 	_, st = inputRequests(t, res)
