@@ -12,19 +12,23 @@ package fast
 // once the hot methods did not match. So the fixtures may be built for
 // clarity, with encoding/json, not for speed.
 //
+// What the fixtures are (names, descriptions, schemas, texts, media, what
+// they ask the client) is package fixtures, which the sdk server serves too;
+// these files only encode and route it.
+//
 // Everything is stateless like the server: what a multi-round call
 // (input-required results, SEP-2322) must remember travels in its
-// requestState, sealed with a key made in New so that a client cannot forge
-// or alter it.
+// requestState, sealed by a fixtures.Sealer made in New (a fresh key per
+// server) so that a client cannot forge or alter it.
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/mcpbench/mcpbench/internal/jsonscan"
+	fixdata "github.com/mcpbench/mcpbench/servers/mcp/fixtures"
 	"github.com/mcpbench/mcpbench/servers/tools"
 	"github.com/valyala/fasthttp"
 )
@@ -35,7 +39,7 @@ type fixtures struct {
 	s       *Server
 	tools   map[string]*fixtureTool
 	prompts map[string]*fixturePrompt
-	key     []byte // seals requestState (HMAC-SHA256)
+	sealer  *fixdata.Sealer // seals requestState
 
 	// Results that never change, encoded once (like the server's own).
 	promptsList, resourcesList, templatesList []byte
@@ -50,22 +54,23 @@ const fixtureCaps = `{"tools":{},"prompts":{},"resources":{},"completions":{},"l
 // newFixtures builds the fixtures and re-encodes s's tools/list (2026-07-28)
 // and server/discover to include them. The 2025-* answers stay as they were.
 func newFixtures(s *Server) (*fixtures, error) {
-	f := &fixtures{s: s, tools: map[string]*fixtureTool{}, prompts: map[string]*fixturePrompt{}, key: make([]byte, 32)}
-	if _, err := rand.Read(f.key); err != nil {
-		return nil, fmt.Errorf("fast: fixtures: %w", err)
-	}
+	f := &fixtures{s: s, tools: map[string]*fixtureTool{}, prompts: map[string]*fixturePrompt{}, sealer: fixdata.NewSealer()}
 	var listed []any
 	for _, t := range tools.List() {
 		listed = append(listed, t)
 	}
-	for _, t := range fixtureTools() {
-		if err := t.prepare(); err != nil {
-			return nil, err
-		}
+	fixtureTools, err := fixtureTools()
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range fixtureTools {
 		f.tools[t.Name] = t
 		listed = append(listed, t)
 	}
-	prompts := fixturePrompts()
+	prompts, err := fixturePrompts()
+	if err != nil {
+		return nil, err
+	}
 	for _, p := range prompts {
 		f.prompts[p.Name] = p
 	}
@@ -80,10 +85,10 @@ func newFixtures(s *Server) (*fixtures, error) {
 	if f.promptsList, err = listResult("prompts", prompts, tail); err != nil {
 		return nil, err
 	}
-	if f.resourcesList, err = listResult("resources", fixtureResources, tail); err != nil {
+	if f.resourcesList, err = listResult("resources", fixtureResources(), tail); err != nil {
 		return nil, err
 	}
-	if f.templatesList, err = listResult("resourceTemplates", fixtureTemplates, tail); err != nil {
+	if f.templatesList, err = listResult("resourceTemplates", fixtureTemplates(), tail); err != nil {
 		return nil, err
 	}
 	f.inputRequiredTail = bytes.Replace(s.modernTail, []byte(`"complete"`), []byte(`"input_required"`), 1)
@@ -159,7 +164,7 @@ func (f *fixtures) dispatch(ctx *fasthttp.RequestCtx, method []byte, in fixIn, o
 		case "resources/read":
 			a = readResource(fc)
 		case "completion/complete":
-			a = complete(fc)
+			a = f.complete(fc)
 		}
 	}
 	return f.write(out, fc, a), fc.rep, true

@@ -24,7 +24,7 @@ import (
 type headerParam struct {
 	arg    string // the argument's name
 	header string // Mcp-Param-NAME
-	typ    string // its schema type: string, integer, number or boolean
+	typ    string // its schema type: string, integer or boolean
 }
 
 // prepare reads the tool's x-mcp-header annotations from its input schema,
@@ -46,8 +46,8 @@ func (t *fixtureTool) prepare() error {
 		switch {
 		case !isToken(*p.Header):
 			return fmt.Errorf("fast: fixture tool %s: x-mcp-header %q is not an HTTP token", t.Name, *p.Header)
-		case p.Type != "string" && p.Type != "integer" && p.Type != "number" && p.Type != "boolean":
-			return fmt.Errorf("fast: fixture tool %s: x-mcp-header on %s, of type %q (not a primitive)", t.Name, arg, p.Type)
+		case p.Type != "string" && p.Type != "integer" && p.Type != "boolean":
+			return fmt.Errorf("fast: fixture tool %s: x-mcp-header on %s, of type %q (SEP-2243 allows string, integer and boolean)", t.Name, arg, p.Type)
 		}
 		t.headers = append(t.headers, headerParam{arg: arg, header: "Mcp-Param-" + *p.Header, typ: p.Type})
 	}
@@ -116,8 +116,8 @@ func paramMatches(header, arg []byte, typ string) bool {
 	case "boolean":
 		return (string(arg) == "true" || string(arg) == "false") && bytes.Equal(val, arg)
 	}
-	// integer, number: equal as numbers (the client writes 42 as "42", but
-	// may write 1e3 as "1000").
+	// integer: equal as numbers (the client writes 42 as "42", but may
+	// write 1e3 as "1000").
 	var want float64
 	if err := json.Unmarshal(arg, &want); err != nil {
 		return false
@@ -136,19 +136,4 @@ func decodeParam(header []byte) ([]byte, bool) {
 	}
 	dec, err := base64.StdEncoding.Strict().DecodeString(string(enc))
 	return dec, err == nil
-}
-
-// xMcpHeaderSchema marks three parameters, one of each kind of value.
-var xMcpHeaderSchema = json.RawMessage(`{"type":"object","properties":{` +
-	`"region":{"type":"string","description":"mirrored into Mcp-Param-Region","x-mcp-header":"Region"},` +
-	`"priority":{"type":"integer","description":"mirrored into Mcp-Param-Priority","x-mcp-header":"Priority"},` +
-	`"verbose":{"type":"boolean","description":"mirrored into Mcp-Param-Verbose","x-mcp-header":"Verbose"},` +
-	`"note":{"type":"string","description":"not mirrored"}}}`)
-
-func xMcpHeader(_ *fixtures, fc *fixCall) answer {
-	args := fc.req.Arguments
-	if len(args) == 0 {
-		args = json.RawMessage("{}")
-	}
-	return toolText("headers match the arguments " + string(args))
 }

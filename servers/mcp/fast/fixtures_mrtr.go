@@ -9,22 +9,22 @@ package fast
 // server either completes or asks again.
 //
 // The server remembers nothing between rounds: what it must know travels in
-// requestState, sealed with an HMAC so that a changed or invented state is
-// refused (-32602) instead of trusted.
+// requestState, sealed by a fixtures.Sealer (an HMAC under a key made in New)
+// so that a changed or invented state is refused (-32602) instead of
+// trusted. What the tools ask and answer is the data of package fixtures.
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	fixdata "github.com/mcpbench/mcpbench/servers/mcp/fixtures"
 )
 
 // inputRequired is an InputRequiredResult's own members.
 type inputRequired struct {
-	InputRequests map[string]inputRequest `json:"inputRequests"`
-	RequestState  string                  `json:"requestState,omitempty"`
+	InputRequests asks   `json:"inputRequests"`
+	RequestState  string `json:"requestState,omitempty"`
 }
 
 // inputRequest is a request the server wants the client to answer.
@@ -33,31 +33,35 @@ type inputRequest struct {
 	Params any    `json:"params"`
 }
 
-func askFor(state string, requests map[string]inputRequest) answer {
+func askFor(state string, requests asks) answer {
 	return answer{inputRequired: true, result: inputRequired{InputRequests: requests, RequestState: state}}
 }
 
-// elicit asks the user for one field of type typ.
-func elicit(message, field, typ string) inputRequest {
-	return inputRequest{Method: "elicitation/create", Params: map[string]any{
-		"message": message,
-		"requestedSchema": map[string]any{
-			"type":       "object",
-			"properties": map[string]any{field: map[string]string{"type": typ}},
-			"required":   []string{field},
-		},
+// asks is the input requests of an input-required result, by key.
+type asks map[string]inputRequest
+
+// elicit is e as an input request: elicitation/create.
+func (a asks) elicit(e fixdata.Elicit) asks {
+	a[e.Key] = inputRequest{Method: "elicitation/create", Params: map[string]any{
+		"message": e.Message, "requestedSchema": e.Schema,
 	}}
+	return a
 }
 
-// sample asks the client's model one question.
-func sample(question string, maxTokens int) inputRequest {
-	return inputRequest{Method: "sampling/createMessage", Params: map[string]any{
-		"messages":  []any{map[string]any{"role": "user", "content": textContent(question)}},
-		"maxTokens": maxTokens,
+// sample is s as an input request: sampling/createMessage of one user text.
+func (a asks) sample(s fixdata.Sample) asks {
+	a[s.Key] = inputRequest{Method: "sampling/createMessage", Params: map[string]any{
+		"messages":  []any{map[string]any{"role": "user", "content": textContent(s.Text)}},
+		"maxTokens": s.MaxTokens,
 	}}
+	return a
 }
 
-func listRoots() inputRequest { return inputRequest{Method: "roots/list", Params: struct{}{}} }
+// roots asks for the client's roots (roots/list, without parameters).
+func (a asks) roots() asks {
+	a[fixdata.RootsKey] = inputRequest{Method: "roots/list", Params: struct{}{}}
+	return a
+}
 
 // responses returns the request's inputResponses: none when absent or null,
 // and an error when they are not an object of objects (a response is always
@@ -143,219 +147,190 @@ func rootURIs(resp json.RawMessage) ([]string, bool) {
 	return uris, true
 }
 
-// seal makes a requestState holding data for tool: the data and an
-// HMAC-SHA256 over the tool's name and the data, both base64url. It is
-// readable by anyone, forgeable by no one without the server's key.
-func (f *fixtures) seal(tool string, data any) string {
-	b, err := json.Marshal(data)
+// roundState is what an input-required tool keeps between rounds, in its
+// requestState: the tool it was sealed for, the round it asks in, and what
+// round one learnt (the multi-round tool's name).
+type roundState struct {
+	Tool  string `json:"tool"`
+	Round int    `json:"round"`
+	Name  string `json:"name,omitempty"`
+}
+
+// seal makes the requestState that carries st: readable by anyone,
+// forgeable by no one without this server's key.
+func (f *fixtures) seal(st roundState) string {
+	b, err := json.Marshal(st)
 	if err != nil {
 		panic("fast: fixture state does not encode: " + err.Error())
 	}
-	return base64.RawURLEncoding.EncodeToString(b) + "." + base64.RawURLEncoding.EncodeToString(f.mac(tool, b))
+	return f.sealer.Seal(string(b))
 }
 
-// open checks a requestState made by seal for tool and decodes its data
-// into v.
-func (f *fixtures) open(tool, state string, v any) *rpcError {
-	bad := invalidParams("requestState failed its integrity check")
-	d, m, ok := strings.Cut(state, ".")
-	if !ok {
-		return bad
+// open returns the state the request brings back: the zero state (round 0)
+// if it brings none. A state that fails the Sealer's check is refused with
+// invalid params, and so is one sealed for another tool: to this tool, it
+// did not come from here either.
+func (f *fixtures) open(fc *fixCall) (roundState, *rpcError) {
+	var st roundState
+	if fc.req.RequestState == nil {
+		return st, nil
 	}
-	data, err1 := base64.RawURLEncoding.DecodeString(d)
-	mac, err2 := base64.RawURLEncoding.DecodeString(m)
-	if err1 != nil || err2 != nil || !hmac.Equal(mac, f.mac(tool, data)) || json.Unmarshal(data, v) != nil {
-		return bad
+	s, err := f.sealer.Open(*fc.req.RequestState)
+	if err == nil && json.Unmarshal([]byte(s), &st) == nil && st.Tool == fc.req.Name && st.Round > 0 {
+		return st, nil
 	}
-	return nil
+	return roundState{}, invalidParams("%v", fixdata.ErrBadState)
 }
 
-func (f *fixtures) mac(tool string, data []byte) []byte {
-	h := hmac.New(sha256.New, f.key)
-	h.Write([]byte(tool))
-	h.Write([]byte{0})
-	h.Write(data)
-	return h.Sum(nil)
+// begin checks what every input-required tool needs before it looks at the
+// answers: the client capabilities it asks through (names), and the
+// inputResponses.
+func (fc *fixCall) begin(names ...string) (map[string]json.RawMessage, *rpcError) {
+	if err := fc.requireCapabilities(names...); err != nil {
+		return nil, err
+	}
+	return fc.responses()
+}
+
+// beginRound is begin for the tools that carry a requestState, and opens
+// it too. (The others ignore one, as they never issue one.)
+func (f *fixtures) beginRound(fc *fixCall, names ...string) (map[string]json.RawMessage, roundState, *rpcError) {
+	resps, err := fc.begin(names...)
+	if err != nil {
+		return nil, roundState{}, err
+	}
+	st, err := f.open(fc)
+	return resps, st, err
 }
 
 // mrtrElicitation asks the user's name, then greets. A retry without an
 // accepted name (a wrong key, a missing one) is asked again rather than
 // refused, as SEP-2322 recommends.
-func mrtrElicitation(_ *fixtures, fc *fixCall) answer {
-	if err := fc.requireCapabilities("elicitation"); err != nil {
-		return answer{err: err}
-	}
-	resps, err := fc.responses()
+func mrtrElicitation(f *fixtures, fc *fixCall) answer {
+	resps, err := fc.begin("elicitation")
 	if err != nil {
 		return answer{err: err}
 	}
-	if name, ok := acceptedField(resps["user_name"], "name"); ok {
-		return toolText("Hello, " + name + "!")
+	if name, ok := acceptedField(resps[fixdata.AskName.Key], "name"); ok {
+		return toolText(fmt.Sprintf(fixdata.GreetingFormat, name))
 	}
-	return askFor("", map[string]inputRequest{"user_name": elicit("What is your name?", "name", "string")})
+	return askFor("", asks{}.elicit(fixdata.AskName))
 }
 
-func mrtrSampling(_ *fixtures, fc *fixCall) answer {
-	if err := fc.requireCapabilities("sampling"); err != nil {
-		return answer{err: err}
-	}
-	resps, err := fc.responses()
+func mrtrSampling(f *fixtures, fc *fixCall) answer {
+	resps, err := fc.begin("sampling")
 	if err != nil {
 		return answer{err: err}
 	}
-	if text, ok := sampledText(resps["capital_question"]); ok {
-		return toolText("The model answered: " + text)
+	if text, ok := sampledText(resps[fixdata.AskCapital.Key]); ok {
+		return toolText(fmt.Sprintf(fixdata.SamplingFormat, text))
 	}
-	return askFor("", map[string]inputRequest{"capital_question": sample("What is the capital of France?", 100)})
+	return askFor("", asks{}.sample(fixdata.AskCapital))
 }
 
-func mrtrListRoots(_ *fixtures, fc *fixCall) answer {
-	if err := fc.requireCapabilities("roots"); err != nil {
-		return answer{err: err}
-	}
-	resps, err := fc.responses()
+func mrtrListRoots(f *fixtures, fc *fixCall) answer {
+	resps, err := fc.begin("roots")
 	if err != nil {
 		return answer{err: err}
 	}
-	if uris, ok := rootURIs(resps["client_roots"]); ok {
-		return toolText(fmt.Sprintf("The client has %d root(s): %s", len(uris), strings.Join(uris, ", ")))
+	if uris, ok := rootURIs(resps[fixdata.RootsKey]); ok {
+		return toolText(fmt.Sprintf(fixdata.RootsFormat, len(uris), strings.Join(uris, ", ")))
 	}
-	return askFor("", map[string]inputRequest{"client_roots": listRoots()})
+	return askFor("", asks{}.roots())
 }
 
-// mrtrRequestState asks for a confirmation and completes only when the
-// retry brings both the confirmation and the sealed state back.
-func mrtrRequestState(f *fixtures, fc *fixCall) answer {
-	return confirmWithState(f, fc, "state-ok: the requestState came back intact and the user confirmed")
-}
-
-// mrtrTamperedState is mrtrRequestState under another name: the scenario
-// that alters the state calls this one.
-func mrtrTamperedState(f *fixtures, fc *fixCall) answer {
-	return confirmWithState(f, fc, "the requestState came back intact and the user confirmed")
-}
-
-func confirmWithState(f *fixtures, fc *fixCall, done string) answer {
-	if err := fc.requireCapabilities("elicitation"); err != nil {
-		return answer{err: err}
-	}
-	resps, err := fc.responses()
+// confirmWithState asks for a confirmation and completes only when the
+// retry brings both the confirmation and the sealed state back. The
+// request-state tool and the tampered-state tool are both this one: the
+// scenario of the second alters the state.
+func confirmWithState(f *fixtures, fc *fixCall) answer {
+	resps, st, err := f.beginRound(fc, "elicitation")
 	if err != nil {
 		return answer{err: err}
 	}
-	if st := fc.req.RequestState; st != nil {
-		var step string
-		if err := f.open(fc.req.Name, *st, &step); err != nil {
-			return answer{err: err}
-		}
-		if accepted(resps["confirm"]) {
-			return toolText(done)
-		}
+	if st.Round == 1 && accepted(resps[fixdata.AskConfirm.Key]) {
+		return toolText(fixdata.RequestStateOK)
 	}
-	return askFor(f.seal(fc.req.Name, "confirm"), map[string]inputRequest{"confirm": elicit("Please confirm", "ok", "boolean")})
+	return askFor(f.seal(roundState{Tool: fc.req.Name, Round: 1}), asks{}.elicit(fixdata.AskConfirm))
 }
 
 // mrtrMultipleInputs asks the user, the model and the roots in one round.
 func mrtrMultipleInputs(f *fixtures, fc *fixCall) answer {
-	if err := fc.requireCapabilities("elicitation", "sampling", "roots"); err != nil {
-		return answer{err: err}
-	}
-	resps, err := fc.responses()
+	resps, st, err := f.beginRound(fc, "elicitation", "sampling", "roots")
 	if err != nil {
 		return answer{err: err}
 	}
-	if st := fc.req.RequestState; st != nil {
-		var step string
-		if err := f.open(fc.req.Name, *st, &step); err != nil {
-			return answer{err: err}
-		}
-		name, ok1 := acceptedField(resps["user_name"], "name")
-		greeting, ok2 := sampledText(resps["greeting"])
-		uris, ok3 := rootURIs(resps["client_roots"])
+	if st.Round == 1 {
+		name, ok1 := acceptedField(resps[fixdata.AskName.Key], "name")
+		greeting, ok2 := sampledText(resps[fixdata.AskGreeting.Key])
+		uris, ok3 := rootURIs(resps[fixdata.RootsKey])
 		if ok1 && ok2 && ok3 {
-			return toolText(fmt.Sprintf("%s %s (%d root(s))", greeting, name, len(uris)))
+			return toolText(fmt.Sprintf(fixdata.MultipleFormat, greeting, name, len(uris)))
 		}
 	}
-	return askFor(f.seal(fc.req.Name, "all"), map[string]inputRequest{
-		"user_name":    elicit("What is your name?", "name", "string"),
-		"greeting":     sample("Write a one-line greeting.", 50),
-		"client_roots": listRoots(),
-	})
-}
-
-// multiRound is the state of mrtrMultiRound between rounds.
-type multiRound struct {
-	Round int    `json:"round"`
-	Name  string `json:"name,omitempty"`
+	return askFor(f.seal(roundState{Tool: fc.req.Name, Round: 1}),
+		asks{}.elicit(fixdata.AskName).sample(fixdata.AskGreeting).roots())
 }
 
 // mrtrMultiRound asks a name, then a colour, the state carrying the round
-// and the name from one to the next.
+// and the name from one to the next. A round whose answer is missing is
+// asked again.
 func mrtrMultiRound(f *fixtures, fc *fixCall) answer {
-	if err := fc.requireCapabilities("elicitation"); err != nil {
-		return answer{err: err}
-	}
-	resps, err := fc.responses()
+	resps, st, err := f.beginRound(fc, "elicitation")
 	if err != nil {
 		return answer{err: err}
 	}
-	st := multiRound{Round: 1}
-	if fc.req.RequestState != nil {
-		if err := f.open(fc.req.Name, *fc.req.RequestState, &st); err != nil {
-			return answer{err: err}
+	switch st.Round {
+	case 1:
+		if name, ok := acceptedField(resps[fixdata.AskStep1.Key], "name"); ok {
+			st = roundState{Tool: fc.req.Name, Round: 2, Name: name}
 		}
-		if st.Round == 1 {
-			if name, ok := acceptedField(resps["step1"], "name"); ok {
-				st = multiRound{Round: 2, Name: name}
-			}
-		} else if color, ok := acceptedField(resps["step2"], "color"); ok {
-			return toolText(st.Name + " likes " + color)
+	case 2:
+		if color, ok := acceptedField(resps[fixdata.AskStep2.Key], "color"); ok {
+			return toolText(fmt.Sprintf(fixdata.MultiRoundFormat, st.Name, color))
 		}
 	}
 	if st.Round == 2 {
-		return askFor(f.seal(fc.req.Name, st), map[string]inputRequest{"step2": elicit("Step 2: What is your favorite color?", "color", "string")})
+		return askFor(f.seal(st), asks{}.elicit(fixdata.AskStep2))
 	}
-	return askFor(f.seal(fc.req.Name, st), map[string]inputRequest{"step1": elicit("Step 1: What is your name?", "name", "string")})
+	return askFor(f.seal(roundState{Tool: fc.req.Name, Round: 1}), asks{}.elicit(fixdata.AskStep1))
 }
 
 // mrtrCapabilities asks only what the client declared it can answer.
-func mrtrCapabilities(_ *fixtures, fc *fixCall) answer {
-	resps, err := fc.responses()
+func mrtrCapabilities(f *fixtures, fc *fixCall) answer {
+	resps, err := fc.begin()
 	if err != nil {
 		return answer{err: err}
 	}
 	if len(resps) > 0 {
-		return toolText(fmt.Sprintf("received %d input response(s)", len(resps)))
+		return toolText(fixdata.CapabilitiesDone)
 	}
-	reqs := map[string]inputRequest{}
+	a := asks{}
 	if fc.hasCapability("elicitation") {
-		reqs["user_name"] = elicit("What is your name?", "name", "string")
+		a.elicit(fixdata.AskName)
 	}
 	if fc.hasCapability("sampling") {
-		reqs["greeting"] = sample("Write a one-line greeting.", 50)
+		a.sample(fixdata.AskGreeting)
 	}
 	if fc.hasCapability("roots") {
-		reqs["client_roots"] = listRoots()
+		a.roots()
 	}
-	if len(reqs) == 0 {
-		return toolText("the client declared no capability to ask anything of")
+	if len(a) == 0 {
+		return toolText(fixdata.CapabilitiesNone)
 	}
-	return askFor("", reqs)
+	return askFor("", a)
 }
 
 // streamingElicitation needs the user's go-ahead. A stateful server would
 // send elicitation/create on the response stream; a stateless one must not
 // put requests of its own there, so it asks in an input-required result.
-func streamingElicitation(_ *fixtures, fc *fixCall) answer {
-	if err := fc.requireCapabilities("elicitation"); err != nil {
-		return answer{err: err}
-	}
-	resps, err := fc.responses()
+func streamingElicitation(f *fixtures, fc *fixCall) answer {
+	resps, err := fc.begin("elicitation")
 	if err != nil {
 		return answer{err: err}
 	}
-	if _, ok := resps["go_ahead"]; ok {
-		return toolText("the user answered; the stream carried no request of the server's")
+	if _, ok := resps[fixdata.AskGoAhead.Key]; ok {
+		return toolText(fixdata.StreamingText)
 	}
-	return askFor("", map[string]inputRequest{"go_ahead": elicit("Go ahead?", "ok", "boolean")})
+	return askFor("", asks{}.elicit(fixdata.AskGoAhead))
 }

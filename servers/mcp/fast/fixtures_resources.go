@@ -1,12 +1,14 @@
 package fast
 
-// Resources, prompts and completion for the conformance fixtures.
+// Resources, prompts and completion for the conformance fixtures: the data of
+// package fixtures, in this server's encoding.
 
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
+
+	fixdata "github.com/mcpbench/mcpbench/servers/mcp/fixtures"
 )
 
 // resource is a resources/list entry.
@@ -25,13 +27,19 @@ type resourceTemplate struct {
 	MIMEType    string `json:"mimeType"`
 }
 
-var fixtureResources = []resource{
-	{URI: "test://static-text", Name: "static-text", Description: "A fixed text.", MIMEType: "text/plain"},
-	{URI: "test://static-binary", Name: "static-binary", Description: "A fixed image (a 1x1 red PNG).", MIMEType: "image/png"},
+// fixtureResources are the resources/list entries.
+func fixtureResources() []resource {
+	list := make([]resource, len(fixdata.Resources))
+	for i, r := range fixdata.Resources {
+		list[i] = resource{URI: r.URI, Name: r.Name, Description: r.Description, MIMEType: r.MIMEType}
+	}
+	return list
 }
 
-var fixtureTemplates = []resourceTemplate{
-	{URITemplate: "test://template/{id}/data", Name: "template", Description: "JSON data for any id.", MIMEType: "application/json"},
+// fixtureTemplates are the resources/templates/list entries.
+func fixtureTemplates() []resourceTemplate {
+	return []resourceTemplate{{URITemplate: fixdata.TemplateURI, Name: fixdata.TemplateName,
+		Description: fixdata.TemplateDescription, MIMEType: fixdata.TemplateMIME}}
 }
 
 // readResult is a ReadResourceResult's own members; it is cacheable
@@ -46,31 +54,22 @@ type readResult struct {
 // none is an error, never an empty contents list (SEP-2164).
 func readResource(fc *fixCall) answer {
 	uri := fc.req.URI
-	var c resourceContents
+	c := resourceContents{URI: uri}
 	switch uri {
-	case "test://static-text":
-		c = resourceContents{URI: uri, MIMEType: "text/plain", Text: "This is the content of the static text resource."}
-	case "test://static-binary":
-		c = resourceContents{URI: uri, MIMEType: "image/png", Blob: testPNG}
+	case fixdata.StaticTextURI:
+		c.MIMEType, c.Text = "text/plain", fixdata.StaticText
+	case fixdata.StaticBinaryURI:
+		c.MIMEType, c.Blob = "image/png", fixdata.PNG
+	case fixdata.WatchedURI:
+		c.MIMEType, c.Text = "text/plain", fixdata.WatchedText
 	default:
-		id, ok := templateID(uri)
+		id, ok := fixdata.TemplateID(uri)
 		if !ok {
 			return answer{err: &rpcError{code: codeInvalidParams, msg: "Resource not found", data: map[string]string{"uri": uri}}}
 		}
-		text, _ := marshal(map[string]any{"id": id, "templateTest": true, "data": "Data for ID: " + id})
-		c = resourceContents{URI: uri, MIMEType: "application/json", Text: string(text)}
+		c.MIMEType, c.Text = fixdata.TemplateMIME, fixdata.TemplateText(id)
 	}
 	return answer{result: readResult{Contents: []resourceContents{c}, TTLMs: 0, CacheScope: "public"}}
-}
-
-// templateID matches uri against test://template/{id}/data.
-func templateID(uri string) (string, bool) {
-	rest, ok := strings.CutPrefix(uri, "test://template/")
-	if !ok {
-		return "", false
-	}
-	id, ok := strings.CutSuffix(rest, "/data")
-	return id, ok && id != "" && !strings.Contains(id, "/")
 }
 
 // fixturePrompt is one of the suite's test prompts. The exported fields are
@@ -109,33 +108,51 @@ func userSays(c ...content) []promptMessage {
 	return m
 }
 
-func fixturePrompts() []*fixturePrompt {
-	return []*fixturePrompt{
-		{Name: "test_simple_prompt", Title: "Simple prompt", Description: "A prompt without arguments.",
-			get: func(*fixtures, *fixCall, map[string]string) answer {
-				return answer{result: promptResult{Messages: userSays(textContent("This is a simple prompt for testing."))}}
-			}},
-		{Name: "test_prompt_with_arguments", Title: "Prompt with arguments", Description: "A prompt that quotes its two arguments.",
-			Arguments: []promptArg{{Name: "arg1", Description: "First argument", Required: true}, {Name: "arg2", Description: "Second argument", Required: true}},
-			get: func(_ *fixtures, _ *fixCall, args map[string]string) answer {
-				text := fmt.Sprintf("Prompt with arguments: arg1='%s', arg2='%s'", args["arg1"], args["arg2"])
-				return answer{result: promptResult{Messages: userSays(textContent(text))}}
-			}},
-		{Name: "test_prompt_with_embedded_resource", Title: "Prompt with an embedded resource", Description: "A prompt that embeds a text resource at the URI given.",
-			Arguments: []promptArg{{Name: "resourceUri", Description: "URI of the resource to embed", Required: true}},
-			get: func(_ *fixtures, _ *fixCall, args map[string]string) answer {
-				return answer{result: promptResult{Messages: userSays(
-					embedded(args["resourceUri"], "text/plain", "Embedded resource content for testing."),
-					textContent("Please process the embedded resource above."),
-				)}}
-			}},
-		{Name: "test_prompt_with_image", Title: "Prompt with an image", Description: "A prompt that carries an image (a 1x1 red PNG).",
-			get: func(*fixtures, *fixCall, map[string]string) answer {
-				return answer{result: promptResult{Messages: userSays(imageBlock(), textContent("Please analyze the image above."))}}
-			}},
-		{Name: "test_input_required_result_prompt", Title: "Prompt that asks for context", Description: "Input-required result (SEP-2322) on prompts/get: asks the user for context first.",
-			get: mrtrPrompt},
+// fixturePrompts returns the prompts of package fixtures, each with what
+// prompts/get answers for it; a prompt of the package without a get here is
+// an error.
+func fixturePrompts() ([]*fixturePrompt, error) {
+	gets := map[string]func(*fixtures, *fixCall, map[string]string) answer{
+		fixdata.SimplePrompt:   simplePrompt,
+		fixdata.ArgsPrompt:     argsPrompt,
+		fixdata.ResourcePrompt: resourcePrompt,
+		fixdata.ImagePrompt:    imagePrompt,
+		fixdata.InputPrompt:    mrtrPrompt,
 	}
+	list := make([]*fixturePrompt, len(fixdata.Prompts))
+	for i, p := range fixdata.Prompts {
+		get, ok := gets[p.Name]
+		if !ok {
+			return nil, fmt.Errorf("fast: no prompts/get for fixture prompt %s", p.Name)
+		}
+		list[i] = &fixturePrompt{Name: p.Name, Title: p.Title, Description: p.Description, get: get}
+		for _, a := range p.Arguments {
+			list[i].Arguments = append(list[i].Arguments, promptArg{Name: a.Name, Description: a.Description, Required: true})
+		}
+	}
+	return list, nil
+}
+
+func promptText(description string, c ...content) answer {
+	return answer{result: promptResult{Description: description, Messages: userSays(c...)}}
+}
+
+func simplePrompt(*fixtures, *fixCall, map[string]string) answer {
+	return promptText(fixdata.SimplePromptResult, textContent(fixdata.SimplePromptText))
+}
+
+func argsPrompt(_ *fixtures, _ *fixCall, args map[string]string) answer {
+	return promptText(fixdata.ArgsPromptResult, textContent(fmt.Sprintf(fixdata.ArgsPromptFormat, args["arg1"], args["arg2"])))
+}
+
+func resourcePrompt(_ *fixtures, _ *fixCall, args map[string]string) answer {
+	return promptText(fixdata.ResourcePromptResult,
+		embedded(args["resourceUri"], "text/plain", fixdata.ResourcePromptText),
+		textContent(fixdata.ResourcePromptRequest))
+}
+
+func imagePrompt(*fixtures, *fixCall, map[string]string) answer {
+	return promptText(fixdata.ImagePromptResult, imageBlock(), textContent(fixdata.ImagePromptRequest))
 }
 
 // getPrompt answers prompts/get.
@@ -161,17 +178,14 @@ func (f *fixtures) getPrompt(fc *fixCall) answer {
 // mrtrPrompt asks the user for context, then builds the prompt with it:
 // input-required results serve prompts/get as they serve tools/call.
 func mrtrPrompt(_ *fixtures, fc *fixCall, _ map[string]string) answer {
-	if err := fc.requireCapabilities("elicitation"); err != nil {
-		return answer{err: err}
-	}
-	resps, err := fc.responses()
+	resps, err := fc.begin("elicitation")
 	if err != nil {
 		return answer{err: err}
 	}
-	if ctx, ok := acceptedField(resps["user_context"], "context"); ok {
-		return answer{result: promptResult{Description: "A prompt with the context the user gave", Messages: userSays(textContent("Context: " + ctx))}}
+	if ctx, ok := acceptedField(resps[fixdata.AskContext.Key], "context"); ok {
+		return promptText(fixdata.InputPromptResult, textContent(fmt.Sprintf(fixdata.PromptContextFormat, ctx)))
 	}
-	return askFor("", map[string]inputRequest{"user_context": elicit("What context should the prompt use?", "context", "string")})
+	return askFor("", asks{}.elicit(fixdata.AskContext))
 }
 
 type completionRef struct {
@@ -185,35 +199,30 @@ type completionArg struct {
 	Value string `json:"value"`
 }
 
-// completions are the values offered, by reference (its type, and the
-// prompt's name or the template's URI) and argument.
-var completions = map[[2]string]map[string][]string{
-	{"ref/prompt", "test_prompt_with_arguments"}:         {"arg1": {"alpha", "alpine", "apex", "beta"}, "arg2": {"one", "three", "two"}},
-	{"ref/prompt", "test_prompt_with_embedded_resource"}: {"resourceUri": {"test://static-binary", "test://static-text"}},
-	{"ref/resource", "test://template/{id}/data"}:        {"id": {"1", "123", "2", "3"}},
-}
-
-// complete answers completion/complete: the values that start with what
-// the user typed so far.
-func complete(fc *fixCall) answer {
+// complete answers completion/complete for an argument of a fixture prompt
+// or of the template: the completions of package fixtures that start with
+// what the user typed so far. A reference to anything else is refused.
+func (f *fixtures) complete(fc *fixCall) answer {
 	ref, arg := fc.req.Ref, fc.req.Argument
 	if ref == nil || arg == nil {
 		return answer{err: invalidParams("completion/complete needs params.ref and params.argument")}
 	}
-	target := ref.Name
-	if ref.Type == "ref/resource" {
+	target, known := ref.Name, false
+	switch ref.Type {
+	case "ref/prompt":
+		_, known = f.prompts[target]
+	case "ref/resource":
 		target = ref.URI
+		known = target == fixdata.TemplateURI
 	}
-	args, ok := completions[[2]string{ref.Type, target}]
-	if !ok {
+	if !known {
 		return answer{err: invalidParams("nothing to complete for %s %q", ref.Type, target)}
 	}
-	values := []string{} // an argument without completions gets none, not an error
-	for _, v := range args[arg.Name] {
+	values := []string{} // none is an empty list, not an error
+	for _, v := range fixdata.Completions {
 		if strings.HasPrefix(v, arg.Value) {
 			values = append(values, v)
 		}
 	}
-	sort.Strings(values)
 	return answer{result: map[string]any{"completion": map[string]any{"values": values, "total": len(values), "hasMore": false}}}
 }

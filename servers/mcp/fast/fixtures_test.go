@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	fixdata "github.com/mcpbench/mcpbench/servers/mcp/fixtures"
 )
 
 // allCaps declares every client capability the fixtures may ask for.
@@ -127,7 +129,11 @@ func TestFixturesDeclared(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"echo", "compute", "payload", "sleep"}
-	for _, ft := range fixtureTools() {
+	served, err := fixtureTools()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ft := range served {
 		want = append(want, ft.Name)
 	}
 	var got []string
@@ -175,7 +181,9 @@ func TestFixtureTools(t *testing.T) {
 			}{
 				{"test_simple_text", "content.0.text", "This is a simple text response for testing."},
 				{"test_image_content", "content.0.mimeType", "image/png"},
+				{"test_image_content", "content.0.data", fixdata.PNG},
 				{"test_audio_content", "content.0.mimeType", "audio/wav"},
+				{"test_audio_content", "content.0.data", fixdata.WAV},
 				{"test_embedded_resource", "content.0.resource.uri", "test://embedded-resource"},
 				{"test_multiple_content_types", "content.2.type", "resource"},
 				{"test_error_handling", "isError", true},
@@ -196,15 +204,35 @@ func TestFixtureTools(t *testing.T) {
 	}
 }
 
-// TestFixtureMedia checks that the image and audio are what they say.
-func TestFixtureMedia(t *testing.T) {
-	png, err := base64.StdEncoding.DecodeString(testPNG)
-	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
-		t.Errorf("testPNG is not a PNG (%v)", err)
+// TestFixturesServed checks which tools of package fixtures this server
+// serves: all but those that need a session or a stream of the server's
+// own (see toolRuns), each with its schema as the package has it.
+func TestFixturesServed(t *testing.T) {
+	served, err := fixtureTools()
+	if err != nil {
+		t.Fatal(err)
 	}
-	wav, err := base64.StdEncoding.DecodeString(testWAV)
-	if err != nil || len(wav) != 44+160 || string(wav[:4]) != "RIFF" || string(wav[8:12]) != "WAVE" || string(wav[36:40]) != "data" {
-		t.Errorf("testWAV is not a WAV (%v): %q", err, wav)
+	schemas := map[string]string{}
+	for _, ft := range served {
+		schemas[ft.Name] = string(ft.InputSchema)
+	}
+	var unserved []string
+	for _, tool := range fixdata.Tools {
+		schema, ok := schemas[tool.Name]
+		if !ok {
+			unserved = append(unserved, tool.Name)
+		} else if schema != string(tool.InputSchema) {
+			t.Errorf("%s: schema %s, want %s", tool.Name, schema, tool.InputSchema)
+		}
+	}
+	want := []string{fixdata.WithLogging, fixdata.Sampling, fixdata.Elicitation, fixdata.ElicitationDefaults, fixdata.ElicitationEnums,
+		fixdata.TriggerToolChange, fixdata.TriggerPromptChange, fixdata.Reconnection}
+	if strings.Join(unserved, " ") != strings.Join(want, " ") {
+		t.Errorf("not served: %v, want %v", unserved, want)
+	}
+	prompts, err := fixturePrompts()
+	if err != nil || len(prompts) != len(fixdata.Prompts) {
+		t.Errorf("%d prompts (%v), want all %d", len(prompts), err, len(fixdata.Prompts))
 	}
 }
 
@@ -374,8 +402,8 @@ func TestFixtureInputRequired(t *testing.T) {
 }
 
 // TestFixtureRequestState checks the sealed requestState: echoed intact it
-// carries the rounds forward; altered, cut, or taken to another tool it is
-// refused.
+// carries the rounds forward; altered, cut, invented, or taken to another
+// tool or another server it is refused.
 func TestFixtureRequestState(t *testing.T) {
 	c := testServer(t, Options{Fixtures: true})
 	call := func(tool string, rest ...string) response {
@@ -407,6 +435,12 @@ func TestFixtureRequestState(t *testing.T) {
 			t.Errorf("%s state: %d %s", name, got.status, got.body)
 		}
 	}
+	// Each server seals with a key of its own: another one's state is refused.
+	other := testServer(t, Options{Fixtures: true})
+	got := do(t, other, callFixture("test_input_required_result_request_state", allCaps, "", "{}", confirm+`,"requestState":"`+st+`"`))
+	if got.status != 400 || !bytes.Contains(got.body, []byte("integrity")) {
+		t.Errorf("another server's state: %d %s", got.status, got.body)
+	}
 	res, _ = result(t, call("test_input_required_result_tampered_state"))
 	_, st = inputRequests(t, res)
 	rpcErrorData(t, call("test_input_required_result_tampered_state", confirm+`,"requestState":"`+st+`-TAMPERED"`), 400, codeInvalidParams)
@@ -418,7 +452,7 @@ func TestFixtureRequestState(t *testing.T) {
 	}
 	res, _ = result(t, call("test_input_required_result_multiple_inputs",
 		`"inputResponses":{"user_name":`+nameAlice+`,"greeting":`+sampled+`,"client_roots":`+roots+`},"requestState":"`+st+`"`))
-	wantComplete(t, res, "Paris. Alice (1 root(s))")
+	wantComplete(t, res, "Paris. Alice; 1 root(s) visible")
 }
 
 // TestFixtureResourcesPromptsCompletion reads the resources, gets the
@@ -428,14 +462,15 @@ func TestFixtureResourcesPromptsCompletion(t *testing.T) {
 	read := func(uri string) response {
 		return do(t, c, fixRequest("resources/read", uri, "{}", "", `"uri":"`+uri+`"`))
 	}
-	for uri, member := range map[string]string{"test://static-text": "text", "test://static-binary": "blob", "test://template/123/data": "text"} {
+	for uri, member := range map[string]string{"test://static-text": "text", "test://static-binary": "blob", "test://watched-resource": "text", "test://template/123/data": "text"} {
 		res, _ := result(t, read(uri))
 		if field(t, res, "contents.0.uri") != uri || field(t, res, "contents.0."+member) == nil || field(t, res, "ttlMs") != 0.0 {
 			t.Errorf("%s: %s", uri, res)
 		}
 	}
 	res, _ := result(t, read("test://template/123/data"))
-	if text := field(t, res, "contents.0.text").(string); text != `{"data":"Data for ID: 123","id":"123","templateTest":true}` {
+	// As the suite's resources-templates-read describes it.
+	if text := field(t, res, "contents.0.text").(string); text != `{"id":"123","templateTest":true,"data":"Data for ID: 123"}` {
 		t.Errorf("template text %s", text)
 	}
 	for _, uri := range []string{"test://nope", "test://template//data", "test://template/a/b/data"} {
@@ -471,8 +506,9 @@ func TestFixtureResourcesPromptsCompletion(t *testing.T) {
 	complete := func(ref, arg string) response {
 		return do(t, c, fixRequest("completion/complete", "", "{}", "", `"ref":`+ref+`,"argument":`+arg))
 	}
-	res, _ = result(t, complete(`{"type":"ref/prompt","name":"test_prompt_with_arguments"}`, `{"name":"arg1","value":"al"}`))
-	if v := field(t, res, "completion.values"); len(v.([]any)) != 2 {
+	// As the suite's completion-complete describes it.
+	res, _ = result(t, complete(`{"type":"ref/prompt","name":"test_prompt_with_arguments"}`, `{"name":"arg1","value":"par"}`))
+	if v, _ := json.Marshal(field(t, res, "completion.values")); string(v) != `["paris","park","party"]` || field(t, res, "completion.total") != 3.0 {
 		t.Errorf("completion: %s", res)
 	}
 	res, _ = result(t, complete(`{"type":"ref/resource","uri":"test://template/{id}/data"}`, `{"name":"id","value":"zz"}`))

@@ -106,7 +106,7 @@ func (f *fixtureServer) toolHandlers() map[string]mcp.ToolHandler {
 		fixtures.JSONSchema202012:    jsonSchemaTool,
 		fixtures.CustomHeader:        customHeader,
 		fixtures.MissingCapability:   missingCapability,
-		fixtures.StreamingElicit:     result(text(fixtures.StreamingText)),
+		fixtures.StreamingElicit:     askGoAhead,
 		fixtures.LoggingTool:         loggingTool,
 		fixtures.TriggerToolChange:   f.triggerToolChange,
 		fixtures.TriggerPromptChange: f.triggerPromptChange,
@@ -180,9 +180,12 @@ func withProgress(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolR
 		if token != nil {
 			req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{
 				ProgressToken: token, Progress: p, Total: fixtures.ProgressTotal,
-				Message: fmt.Sprintf("%.0f of %d", p, fixtures.ProgressTotal),
+				Message: fmt.Sprintf(fixtures.ProgressMessageFormat, p, fixtures.ProgressTotal),
 			})
 		}
+	}
+	if token == nil {
+		return textResult("%s", fixtures.ProgressUntrackedText), nil
 	}
 	return textResult("%s", fixtures.ProgressText), nil
 }
@@ -208,19 +211,14 @@ func loggingTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolRe
 // jsonSchemaTool returns the arguments it got; the scenario only checks
 // that the tool's schema is listed as written.
 func jsonSchemaTool(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	return textResult("JSON Schema 2020-12 tool called with: %s", req.Params.Arguments), nil
+	return textResult(fixtures.JSONSchemaFormat, req.Params.Arguments), nil
 }
 
-// customHeader returns the region it got. The SDK, not this handler, checks
-// that the Mcp-Param-Region header matches the region argument (SEP-2243).
+// customHeader returns the arguments it got. The SDK, not this handler,
+// checks that the Mcp-Param-* headers match the arguments marked
+// x-mcp-header (SEP-2243).
 func customHeader(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	var args struct {
-		Region string `json:"region"`
-	}
-	if err := json.Unmarshal(req.Params.Arguments, &args); err != nil {
-		return errorResult("arguments: %v", err), nil
-	}
-	return textResult("region=%s", args.Region), nil
+	return textResult(fixtures.CustomHeaderFormat, req.Params.Arguments), nil
 }
 
 // missingCapability needs the client's sampling capability and says so with

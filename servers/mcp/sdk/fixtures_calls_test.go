@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -303,5 +304,46 @@ func TestFixtureReconnectionJSON(t *testing.T) {
 	// go-sdk v1.8.0: application/json carrying "event: close\nretry: 10\ndata: \n\n".
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" || !strings.HasPrefix(body, "event: close\n") || json.Valid([]byte(body)) {
 		t.Errorf("the go-sdk no longer writes an SSE close event into a JSON reply (Content-Type %q, body %q): update this test and the finding in servers/mcp/conformance/README.md", ct, body)
+	}
+}
+
+// TestFixtureParamHeaders: the SDK checks every argument that the custom
+// header tool's schema marks x-mcp-header (a string, an integer and a
+// boolean) against its Mcp-Param-* header, and refuses a mismatch with
+// HeaderMismatch (SEP-2243).
+func TestFixtureParamHeaders(t *testing.T) {
+	h, err := Handler(Options{Fixtures: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	all := []string{"Mcp-Param-Region", "eu", "Mcp-Param-Priority", "2", "Mcp-Param-Verbose", "true"}
+	for _, c := range []struct {
+		name, args string
+		headers    []string
+		ok         bool
+	}{
+		{"all three", `{"region":"eu","priority":2,"verbose":true,"note":"x"}`, all, true},
+		{"none mirrored", `{"note":"x"}`, nil, true},
+		{"integer differs", `{"region":"eu","priority":3,"verbose":true}`, all, false},
+		{"boolean differs", `{"region":"eu","priority":2,"verbose":false}`, all, false},
+		{"header missing", `{"region":"eu"}`, nil, false},
+	} {
+		r := goodCall()
+		r.header = r.header.Clone()
+		r.header.Set("Mcp-Name", fixtures.CustomHeader)
+		for i := 0; i+1 < len(c.headers); i += 2 {
+			r.header.Set(c.headers[i], c.headers[i+1])
+		}
+		r.body = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{` + meta + `,"name":"` + fixtures.CustomHeader + `","arguments":` + c.args + `}}`
+		a, body := do(t, srv.Client(), srv.URL, r)
+		want := fmt.Sprintf(fixtures.CustomHeaderFormat, c.args)
+		switch {
+		case c.ok && (a.status != http.StatusOK || !strings.Contains(body, strings.ReplaceAll(want, `"`, `\"`))):
+			t.Errorf("%s: %+v %s; want 200 saying %s", c.name, a, body, want)
+		case !c.ok && (a.status != http.StatusBadRequest || a.code != -32020):
+			t.Errorf("%s: %+v %s; want 400, HeaderMismatch (-32020)", c.name, a, body)
+		}
 	}
 }

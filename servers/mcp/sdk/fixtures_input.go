@@ -163,6 +163,16 @@ func askRoots(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult,
 	return inputRequired("", mcp.InputRequestMap{fixtures.RootsKey: &mcp.ListRootsParams{}}), nil
 }
 
+// askGoAhead asks for the user's go-ahead the stateless way, in an
+// input-required result, so that the call's stream carries nothing but its
+// result (SEP-2575); any answer under the key completes it.
+func askGoAhead(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	if _, ok := req.Params.InputResponses[fixtures.AskGoAhead.Key]; ok {
+		return textResult("%s", fixtures.StreamingText), nil
+	}
+	return inputRequired("", mcp.InputRequestMap{fixtures.AskGoAhead.Key: elicitParams(fixtures.AskGoAhead)}), nil
+}
+
 // askContext is the prompt that elicits its context first.
 func askContext(_ context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
 	if c := accepted(req.Params.InputResponses, fixtures.AskContext.Key); c != nil {
