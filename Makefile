@@ -6,7 +6,7 @@ BENCHTIME ?= 1s
 
 FUZZTIME ?= 30s
 
-.PHONY: all build run test fmt-check vet unit allocs overload bench fuzz perf-wrk clean
+.PHONY: all build run test fmt-check vet unit allocs overload bench fuzz perf-wrk perf-wrk2 clean
 
 all: build
 
@@ -75,6 +75,11 @@ fuzz:
 perf-wrk: build
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	./scripts/perf-vs-wrk.sh
+
+# mcpbench's open loop against wrk2's, side by side (README, Performance).
+# wrk2 is built from source: WRK2=/path/to/wrk (the script says how).
+perf-wrk2: build
+	WRK2="$(WRK2)" ./scripts/perf-vs-wrk2.sh
 
 clean:
 	rm -rf bin
