@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -14,9 +13,8 @@ import (
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/chart"
 	"github.com/mcpbench/mcpbench/bench/results"
+	"github.com/mcpbench/mcpbench/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // seg is a round of a variant with fixed figures.
 func seg(name string, round int, p50, p99 int64, cpu float64) *bench.Result {
@@ -74,23 +72,6 @@ func fixture(t *testing.T) *results.Summary {
 	return s
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	file := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update after checking):\n%s", name, got)
-	}
-}
-
 func TestCompare(t *testing.T) {
 	s := fixture(t)
 	v := s.Scenario.Variants[1] // jwt-rs256: deltas 41k, 42k, 41k at p50
@@ -114,7 +95,7 @@ func TestTableGolden(t *testing.T) {
 	if err := Table(&b, fixture(t)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "table.golden", b.Bytes())
+	golden.Check(t, filepath.Join("testdata", "table.golden"), b.Bytes())
 }
 
 func TestSentences(t *testing.T) {
@@ -132,7 +113,7 @@ func TestSentences(t *testing.T) {
 }
 
 func TestMarkdownGolden(t *testing.T) {
-	golden(t, "report.md.golden", Markdown(fixture(t), []string{"spectrum.png", "spectrum.svg", "overhead-p50.png"}))
+	golden.Check(t, filepath.Join("testdata", "report.md.golden"), Markdown(fixture(t), []string{"spectrum.png", "spectrum.svg", "overhead-p50.png"}))
 }
 
 func TestCharts(t *testing.T) {

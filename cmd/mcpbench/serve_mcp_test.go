@@ -2,20 +2,18 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mcpbench/mcpbench/internal/golden"
 	"github.com/mcpbench/mcpbench/servers/mcp/fixtures"
 )
 
 // -update rewrites the golden files.
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // mcpMeta is the per-request _meta of protocol 2026-07-28.
 const mcpMeta = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"golden","version":"1"}}`
@@ -67,7 +65,7 @@ func TestServeMCPAnnouncesOnlyTheBenchTools(t *testing.T) {
 			t.Parallel()
 			url := startServe(t, append([]string{"mcp"}, tc.args...)...) // ends in /mcp
 			got := transcript(t, url, tc.exchanges)
-			golden(t, filepath.Join("testdata", "serve_mcp", tc.name+".golden"), got)
+			golden.Check(t, filepath.Join("testdata", "serve_mcp", tc.name+".golden"), got)
 		})
 	}
 }
@@ -112,27 +110,6 @@ func transcript(t *testing.T, url string, exchanges []mcpExchange) []byte {
 		fmt.Fprintf(&out, "== %s\n%d %s\n%s\n", x.label, resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 	return out.Bytes()
-}
-
-// golden compares got with the file at path, or rewrites the file with -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("differs from %s (run with -update only if the change is meant):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
 }
 
 // TestServeMCPFixtures: --fixtures conformance adds the fixtures to what

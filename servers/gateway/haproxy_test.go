@@ -11,7 +11,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -26,23 +25,10 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-
+	"github.com/mcpbench/mcpbench/internal/golden"
 	"github.com/mcpbench/mcpbench/servers/auth"
 	"github.com/mcpbench/mcpbench/servers/auth/authtest"
 )
-
-// -update rewrites the golden configurations. Registered only if another
-// test file of the package has not registered it already.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func hapUpdate() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // hapNeed skips a test that runs haproxy when it is not installed.
 func hapNeed(t testing.TB) string {
@@ -217,26 +203,13 @@ func TestHAProxyConfigGolden(t *testing.T) {
 			if tc.c.Auth == "apikey" {
 				files[hapMapFile] = "haproxy_" + tc.name + ".map"
 			}
-			for name, golden := range files {
+			for name, goldenFile := range files {
 				b, err := os.ReadFile(filepath.Join(dir, name))
 				if err != nil {
 					t.Fatal(err)
 				}
 				got := strings.ReplaceAll(string(b), dir, "$DIR")
-				path := filepath.Join("testdata", golden)
-				if hapUpdate() {
-					os.MkdirAll("testdata", 0o755)
-					if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run go test -run HAProxyConfigGolden -update)", err)
-				}
-				if got != string(want) {
-					t.Errorf("%s differs from %s (go test -run HAProxyConfigGolden -update rewrites it):\n%s", name, path, got)
-				}
+				golden.Check(t, filepath.Join("testdata", goldenFile), []byte(got))
 			}
 			if tc.c.Auth == "jwt" {
 				b, err := os.ReadFile(filepath.Join(dir, hapKeyFile))

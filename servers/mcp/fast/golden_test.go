@@ -1,14 +1,11 @@
 package fast
 
 import (
-	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+	"github.com/mcpbench/mcpbench/internal/golden"
+)
 
 // goldenCases are the answers a server without fixtures must keep byte for
 // byte: the fixed results (server/discover, tools/list in both protocol
@@ -43,23 +40,7 @@ func TestGoldenWithoutFixtures(t *testing.T) {
 			ctx := newCtx([]byte(gc.body), gc.version, gc.method, gc.name)
 			s.Handler(ctx)
 			got := ctx.Response.Body()
-			path := filepath.Join("testdata", "golden", gc.file)
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s changed:\n got %s\nwant %s", gc.file, got, want)
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", gc.file), got)
 		})
 	}
 }
