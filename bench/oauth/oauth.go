@@ -106,6 +106,7 @@ func New(cfg Config) (*Client, error) {
 	case cfg.AuthMethod == "":
 		cfg.AuthMethod = "client_secret_basic"
 	}
+	var signing jwt.SigningMethod
 	switch cfg.AuthMethod {
 	case "client_secret_basic", "client_secret_post":
 		if cfg.ClientKey != nil {
@@ -115,28 +116,20 @@ func New(cfg Config) (*Client, error) {
 		if cfg.ClientKey == nil || cfg.ClientSecret != "" {
 			return nil, fmt.Errorf("%w: OAuth private_key_jwt needs ClientKey and no secret", bench.ErrConfig)
 		}
-		m, err := jwtkey.Method(cfg.ClientKey)
-		if err != nil {
+		var err error
+		if signing, err = jwtkey.Method(cfg.ClientKey); err != nil {
 			return nil, fmt.Errorf("%w: OAuth client key: %v", bench.ErrConfig, err)
 		}
-		c := &Client{cfg: cfg, signing: m}
-		return c.defaults(), nil
 	default:
 		return nil, fmt.Errorf("%w: OAuth AuthMethod %q: client_secret_basic, client_secret_post or private_key_jwt", bench.ErrConfig, cfg.AuthMethod)
 	}
-	return (&Client{cfg: cfg}).defaults(), nil
-}
-
-// defaults fills in the HTTP client and the clock.
-func (o *Client) defaults() *Client {
-	cfg := &o.cfg
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return o
+	return &Client{cfg: cfg, signing: signing}, nil
 }
 
 // Prepare runs the cold path and times each step: discovery (the 401, the

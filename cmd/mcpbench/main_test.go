@@ -321,6 +321,7 @@ func TestUpstreamBase(t *testing.T) {
 		"http://127.0.0.1":             "",
 		"https://127.0.0.1:9001":       "",
 		"http://127.0.0.1:9001/?x=1":   "",
+		"http://%zz":                   "",
 	} {
 		if got, err := upstreamBase(raw); got != want || (err != nil) != (want == "") {
 			t.Errorf("%q: %q, %v; want %q", raw, got, err, want)

@@ -97,8 +97,11 @@ func registerGateway(fs *pflag.FlagSet) func() (serveSpec, error) {
 // form both gateways take.
 func upstreamBase(raw string) (string, error) {
 	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("--upstream %q: %v", raw, err)
+	}
 	path := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/tools")
-	if err != nil || u.Scheme != "http" || u.Hostname() == "" || u.Port() == "" || u.User != nil ||
+	if u.Scheme != "http" || u.Hostname() == "" || u.Port() == "" || u.User != nil ||
 		path != "" || u.RawQuery != "" || u.Fragment != "" {
 		return "", fmt.Errorf("--upstream %q: want http://host:port or http://host:port/tools (what serve rest prints)", raw)
 	}

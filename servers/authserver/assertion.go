@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"crypto"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -32,8 +33,9 @@ const (
 // jtiStore remembers the assertions seen until they expire, so that none
 // is accepted twice.
 type jtiStore struct {
-	mu   sync.Mutex
-	seen map[string]time.Time
+	mu    sync.Mutex
+	seen  map[string]time.Time
+	swept time.Time // the last sweep of expired entries
 }
 
 // first records key until exp and reports whether it was new.
@@ -43,10 +45,15 @@ func (j *jtiStore) first(key string, exp, now time.Time) bool {
 	if j.seen == nil {
 		j.seen = map[string]time.Time{}
 	}
-	for k, e := range j.seen {
-		if now.After(e.Add(assertionLeeway)) {
-			delete(j.seen, k)
+	// Sweep at most once a second: a pool of fresh tokens is thousands of
+	// assertions in a burst, each of which would otherwise walk them all.
+	if now.Sub(j.swept) >= time.Second {
+		for k, e := range j.seen {
+			if now.After(e.Add(assertionLeeway)) {
+				delete(j.seen, k)
+			}
 		}
+		j.swept = now
 	}
 	if _, ok := j.seen[key]; ok {
 		return false
@@ -118,7 +125,7 @@ func (s *Server) forUs(aud jwt.ClaimStrings) bool {
 func publicKeys(keys map[string]crypto.PublicKey) error {
 	for id, k := range keys {
 		if _, err := jwtkey.Method(k); err != nil {
-			return fail(0, "", "client %q: %v", id, err)
+			return fmt.Errorf("client %q: %v", id, err)
 		}
 	}
 	return nil

@@ -93,7 +93,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("authserver: at least one client (id and secret, or id and public key) is required")
 	}
 	if err := publicKeys(opts.ClientKeys); err != nil {
-		return nil, fmt.Errorf("authserver: %s", err.(*oauthError).desc)
+		return nil, fmt.Errorf("authserver: %w", err)
 	}
 	for id, secret := range opts.Clients {
 		if id == "" || secret == "" || strings.Contains(id, ":") {
