@@ -431,7 +431,7 @@ thresholds:
 	if code, o, e := run(t, "plot", out); code != 0 || !strings.Contains(o, "spectrum.png") {
 		t.Errorf("plot: %d\n%s%s", code, o, e)
 	}
-	if code, o, e := run(t, "compare", out, out); code != 0 || !strings.Contains(o, "+0.0%") {
+	if code, o, e := run(t, "compare", out, out); code != 0 || !strings.Contains(o, "+0.0%") || !strings.Contains(o, "the machine, A → B: rest server CPU per call") || !strings.Contains(o, "(+0.0%); floor-tcp p50") {
 		t.Errorf("compare: %d\n%s%s", code, o, e)
 	}
 	bad := filepath.Join(dir, "bad.yaml")

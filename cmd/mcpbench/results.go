@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/mcpbench/mcpbench/bench"
@@ -114,7 +115,10 @@ comparison's Δp50 in A and in B and whether B's lies inside A's 95%
 interval, and whether the two estimates differ by less than their
 half-widths combined (√(hA²+hB²)): B's estimate has noise of its own, so
 even correct 95% intervals hold the other run's estimate only about 83% of
-the time, where the combined test holds about 95% of the time.`
+the time, where the combined test holds about 95% of the time. Last, how
+the machine itself moved from A to B: the baseline's server CPU per call
+and the floor rows' p50, the same work in both runs. A delta made of CPU
+work moves with the machine's speed, which no run's interval can see.`
 
 func runCompare(ctx context.Context, args []string) error {
 	fs := newFlags("compare", "DIR_A DIR_B", compareAbout)
@@ -157,9 +161,39 @@ func runCompare(ctx context.Context, args []string) error {
 		return err
 	}
 	if a.Scenario != nil && b.Scenario != nil {
-		return compareDeltas(a.Scenario, b.Scenario)
+		if err := compareDeltas(a.Scenario, b.Scenario); err != nil {
+			return err
+		}
+		machineDrift(a, b)
 	}
 	return nil
+}
+
+// machineDrift says how much the machine's speed moved between two scenario
+// runs, as the same work's cost: the baseline's server CPU per call and the
+// floor rows' p50. A delta made of CPU work moves with it, and no run's
+// interval can see a change that happens between runs.
+func machineDrift(a, b *results.Summary) {
+	byName := map[string]*bench.Result{}
+	for _, r := range a.Runs {
+		byName[r.Name] = r
+	}
+	var parts []string
+	for _, rb := range b.Runs {
+		ra := byName[rb.Name]
+		switch {
+		case ra == nil:
+		case rb.Name == b.Scenario.Baseline && ra.ServerCPUCall > 0 && rb.ServerCPUCall > 0:
+			parts = append(parts, fmt.Sprintf("%s server CPU per call %s → %s (%+.1f%%)", rb.Name,
+				results.FormatNs(int64(ra.ServerCPUCall)), results.FormatNs(int64(rb.ServerCPUCall)), 100*(rb.ServerCPUCall/ra.ServerCPUCall-1)))
+		case strings.HasPrefix(rb.Name, "floor-"):
+			parts = append(parts, fmt.Sprintf("%s p50 %s → %s (%s)", rb.Name,
+				results.FormatNs(ra.Response.P50), results.FormatNs(rb.Response.P50), pct(ra.Response.P50, rb.Response.P50)))
+		}
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(out, "the machine, A → B: %s. Deltas made of CPU work move with its speed.\n", strings.Join(parts, "; "))
+	}
 }
 
 // compareDeltas says, for every comparison both scenario runs drew, whether
