@@ -28,8 +28,8 @@ func TestReadFrame(t *testing.T) {
 		{in: "HTTP/1.1 204 No Content\r\n\r\n", status: 204, n: 27},
 		{in: "garbage\r\n\r\n", err: true},
 		{in: "SSH-2.0", err: true},
-		{in: "HTTP/1.1 200 OK\r\n\r\n", err: true},                                        // no framing: ends with the connection
-		{in: "HTTP/1.1 100 Continue\r\n\r\n", err: true},                                  // interim
+		{in: "HTTP/1.1 200 OK\r\n\r\n", err: true},                                             // no framing: ends with the connection
+		{in: "HTTP/1.1 100 Continue\r\n\r\n", err: true},                                       // interim
 		{in: "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", err: true}, // smuggling
 		{in: "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", err: true},
 		{in: "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", err: true},
