@@ -122,10 +122,15 @@ type Setup struct {
 
 // Result is one run of one target: what summary.json reports of it.
 type Result struct {
-	Name        string        `json:"name"`
-	Target      string        `json:"target"`
-	Model       string        `json:"load_model"` // "open" or "closed"
-	Schedule    string        `json:"schedule"`   // the pacer, or "closed loop, N connections"
+	Name     string `json:"name"`
+	Target   string `json:"target"`
+	Model    string `json:"load_model"` // "open" or "closed"
+	Schedule string `json:"schedule"`   // the pacer, or "closed loop, N connections"
+	// Engine is what made the calls: "loop" (the event loop) or "workers";
+	// Batch the event loop's batching window in an open loop ("auto", or
+	// a duration; "0s" = a wake-up per due time).
+	Engine      string        `json:"engine,omitempty"`
+	Batch       string        `json:"batch,omitempty"`
 	TargetRate  float64       `json:"target_rate"`
 	Achieved    float64       `json:"achieved_rate"` // completed calls per second of the measured segment
 	Connections int           `json:"connections"`

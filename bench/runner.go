@@ -48,6 +48,18 @@ type Config struct {
 	// OS thread (time.Sleep wakes up to a millisecond late on Linux).
 	Sleep func(until time.Time, stop <-chan struct{})
 
+	// Engine chooses what makes the calls: EngineAuto (the default),
+	// EngineLoop or EngineWorkers.
+	Engine string
+	// Batch is the event loop's batching window in an open loop: it wakes
+	// for the schedule at most once per window and sends everything due
+	// then. A request is never sent before it is due; it may leave up to
+	// the window late, and that lateness counts (latency runs from the
+	// intended start; the lag histogram shows it). 0, the default: a
+	// wake-up at each due time. BatchAuto: AutoBatch of the schedule's
+	// rate.
+	Batch time.Duration
+
 	// lose is a test seam: a measured job for which it returns true vanishes
 	// uncounted at the place it names ("dispatch", "worker"), as a bug
 	// would lose it.
@@ -88,6 +100,16 @@ func (c *Config) normalize() error {
 		return fmt.Errorf("%w: give a duration, a request count, or both, so that the run ends", ErrConfig)
 	case c.Interval < 10*time.Millisecond:
 		return fmt.Errorf("%w: interval %v is too short (at least 10ms)", ErrConfig, c.Interval)
+	case c.Batch < 0 && c.Batch != BatchAuto || c.Batch > time.Second:
+		return fmt.Errorf("%w: batching window %v: want 0 to 1s, or auto", ErrConfig, c.Batch)
+	}
+	sd, stream := c.Driver.(StreamDriver)
+	stream = stream && sd.Streamable()
+	switch {
+	case c.Engine != EngineAuto && c.Engine != EngineLoop && c.Engine != EngineWorkers:
+		return fmt.Errorf("%w: engine %q: want %q or %q", ErrConfig, c.Engine, EngineLoop, EngineWorkers)
+	case c.Engine == EngineLoop && !stream:
+		return fmt.Errorf("%w: this driver cannot run on the event loop (engine %q); use %q", ErrConfig, EngineLoop, EngineWorkers)
 	}
 	if c.Sleep == nil {
 		c.Sleep = preciseSleep
@@ -112,6 +134,8 @@ type run struct {
 	// waiting for a free worker.
 	lastDue time.Duration
 	conns   []Conn
+	streams []Stream // the event loop's connections, when it makes the calls
+	loop    *loop
 	recs    []*workerRec
 	stop    chan struct{} // closed to stop scheduling and calling
 	stopped atomic.Bool
@@ -165,11 +189,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	} else {
 		res.Schedule = cfg.Pacer.String()
 	}
-	if err := r.setup(ctx, &res.Setup); err != nil {
+	sd, useLoop := cfg.Driver.(StreamDriver)
+	useLoop = useLoop && sd.Streamable() && cfg.Engine != EngineWorkers
+	res.Engine = EngineWorkers
+	if useLoop {
+		res.Engine = EngineLoop
+		if cfg.Batch == BatchAuto {
+			res.Batch = "auto"
+		} else if !cfg.Closed {
+			res.Batch = cfg.Batch.String()
+		}
+	}
+	if err := r.setup(ctx, &res.Setup, useLoop); err != nil {
 		return nil, err
 	}
 	defer r.closeConns()
-	if !cfg.Closed {
+	if !cfg.Closed || useLoop {
 		defer reserveDispatcherP()()
 	}
 
@@ -195,7 +230,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	col := newCollector(r.recs, r.start, cfg.Name)
 
 	var wg sync.WaitGroup
-	if cfg.Closed {
+	if useLoop {
+		l, err := r.newLoop(ctx, sd, r.streams)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrSetup, err)
+		}
+		r.loop = l
+		wg.Add(1)
+		go func() { defer wg.Done(); l.run() }()
+	} else if cfg.Closed {
 		for i := range r.recs {
 			wg.Add(1)
 			go func() { defer wg.Done(); r.closedWorker(i) }()
@@ -221,9 +264,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
-// setup prepares the driver, opens every worker's connection in parallel and
-// makes one cold call, timing each step.
-func (r *run) setup(ctx context.Context, s *Setup) error {
+// setup prepares the driver, opens every worker's connection (or stream)
+// in parallel and makes one cold call, timing each step.
+func (r *run) setup(ctx context.Context, s *Setup, streams bool) error {
 	d := r.cfg.Driver
 	if p, ok := d.(Preparer); ok {
 		t := time.Now()
@@ -235,17 +278,29 @@ func (r *run) setup(ctx context.Context, s *Setup) error {
 	if p, ok := d.(PhaseReporter); ok {
 		s.Phases = p.SetupPhases()
 	}
-	r.conns = make([]Conn, r.cfg.Connections)
-	errs := make([]error, len(r.conns))
-	took := make([]time.Duration, len(r.conns))
+	n := r.cfg.Connections
+	if streams {
+		r.streams = make([]Stream, n)
+	} else {
+		r.conns = make([]Conn, n)
+	}
+	errs := make([]error, n)
+	took := make([]time.Duration, n)
 	t := time.Now()
 	var wg sync.WaitGroup
-	for i := range r.conns {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			t := time.Now()
-			r.conns[i], errs[i] = d.Open(ctx, i)
+			if streams {
+				r.streams[i], errs[i] = d.(StreamDriver).OpenStream(ctx, i)
+				if errors.Is(errs[i], ErrDial) {
+					errs[i] = nil // starts broken (see ErrDial)
+				}
+			} else {
+				r.conns[i], errs[i] = d.Open(ctx, i)
+			}
 			took[i] = time.Since(t)
 		}()
 	}
@@ -259,12 +314,36 @@ func (r *run) setup(ctx context.Context, s *Setup) error {
 		}
 	}
 	t = time.Now()
-	r.conns[0].Call(t.Add(r.cfg.Timeout))
+	if streams {
+		// A cold call that timed out or broke, or after which the server
+		// closes, leaves its connection in no state to carry calls (a late
+		// reply would be taken for the next call's): it gets a new one.
+		if r.streams[0] == nil {
+			// not connected: the calls will say so
+		} else if _, keep := callStream(r.streams[0], r.cfg.Timeout); !keep {
+			_ = r.streams[0].Close()
+			r.streams[0] = nil
+			s, err := d.(StreamDriver).OpenStream(ctx, 0)
+			if err != nil {
+				r.closeConns()
+				return fmt.Errorf("%w: open connection 0 again after the cold call failed: %w", ErrSetup, err)
+			}
+			r.streams[0] = s
+		}
+	} else {
+		r.conns[0].Call(t.Add(r.cfg.Timeout))
+	}
 	s.FirstCall = time.Since(t)
 	return nil
 }
 
 func (r *run) closeConns() {
+	for i, s := range r.streams {
+		if s != nil {
+			_ = s.Close()
+			r.streams[i] = nil
+		}
+	}
 	for i, c := range r.conns {
 		if c != nil {
 			_ = c.Close()
@@ -418,7 +497,9 @@ func (r *run) mark(m *marks, k int) {
 	if r.cfg.ServerCPU != nil && m.srvErr == nil {
 		m.srvCPU[k], m.srvErr = r.cfg.ServerCPU()
 	}
-	if bc, ok := r.cfg.Driver.(ByteCounter); ok {
+	if r.loop != nil {
+		m.bytesR[k], m.bytesW[k] = r.loop.bytes()
+	} else if bc, ok := r.cfg.Driver.(ByteCounter); ok {
 		m.bytesR[k], m.bytesW[k] = bc.Bytes()
 	}
 }
@@ -491,8 +572,8 @@ func (r *run) collect(ctx context.Context, col *collector, res *Result, workersD
 		}
 		break
 	}
-	if !r.cfg.Closed {
-		<-r.dispatchDone // prompt once halted: the sleeper watches r.stop
+	if !r.cfg.Closed || r.loop != nil {
+		<-r.dispatchDone // prompt once halted: the sleeper and the loop watch r.stop
 	}
 	m.end = time.Since(r.start)
 	rotate(m.end, true)
@@ -592,6 +673,9 @@ func (r *run) settle(col *collector) {
 			}
 			time.Sleep(50 * time.Microsecond)
 		}
+	}
+	if r.jobs == nil {
+		return // the event loop counted its own queue
 	}
 	for j := range r.jobs {
 		if !j.warm {

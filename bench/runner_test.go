@@ -22,6 +22,7 @@ type fakeDriver struct {
 	byClass map[Class]int
 	block   chan struct{}
 	closed  sync.Once
+	stream  bool // on the event loop (stream_test.go)
 }
 
 // blockForever as a delay makes a call wait until its deadline or Close.
@@ -99,8 +100,8 @@ func TestRunSchedulesExactly(t *testing.T) {
 		{"closed loop by count", Config{Closed: true, Connections: 4, Requests: 1000}, 1000, 1001},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			d := newFake(nil)
+		engines(t, func(t *testing.T, stream bool) {
+			d := newFakeOn(stream, nil)
 			defer d.Close()
 			tc.cfg.Driver = d
 			res := mustRun(t, context.Background(), tc.cfg)
@@ -115,7 +116,7 @@ func TestRunSchedulesExactly(t *testing.T) {
 				t.Fatalf("response histogram holds %d values, want %d", res.Response.Count, tc.scheduled)
 			}
 			if len(res.Warnings) > 0 {
-				t.Fatalf("warnings: %v", res.Warnings)
+				t.Fatalf("%s: warnings: %v", tc.name, res.Warnings)
 			}
 		})
 	}
@@ -126,10 +127,17 @@ func TestRunClassifiesErrors(t *testing.T) {
 		{Class: OK}, {Class: ClassTransport}, {Class: ClassHTTP, Code: 503},
 		{Class: ClassProtocol, Code: -32601}, {Class: ClassRateLimited, Code: 429}, {Class: ClassTimeout},
 	}
-	d := newFake(func(n int64) (time.Duration, Outcome) { return 0, outcomes[n%int64(len(outcomes))] })
+	engines(t, func(t *testing.T, stream bool) {
+		testRunClassifiesErrors(t, outcomes, newFakeOn(stream, func(n int64) (time.Duration, Outcome) { return 0, outcomes[n%int64(len(outcomes))] }))
+	})
+}
+
+func testRunClassifiesErrors(t *testing.T, outcomes []Outcome, d *fakeDriver) {
 	defer d.Close()
 	res := mustRun(t, context.Background(), Config{Driver: d, Pacer: constantPacer(t, 3000), Requests: 600, Connections: 3})
 	a := res.Accounting
+	d.mu.Lock() // a stream's server goroutine wrote it (stream_test.go)
+	defer d.mu.Unlock()
 	for _, o := range outcomes {
 		want := uint64(d.byClass[o.Class])
 		got := a.OK
@@ -148,8 +156,10 @@ func TestRunClassifiesErrors(t *testing.T) {
 	}
 }
 
-func TestRunCancelledStillAccounts(t *testing.T) {
-	d := newFake(func(n int64) (time.Duration, Outcome) {
+func TestRunCancelledStillAccounts(t *testing.T) { engines(t, testRunCancelledStillAccounts) }
+
+func testRunCancelledStillAccounts(t *testing.T, stream bool) {
+	d := newFakeOn(stream, func(n int64) (time.Duration, Outcome) {
 		if n%7 == 3 {
 			return time.Millisecond, Outcome{Class: ClassHTTP, Code: 500}
 		}
@@ -177,9 +187,11 @@ func TestRunCancelledStillAccounts(t *testing.T) {
 	}
 }
 
-func TestRunAbandonsStuckCalls(t *testing.T) {
+func TestRunAbandonsStuckCalls(t *testing.T) { engines(t, testRunAbandonsStuckCalls) }
+
+func testRunAbandonsStuckCalls(t *testing.T, stream bool) {
 	const conns = 4
-	d := newFake(func(n int64) (time.Duration, Outcome) {
+	d := newFakeOn(stream, func(n int64) (time.Duration, Outcome) {
 		if n > 50 {
 			return blockForever, Outcome{}
 		}
@@ -216,8 +228,10 @@ func TestRunAbandonsStuckCalls(t *testing.T) {
 	}
 }
 
-func TestRunTimeouts(t *testing.T) {
-	d := newFake(func(n int64) (time.Duration, Outcome) { return blockForever, Outcome{} })
+func TestRunTimeouts(t *testing.T) { engines(t, testRunTimeouts) }
+
+func testRunTimeouts(t *testing.T, stream bool) {
+	d := newFakeOn(stream, func(n int64) (time.Duration, Outcome) { return blockForever, Outcome{} })
 	defer d.Close()
 	res := mustRun(t, context.Background(), Config{
 		Driver: d, Pacer: constantPacer(t, 200), Requests: 10, Connections: 10, Timeout: 20 * time.Millisecond,
@@ -333,8 +347,8 @@ func BenchmarkRunClosedInProcess(b *testing.B) {
 // counted — must unbalance the books.
 func TestRunLostJobIsAnAccountingError(t *testing.T) {
 	for _, at := range []string{"dispatch", "worker"} {
-		t.Run(at, func(t *testing.T) {
-			d := newFake(nil)
+		engines(t, func(t *testing.T, stream bool) {
+			d := newFakeOn(stream, nil)
 			defer d.Close()
 			var n atomic.Int64
 			res, err := Run(context.Background(), Config{

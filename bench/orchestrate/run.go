@@ -37,6 +37,8 @@ type Runner struct {
 	// Command and Host describe the run in the summary.
 	Command []string
 	Host    results.Host
+
+	engine string // what makes every segment's calls (oneEngine)
 }
 
 // Run carries out the scenario. A cancelled ctx ends it early; what was
@@ -57,6 +59,7 @@ func (r *Runner) Run(ctx context.Context) (*results.Summary, error) {
 	rep := &results.ScenarioReport{Name: s.Name, Description: s.Description, File: s.File, Baseline: s.Baseline,
 		Rounds: s.Rounds, Segment: s.Segment, Warmup: s.Warmup, Order: s.Order, Failed: map[string]string{}}
 	insts, names := r.launchAll(ctx, in, variants, rep)
+	r.engine = oneEngine(insts)
 	defer func() {
 		for _, inst := range insts {
 			inst.driver.Close()
@@ -120,6 +123,19 @@ func (r *Runner) launchAll(ctx context.Context, in *infra, variants []scenario.V
 		names = append(names, v.Name)
 	}
 	return insts, names
+}
+
+// oneEngine is the engine for every segment of a scenario: the event loop
+// when every variant's driver can stream, the workers otherwise. Two
+// engines in one comparison would put the difference between generators
+// into the deltas.
+func oneEngine(insts map[string]*instance) string {
+	for _, inst := range insts {
+		if sd, ok := inst.driver.(bench.StreamDriver); !ok || !sd.Streamable() {
+			return bench.EngineWorkers
+		}
+	}
+	return bench.EngineLoop
 }
 
 // segmentCalls is how many calls one segment (warm-up included) makes at
@@ -300,6 +316,7 @@ func (r *Runner) segment(ctx context.Context, inst *instance, round, k int) (*be
 	cfg := bench.Config{
 		Name: fmt.Sprintf("%s#%d", inst.v.Name, k), Target: inst.v.Name, Driver: inst.driver,
 		Closed: s.Load.Closed, Connections: s.Load.Connections, Duration: s.Segment, Warmup: s.Warmup, Timeout: s.Load.Timeout,
+		Engine: r.engine,
 	}
 	if !s.Load.Closed {
 		p, err := pacer(s.Load, s.Segment, s.Warmup)
@@ -449,7 +466,8 @@ func (r *Runner) saturate(ctx context.Context, inst *instance) results.Saturatio
 	for rate := sat.Start; rate <= sat.Max && ctx.Err() == nil; rate += sat.Step {
 		p, _ := bench.Constant(rate)
 		res, err := bench.Run(ctx, bench.Config{Name: fmt.Sprintf("%s@%.0f", inst.v.Name, rate), Driver: inst.driver, Pacer: p,
-			Connections: max(r.Scenario.Load.Connections, 64), Duration: sat.Every, Warmup: 500 * time.Millisecond, Timeout: r.Scenario.Load.Timeout})
+			Connections: max(r.Scenario.Load.Connections, 64), Duration: sat.Every, Warmup: 500 * time.Millisecond, Timeout: r.Scenario.Load.Timeout,
+			Engine: r.engine})
 		if err != nil || res == nil {
 			out.StoppedBy = fmt.Sprintf("error at %.0f/s: %v", rate, err)
 			break

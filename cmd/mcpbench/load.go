@@ -60,6 +60,7 @@ type loadFlags struct {
 	cpus                      string
 	progress, format, out     string
 	noSave                    bool
+	engine, batch             string
 	prog                      *progress // set by config when a progress line is wanted
 }
 
@@ -79,6 +80,30 @@ func (lf *loadFlags) register(fs *pflag.FlagSet, defaultRate float64) {
 	fs.StringVar(&lf.format, "format", "table", "what to print on stdout: table, or json (the summary)")
 	fs.StringVarP(&lf.out, "out", "o", "", "results directory (default results/COMMAND/TIMESTAMP)")
 	fs.BoolVar(&lf.noSave, "no-save", false, "do not write a results directory")
+	fs.StringVar(&lf.engine, "engine", "auto", "what makes the calls: loop (one event-loop thread; plain HTTP and MCP Streamable HTTP), workers (a goroutine per connection), or auto (the loop where the driver allows)")
+	fs.StringVar(&lf.batch, "batch", "0", "the event loop's batching window (open loop): wake for the schedule at most once per window and send all that is due then, never early but up to the window late (the lateness counts in latency and shows as lag). 0: every request leaves when due. 1ms: wrk2's timer granularity, several times less generator CPU at 5,000-40,000/s. auto: 0 below 2,000/s, 1ms from there")
+}
+
+// engineConfig reads --engine and --batch.
+func (lf *loadFlags) engineConfig(c *bench.Config) error {
+	switch lf.engine {
+	case "auto":
+		c.Engine = bench.EngineAuto
+	case bench.EngineLoop, bench.EngineWorkers:
+		c.Engine = lf.engine
+	default:
+		return fmt.Errorf("%w: --engine is auto, loop or workers, not %q", errUsage, lf.engine)
+	}
+	if lf.batch == "auto" {
+		c.Batch = bench.BatchAuto
+		return nil
+	}
+	d, err := time.ParseDuration(lf.batch)
+	if err != nil || d < 0 || d > time.Second {
+		return fmt.Errorf("%w: --batch is auto or a duration from 0 to 1s, not %q", errUsage, lf.batch)
+	}
+	c.Batch = d
+	return nil
 }
 
 // pacer builds the schedule the flags ask for.
@@ -134,6 +159,9 @@ func (lf *loadFlags) config(name string) (bench.Config, error) {
 	}
 	if p != nil {
 		c.Pacer = p
+	}
+	if err := lf.engineConfig(&c); err != nil {
+		return bench.Config{}, err
 	}
 	show, err := progressWanted(lf.progress)
 	if err != nil {

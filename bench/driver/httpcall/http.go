@@ -4,6 +4,8 @@
 package httpcall
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"maps"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/driver"
 	"github.com/valyala/fasthttp"
+	"golang.org/x/sys/unix"
 )
 
 // Config describes the one request an HTTP driver repeats.
@@ -38,6 +41,9 @@ type Config struct {
 // counts the bytes it moves on the wire, headers included.
 type Driver struct {
 	cfg    Config
+	addr   string
+	tls    bool
+	custom bool // cfg.Classify was given: replies are parsed whole for it
 	client *fasthttp.HostClient
 	wire   driver.Counter
 }
@@ -47,6 +53,7 @@ var (
 	_ bench.ByteCounter   = (*Driver)(nil)
 	_ bench.Preparer      = (*Driver)(nil)
 	_ bench.PhaseReporter = (*Driver)(nil)
+	_ bench.StreamDriver  = (*Driver)(nil)
 )
 
 // New returns a driver for cfg, or an error naming what is wrong with it.
@@ -67,10 +74,11 @@ func New(cfg Config) (*Driver, error) {
 	if cfg.DialTimeout == 0 {
 		cfg.DialTimeout = 5 * time.Second
 	}
-	if cfg.Classify == nil {
+	custom := cfg.Classify != nil
+	if !custom {
 		cfg.Classify = driver.ClassifyStatus
 	}
-	d := &Driver{cfg: cfg}
+	d := &Driver{cfg: cfg, addr: addr, tls: tls, custom: custom}
 	d.client = driver.NewClient(driver.ClientConfig{Addr: addr, TLS: tls, MaxConns: cfg.Connections,
 		DialTimeout: cfg.DialTimeout, Counter: &d.wire})
 	return d, nil
@@ -143,3 +151,67 @@ func (c *httpConn) Call(deadline time.Time) bench.Outcome {
 // Close does nothing: the pool is the driver's, and a call still blocked
 // returns by its deadline or when the driver closes its connections.
 func (c *httpConn) Close() error { return nil }
+
+// Streamable says whether the driver's calls can run on the event loop:
+// plain HTTP can; HTTPS needs the workers' TLS client.
+func (d *Driver) Streamable() bool { return !d.tls }
+
+// OpenStream dials one connection of the event loop's, with the request it
+// repeats.
+func (d *Driver) OpenStream(ctx context.Context, conn int) (bench.Stream, error) {
+	q, err := driver.NewRawRequest(d.cfg.Method, d.cfg.URL, append([]driver.Header{{Name: "User-Agent", Value: "mcpbench"}}, d.cfg.Header...), d.cfg.Body)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := driver.DialSocket(ctx, d.addr, d.cfg.DialTimeout)
+	if err != nil {
+		return nil, err
+	}
+	s := &stream{d: d, fd: fd, q: q}
+	if d.custom {
+		s.resp = new(fasthttp.Response)
+		s.br = bufio.NewReaderSize(&s.rd, 4096)
+	}
+	return s, nil
+}
+
+// stream is one event-loop connection.
+type stream struct {
+	d    *Driver
+	fd   int
+	q    *driver.RawRequest
+	resp *fasthttp.Response // for a custom Classify
+	rd   bytes.Reader
+	br   *bufio.Reader
+}
+
+func (s *stream) Fd() int { return s.fd }
+
+func (s *stream) Request(dst []byte) ([]byte, bench.Outcome) {
+	if s.d.cfg.Auth != nil && s.d.cfg.Auth.Authorize(context.Background(), s.q) != nil {
+		return dst, bench.Outcome{Class: bench.ClassToken}
+	}
+	return s.q.AppendTo(dst), bench.Outcome{}
+}
+
+func (s *stream) Reply(buf []byte) (int, bench.Outcome, bool) {
+	f, ok, err := driver.ReadFrame(buf)
+	if err != nil {
+		return -1, bench.Outcome{}, false
+	}
+	if !ok {
+		return 0, bench.Outcome{}, true
+	}
+	if s.resp == nil {
+		return f.Len, driver.StatusOutcome(f.Status), !f.Close
+	}
+	s.rd.Reset(buf[:f.Len])
+	s.br.Reset(&s.rd)
+	s.resp.Reset()
+	if err := s.resp.Read(s.br); err != nil {
+		return -1, bench.Outcome{}, false
+	}
+	return f.Len, s.d.cfg.Classify(s.resp), !f.Close
+}
+
+func (s *stream) Close() error { return unix.Close(s.fd) }

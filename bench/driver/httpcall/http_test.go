@@ -34,7 +34,16 @@ func countAtOrAbove(h *hdr.Histogram, v int64) int64 {
 // So the stall must show in the response-time tail and in the schedule lag,
 // while service time (from actual send) shows it only for the few calls that
 // were on the wire when the server froze.
-func TestStallShowsInResponseTimeNotServiceTime(t *testing.T) {
+func TestStallShowsInResponseTimeNotServiceTime(t *testing.T) { engines(t, testStall) }
+
+// engines runs f on each engine.
+func engines(t *testing.T, f func(t *testing.T, engine string)) {
+	for _, e := range []string{bench.EngineWorkers, bench.EngineLoop} {
+		t.Run(e, func(t *testing.T) { f(t, e) })
+	}
+}
+
+func testStall(t *testing.T, engine string) {
 	const (
 		stall   = 500 * time.Millisecond
 		conns   = 8
@@ -60,7 +69,7 @@ func TestStallShowsInResponseTimeNotServiceTime(t *testing.T) {
 	}
 	defer d.Close()
 	res := benchtest.MustRun(t, context.Background(), bench.Config{
-		Driver: d, Pacer: benchtest.Constant(t, 1000), Duration: 1500 * time.Millisecond, Connections: conns,
+		Driver: d, Pacer: benchtest.Constant(t, 1000), Duration: 1500 * time.Millisecond, Connections: conns, Engine: engine,
 	})
 	if res.Accounting.OK != res.Accounting.Scheduled {
 		t.Fatalf("not every call succeeded: %+v", res.Accounting)
@@ -87,7 +96,9 @@ func TestStallShowsInResponseTimeNotServiceTime(t *testing.T) {
 	}
 }
 
-func TestHTTPDriverClassifiesAndCounts(t *testing.T) {
+func TestHTTPDriverClassifiesAndCounts(t *testing.T) { engines(t, testClassifiesAndCounts) }
+
+func testClassifiesAndCounts(t *testing.T, engine string) {
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Test") != "yes" || r.Method != http.MethodPost {
@@ -109,7 +120,7 @@ func TestHTTPDriverClassifiesAndCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Closed: true, Connections: 2, Requests: 299})
+	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Closed: true, Connections: 2, Requests: 299, Engine: engine})
 	a := res.Accounting
 	// 300 calls in all with the cold one: a third of each kind.
 	if a.OK+a.ByClass["rate_limited"]+a.ByClass["http"] != 299 || a.ByCode["http 503"] == 0 || a.ByCode["rate_limited 429"] == 0 || a.ByCode["http 400"] != 0 {
@@ -120,7 +131,9 @@ func TestHTTPDriverClassifiesAndCounts(t *testing.T) {
 	}
 }
 
-func TestHTTPDriverTransportErrors(t *testing.T) {
+func TestHTTPDriverTransportErrors(t *testing.T) { engines(t, testTransportErrors) }
+
+func testTransportErrors(t *testing.T, engine string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +145,7 @@ func TestHTTPDriverTransportErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Pacer: benchtest.Constant(t, 500), Requests: 20, Connections: 2})
+	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Pacer: benchtest.Constant(t, 500), Requests: 20, Connections: 2, Engine: engine})
 	if got := res.Accounting.ByClass["transport"]; got != 20 {
 		t.Fatalf("transport errors %d, want 20: %+v", got, res.Accounting)
 	}
@@ -155,10 +168,59 @@ func BenchmarkHTTPClosedLoop(b *testing.B) {
 	}
 	defer d.Close()
 	b.ReportAllocs()
-	res, err := bench.Run(context.Background(), bench.Config{Driver: d, Closed: true, Connections: 4, Requests: uint64(b.N)})
+	res, err := bench.Run(context.Background(), bench.Config{Driver: d, Closed: true, Connections: 4, Requests: uint64(b.N), Engine: bench.EngineWorkers})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(res.Response.P99), "p99-ns")
 	b.ReportMetric(res.GeneratorCPUCall, "gen-cpu-ns/call")
+}
+
+// TestLoopFollowsTheServer: on the event loop, a server that closes the
+// connection after each reply, or answers chunked, or a server that dies
+// mid-run: every call is accounted for, the first two all OK.
+func TestLoopFollowsTheServer(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h    http.HandlerFunc
+	}{
+		{"connection close", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Connection", "close")
+			_, _ = io.WriteString(w, "ok\n")
+		}},
+		{"chunked", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, "o")
+			w.(http.Flusher).Flush()
+			_, _ = io.WriteString(w, "k\n")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(tc.h)
+			defer srv.Close()
+			d, err := New(Config{URL: srv.URL + "/"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Pacer: benchtest.Constant(t, 1000), Requests: 200, Connections: 4, Engine: bench.EngineLoop})
+			if a := res.Accounting; a.OK != 200 {
+				t.Fatalf("accounting %+v: want 200 OK", a)
+			}
+		})
+	}
+	t.Run("server dies", func(t *testing.T) {
+		var n atomic.Int64
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n.Add(1); _, _ = io.WriteString(w, "ok\n") }))
+		d, err := New(Config{URL: srv.URL + "/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		time.AfterFunc(150*time.Millisecond, func() { srv.CloseClientConnections(); srv.Close() })
+		res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Pacer: benchtest.Constant(t, 1000), Requests: 400, Connections: 4, Engine: bench.EngineLoop, Timeout: time.Second})
+		a := res.Accounting
+		if a.OK < 50 || a.ByClass["transport"] < 100 || a.OK+a.Errors != 400 {
+			t.Fatalf("accounting %+v: want the calls before the death OK, the rest transport errors", a)
+		}
+	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/driver"
+	"golang.org/x/sys/unix"
 )
 
 // Driver measures a raw round trip: each call writes Size bytes to a
@@ -22,18 +23,32 @@ type Driver struct {
 }
 
 var (
-	_ bench.Driver      = (*Driver)(nil)
-	_ bench.ByteCounter = (*Driver)(nil)
+	_ bench.Driver       = (*Driver)(nil)
+	_ bench.ByteCounter  = (*Driver)(nil)
+	_ bench.StreamDriver = (*Driver)(nil)
 )
 
-// Open dials one connection for a worker.
-func (d *Driver) Open(ctx context.Context, worker int) (bench.Conn, error) {
+// payload is the bytes each call sends.
+func (d *Driver) payload() ([]byte, error) {
 	size := d.Size
 	if size == 0 {
 		size = 64
 	}
 	if size < 0 {
 		return nil, fmt.Errorf("%w: echo size %d", bench.ErrConfig, size)
+	}
+	out := make([]byte, size)
+	for i := range out {
+		out[i] = byte('a' + i%26)
+	}
+	return out, nil
+}
+
+// Open dials one connection for a worker.
+func (d *Driver) Open(ctx context.Context, worker int) (bench.Conn, error) {
+	out, err := d.payload()
+	if err != nil {
+		return nil, err
 	}
 	var dialer net.Dialer
 	c, err := dialer.DialContext(ctx, "tcp", d.Addr)
@@ -43,11 +58,7 @@ func (d *Driver) Open(ctx context.Context, worker int) (bench.Conn, error) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
-	out := make([]byte, size)
-	for i := range out {
-		out[i] = byte('a' + i%26)
-	}
-	return &tcpEchoConn{c: d.wire.Wrap(c), out: out, in: make([]byte, size)}, nil
+	return &tcpEchoConn{c: d.wire.Wrap(c), out: out, in: make([]byte, len(out))}, nil
 }
 
 // Bytes returns the bytes read and written.
@@ -75,3 +86,38 @@ func (c *tcpEchoConn) Call(deadline time.Time) bench.Outcome {
 }
 
 func (c *tcpEchoConn) Close() error { return c.c.Close() }
+
+// Streamable says that the echo's calls can run on the event loop.
+func (d *Driver) Streamable() bool { return true }
+
+// OpenStream dials one connection for the event loop.
+func (d *Driver) OpenStream(ctx context.Context, conn int) (bench.Stream, error) {
+	out, err := d.payload()
+	if err != nil {
+		return nil, err
+	}
+	fd, err := driver.DialSocket(ctx, d.Addr, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return &echoStream{fd: fd, out: out}, nil
+}
+
+type echoStream struct {
+	fd  int
+	out []byte
+}
+
+func (s *echoStream) Fd() int { return s.fd }
+func (s *echoStream) Request(dst []byte) ([]byte, bench.Outcome) {
+	return append(dst, s.out...), bench.Outcome{}
+}
+
+// Reply takes the echo whole once all its bytes are back.
+func (s *echoStream) Reply(buf []byte) (int, bench.Outcome, bool) {
+	if len(buf) < len(s.out) {
+		return 0, bench.Outcome{}, true
+	}
+	return len(s.out), bench.Outcome{Class: bench.OK}, true
+}
+func (s *echoStream) Close() error { return unix.Close(s.fd) }

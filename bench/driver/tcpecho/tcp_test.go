@@ -25,13 +25,15 @@ func TestTCPEchoDriver(t *testing.T) {
 			go func() { defer c.Close(); _, _ = io.Copy(c, c) }()
 		}
 	}()
-	d := &Driver{Addr: ln.Addr().String(), Size: 32}
-	defer d.Close()
-	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Pacer: benchtest.Constant(t, 2000), Requests: 200, Connections: 2})
-	if res.Accounting.OK != 200 {
-		t.Fatalf("%+v", res.Accounting)
-	}
-	if res.BytesPerCall != 64 {
-		t.Fatalf("bytes per call %.1f, want 64 (32 each way)", res.BytesPerCall)
+	for _, engine := range []string{bench.EngineWorkers, bench.EngineLoop} {
+		d := &Driver{Addr: ln.Addr().String(), Size: 32}
+		res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Pacer: benchtest.Constant(t, 2000), Requests: 200, Connections: 2, Engine: engine})
+		d.Close()
+		if res.Accounting.OK != 200 || res.Engine != engine {
+			t.Fatalf("%s: %+v on %s", engine, res.Accounting, res.Engine)
+		}
+		if res.BytesPerCall != 64 {
+			t.Fatalf("%s: bytes per call %.1f, want 64 (32 each way)", engine, res.BytesPerCall)
+		}
 	}
 }

@@ -1,0 +1,508 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The event loop: one locked OS thread makes every call of a run. Each
+// connection is a small state machine (idle, or one call out); a request
+// that falls due is written at once on an idle connection, or waits in the
+// loop's queue for one to free up, its latency still counted from when it
+// was due. The loop sleeps in epoll until the next request is due or a
+// reply arrives, and serves everything ready in each wake-up: wake-ups,
+// not the calls, are most of a generator's CPU. Its system calls are raw
+// (the thread keeps its P while it blocks; Run reserves the extra P),
+// which saves the scheduler's hand-off on every wake-up.
+
+// loopQueue bounds the requests waiting for a connection; past it the loop
+// stops taking from the schedule, and what was due is counted when the run
+// ends, as with the workers' dispatcher.
+const loopQueue = 1 << 16
+
+// loopMaxWait bounds one sleep, so that a halt is seen promptly.
+const loopMaxWait = 5 * time.Millisecond
+
+// loopSpin is how long a batching loop with calls out polls before it
+// sleeps: on a virtual machine a sleep and its wake-up cost more CPU than
+// a few microseconds of polling, and a reply due within them is common
+// once requests leave in batches. Without a window, polling costs more
+// than it saves (measured at 5,000 to 60,000/s), so there is none.
+const loopSpin = 10 * time.Microsecond
+
+// lconn is one connection's state.
+type lconn struct {
+	i      int
+	s      Stream
+	fd     int
+	rec    *workerRec
+	busy   bool  // a call is out
+	j      job   // the call out
+	sent   int64 // when it was written, ns from the run's start
+	in     []byte
+	n      int // bytes in in
+	out    []byte
+	broken bool // no stream: opened again before its next call
+	gone   bool // its recording has closed: it takes no more calls
+}
+
+// loop is the engine's state, owned by its thread.
+type loop struct {
+	r      *run
+	sd     StreamDriver
+	ctx    context.Context
+	ep     int
+	conns  []*lconn
+	idle   []*lconn
+	queue  []job // a ring of loopQueue
+	qHead  int
+	qLen   int
+	busy   int
+	events []unix.EpollEvent
+	window time.Duration
+	auto   bool
+	done   chan struct{}
+	// bytes moved, read by other goroutines at the segment's marks.
+	mu             sync.Mutex
+	bytesR, bytesW int64
+}
+
+func (r *run) newLoop(ctx context.Context, sd StreamDriver, streams []Stream) (*loop, error) {
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("event loop: %w", err)
+	}
+	l := &loop{r: r, sd: sd, ctx: ctx, ep: ep, queue: make([]job, loopQueue), events: make([]unix.EpollEvent, 256),
+		window: r.cfg.Batch, done: make(chan struct{})}
+	if l.window == BatchAuto {
+		l.auto, l.window = true, 0
+	}
+	for i, s := range streams {
+		c := &lconn{i: i, s: s, fd: -1, rec: r.recs[i], in: make([]byte, 16<<10), out: make([]byte, 0, 4<<10), broken: s == nil}
+		if s == nil {
+			l.conns = append(l.conns, c)
+			continue
+		}
+		c.fd = s.Fd()
+		if err := l.watch(c); err != nil {
+			unix.Close(ep)
+			return nil, fmt.Errorf("event loop: %w", err)
+		}
+		l.conns = append(l.conns, c)
+	}
+	for i := len(l.conns) - 1; i >= 0; i-- {
+		l.idle = append(l.idle, l.conns[i])
+	}
+	return l, nil
+}
+
+func (l *loop) watch(c *lconn) error {
+	return unix.EpollCtl(l.ep, unix.EPOLL_CTL_ADD, c.fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(c.i)})
+}
+
+// bytes returns the bytes read and written so far.
+func (l *loop) bytes() (read, written int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.bytesR, l.bytesW
+}
+
+// run is the loop's thread. It returns when the schedule has ended and
+// every call is back, or once the run is halted (calls out stay out).
+func (l *loop) run() {
+	r := l.r
+	defer close(l.done)
+	defer close(r.dispatchDone)
+	defer r.scheduleEnded()
+	defer func() {
+		for _, rec := range r.recs {
+			rec.leave()
+		}
+	}()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	lowerTimerSlack()
+	defer unix.Close(l.ep)
+
+	open := !r.cfg.Closed
+	var n uint64 // the schedule's next request
+	var next job
+	more := open
+	if open {
+		next, more = r.slot(0, 0)
+	}
+	ending := false // closed loop: the segment or the count has ended
+	checked := int64(0)
+	for {
+		if r.stopped.Load() {
+			if open {
+				r.countLeftDue(n)
+				for k := 0; k < l.qLen; k++ {
+					if !l.queue[(l.qHead+k)%loopQueue].warm {
+						r.leftQueued++
+					}
+				}
+			}
+			return
+		}
+		now := r.now()
+		if now-checked >= int64(time.Millisecond) {
+			l.expire(now)
+			checked = now
+		}
+		if open {
+			l.pump()
+			for more && next.due <= now && l.qLen < loopQueue {
+				if !next.warm {
+					r.markStart()
+				}
+				if next.warm || r.cfg.lose == nil || !r.cfg.lose("dispatch") {
+					if !next.warm {
+						r.created++
+					}
+					l.take(next)
+				}
+				n++
+				next, more = r.slot(n, r.created)
+			}
+			if !more {
+				r.scheduleEnded()
+				if l.qLen == 0 && l.busy == 0 {
+					return
+				}
+			}
+		} else {
+			for !ending && len(l.idle) > 0 {
+				c := l.idle[len(l.idle)-1]
+				l.idle = l.idle[:len(l.idle)-1]
+				ending = !l.sendClosed(c)
+			}
+			if ending && l.busy == 0 {
+				return
+			}
+		}
+		wait := loopMaxWait
+		if open && more && l.qLen < loopQueue {
+			at := next.due
+			if l.auto {
+				l.window = AutoBatch(r.cfg.Pacer.Rate(time.Duration(now)))
+			}
+			if w := int64(l.window); w > 0 && at < now+w {
+				at = now + w
+			}
+			wait = min(wait, time.Duration(at-now))
+		}
+		if l.busy > 0 {
+			wait = min(wait, time.Millisecond)
+		}
+		k := 0
+		if l.busy > 0 && l.window > 0 {
+			for until := r.now() + int64(loopSpin); k == 0 && r.now() < until; {
+				k = l.wait(0)
+			}
+		}
+		if k == 0 {
+			k = l.wait(max(wait, 0))
+		}
+		now = r.now()
+		for _, ev := range l.events[:k] {
+			l.readable(l.conns[ev.Fd], now)
+		}
+		if open {
+			l.pump()
+		}
+	}
+}
+
+// take gives a job that has fallen due to an idle connection, or queues it.
+func (l *loop) take(j job) {
+	if len(l.idle) > 0 && l.qLen == 0 {
+		c := l.idle[len(l.idle)-1]
+		l.idle = l.idle[:len(l.idle)-1]
+		l.send(c, j)
+		return
+	}
+	l.queue[(l.qHead+l.qLen)%loopQueue] = j
+	l.qLen++
+}
+
+// free puts a connection whose call has ended back on the idle list; pump
+// gives it the next queued job.
+func (l *loop) free(c *lconn) {
+	if !c.gone {
+		l.idle = append(l.idle, c)
+	}
+}
+
+// pump gives queued jobs, oldest first, to idle connections.
+func (l *loop) pump() {
+	for l.qLen > 0 && len(l.idle) > 0 && !l.r.stopped.Load() {
+		j := l.queue[l.qHead]
+		l.qHead, l.qLen = (l.qHead+1)%loopQueue, l.qLen-1
+		c := l.idle[len(l.idle)-1]
+		l.idle = l.idle[:len(l.idle)-1]
+		l.send(c, j)
+	}
+}
+
+// send makes job j's call on c. A call that cannot be written ends at once
+// (a transport error, or no token) and frees c again.
+func (l *loop) send(c *lconn, j job) {
+	r := l.r
+	if r.cfg.lose != nil && !j.warm && r.cfg.lose("worker") {
+		l.free(c)
+		return
+	}
+	if !c.rec.begin(j.warm, r.stopped.Load()) {
+		c.gone = true
+		return
+	}
+	c.j, c.sent = j, r.now()
+	if c.broken && !l.reopen(c) {
+		l.end(c, c.sent, Outcome{Class: ClassTransport})
+		l.free(c)
+		return
+	}
+	var o Outcome
+	c.out, o = c.s.Request(c.out[:0])
+	if o.Class != OK {
+		l.end(c, c.sent, o)
+		l.free(c)
+		return
+	}
+	if !l.write(c) {
+		l.end(c, r.now(), Outcome{Class: ClassTransport})
+		l.breakConn(c)
+		l.free(c)
+		return
+	}
+	c.busy = true
+	l.busy++
+}
+
+// sendClosed starts the closed loop's next call on c, or returns false
+// once the segment or the count has ended.
+func (l *loop) sendClosed(c *lconn) bool {
+	r := l.r
+	sent := r.now()
+	if r.end > 0 && sent >= int64(r.end) {
+		l.idle = append(l.idle, c)
+		r.scheduleEnded()
+		return false
+	}
+	warm := sent < int64(r.cfg.Warmup)
+	if !warm && r.cfg.Requests > 0 && r.claimed.Add(1) > r.cfg.Requests {
+		l.idle = append(l.idle, c)
+		r.scheduleEnded()
+		return false
+	}
+	if !warm {
+		r.markStart()
+	}
+	l.send(c, job{due: sent, warm: warm})
+	return true
+}
+
+// end records c's call as ended at t with outcome o.
+func (l *loop) end(c *lconn, t int64, o Outcome) {
+	if c.busy {
+		c.busy = false
+		l.busy--
+	}
+	if !c.rec.end(c.j.due, c.sent, t, o, c.j.warm) {
+		c.gone = true
+	}
+}
+
+// readable reads what c's socket holds and ends the calls it completes.
+func (l *loop) readable(c *lconn, now int64) {
+	if c.broken {
+		return
+	}
+	if c.n == len(c.in) {
+		c.in = append(c.in, make([]byte, len(c.in))...)[:cap(c.in)]
+	}
+	m, errno := rawRead(c.fd, c.in[c.n:])
+	if errno == unix.EAGAIN || errno == unix.EINTR {
+		return
+	}
+	if m <= 0 { // the server closed, or the socket failed
+		if c.busy {
+			l.end(c, now, Outcome{Class: ClassTransport})
+			l.breakConn(c)
+			l.free(c)
+		} else {
+			l.breakConn(c)
+		}
+		return
+	}
+	l.mu.Lock()
+	l.bytesR += int64(m)
+	l.mu.Unlock()
+	c.n += m
+	for c.n > 0 {
+		if !c.busy { // bytes nobody asked for: the connection cannot be trusted
+			l.breakConn(c)
+			return
+		}
+		k, o, keep := c.s.Reply(c.in[:c.n])
+		if k == 0 {
+			return
+		}
+		if k < 0 {
+			l.end(c, now, Outcome{Class: ClassTransport})
+			l.breakConn(c)
+			l.free(c)
+			return
+		}
+		c.n = copy(c.in, c.in[k:c.n])
+		l.end(c, now, o)
+		if !keep {
+			l.breakConn(c)
+		}
+		l.free(c)
+	}
+}
+
+// expire ends the calls out longer than the timeout; their connections are
+// replaced, so that a late reply is not taken for the next call's.
+func (l *loop) expire(now int64) {
+	limit := int64(l.r.cfg.Timeout)
+	for _, c := range l.conns {
+		if c.busy && now-c.sent >= limit {
+			l.end(c, now, Outcome{Class: ClassTimeout})
+			l.breakConn(c)
+			l.free(c)
+		}
+	}
+}
+
+// breakConn closes c's stream; its next call opens another.
+func (l *loop) breakConn(c *lconn) {
+	if c.broken {
+		return
+	}
+	_ = unix.EpollCtl(l.ep, unix.EPOLL_CTL_DEL, c.fd, nil)
+	_ = c.s.Close()
+	c.broken, c.n = true, 0
+}
+
+// reopen replaces c's stream (a blocking dial on the loop's thread).
+func (l *loop) reopen(c *lconn) bool {
+	s, err := l.sd.OpenStream(l.ctx, c.i)
+	if err != nil {
+		return false
+	}
+	c.s, c.fd = s, s.Fd()
+	if l.watch(c) != nil {
+		_ = s.Close()
+		return false
+	}
+	c.broken = false
+	return true
+}
+
+// write writes c's request whole: a socket with nothing in flight takes a
+// small request at once, and a larger one waits here until it is taken.
+func (l *loop) write(c *lconn) bool {
+	b := c.out
+	for len(b) > 0 {
+		m, errno := rawWrite(c.fd, b)
+		switch {
+		case errno == unix.EAGAIN:
+			fds := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLOUT}}
+			if _, err := unix.Poll(fds, int(l.r.cfg.Timeout/time.Millisecond)); err != nil && err != unix.EINTR {
+				return false
+			}
+		case errno == unix.EINTR:
+		case errno != 0 || m <= 0:
+			return false
+		default:
+			l.mu.Lock()
+			l.bytesW += int64(m)
+			l.mu.Unlock()
+			b = b[m:]
+		}
+	}
+	return true
+}
+
+// wait sleeps in epoll for at most d and returns how many events it got.
+func (l *loop) wait(d time.Duration) int {
+	ts := unix.NsecToTimespec(int64(d))
+	k, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT2, uintptr(l.ep), uintptr(unsafe.Pointer(&l.events[0])),
+		uintptr(len(l.events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
+	if errno != 0 {
+		return 0
+	}
+	return int(k)
+}
+
+func rawRead(fd int, b []byte) (int, unix.Errno) {
+	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	return int(n), errno
+}
+
+func rawWrite(fd int, b []byte) (int, unix.Errno) {
+	n, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	return int(n), errno
+}
+
+// callStream makes one call on s, blocking: setup's cold call. keep says
+// whether s can carry another.
+func callStream(s Stream, timeout time.Duration) (o Outcome, keep bool) {
+	o, keep = callStreamOnce(s, timeout)
+	return o, keep && o.Class != ClassTimeout && o.Class != ClassTransport
+}
+
+func callStreamOnce(s Stream, timeout time.Duration) (Outcome, bool) {
+	req, o := s.Request(nil)
+	if o.Class != OK {
+		return o, true
+	}
+	deadline := time.Now().Add(timeout)
+	fds := []unix.PollFd{{Fd: int32(s.Fd())}}
+	for len(req) > 0 {
+		m, err := unix.Write(s.Fd(), req)
+		if err == unix.EAGAIN {
+			fds[0].Events = unix.POLLOUT
+			unix.Poll(fds, int(time.Until(deadline)/time.Millisecond)+1)
+			continue
+		}
+		if err != nil {
+			return Outcome{Class: ClassTransport}, false
+		}
+		req = req[m:]
+	}
+	buf := make([]byte, 0, 16<<10)
+	for {
+		if time.Now().After(deadline) {
+			return Outcome{Class: ClassTimeout}, false
+		}
+		m, err := unix.Read(s.Fd(), buf[len(buf):cap(buf)])
+		switch {
+		case err == unix.EAGAIN:
+			fds[0].Events = unix.POLLIN
+			unix.Poll(fds, int(time.Until(deadline)/time.Millisecond)+1)
+			continue
+		case err != nil || m == 0:
+			return Outcome{Class: ClassTransport}, false
+		}
+		buf = buf[:len(buf)+m]
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		if k, o, keep := s.Reply(buf); k != 0 {
+			if k < 0 {
+				return Outcome{Class: ClassTransport}, false
+			}
+			return o, keep && k == len(buf)
+		}
+	}
+}
