@@ -124,6 +124,14 @@ func (l *loop) run() {
 		for _, rec := range r.recs {
 			rec.leave()
 		}
+		// The streams now open are the run's to close; those the loop
+		// replaced it closed itself.
+		for i, c := range l.conns {
+			r.streams[i] = nil
+			if !c.broken {
+				r.streams[i] = c.s
+			}
+		}
 	}()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()

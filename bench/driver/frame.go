@@ -81,7 +81,7 @@ func ReadFrame(buf []byte) (Frame, bool, error) {
 			}
 			length = n
 		case bytes.EqualFold(name, hTransferEncoding):
-			if !bytes.EqualFold(value, chunked) {
+			if !bytes.EqualFold(value, chunked) || minor == '0' {
 				return f, false, ErrFrame
 			}
 			f.Chunked = true
@@ -132,7 +132,7 @@ func chunkedLen(b []byte) (int, bool, error) {
 			return 0, false, ErrFrame
 		}
 		size, _, _ := bytes.Cut(line[:len(line)-2], semicolon)
-		n, ok := hexatoi(bytes.TrimSpace(size))
+		n, ok := hexatoi(bytes.TrimRight(size, " \t"))
 		if !ok {
 			return 0, false, ErrFrame
 		}
@@ -160,6 +160,24 @@ func chunkedLen(b []byte) (int, bool, error) {
 			return 0, false, ErrFrame
 		}
 		off += n + 2
+	}
+}
+
+// Dechunk appends a complete chunked body's data to dst (Frame.Body of a
+// frame with Chunked set), without its chunk coding and trailers.
+func Dechunk(dst, body []byte) []byte {
+	for {
+		i := bytes.IndexByte(body, '\n')
+		if i < 1 {
+			return dst
+		}
+		size, _, _ := bytes.Cut(body[:i-1], semicolon)
+		n, ok := hexatoi(bytes.TrimRight(size, " \t"))
+		if !ok || n == 0 || len(body) < i+1+n {
+			return dst
+		}
+		dst = append(dst, body[i+1:i+1+n]...)
+		body = body[min(i+1+n+2, len(body)):]
 	}
 }
 

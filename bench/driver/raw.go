@@ -84,8 +84,8 @@ func (q *RawRequest) SetHeader(name, value string) {
 	q.headers = append(q.headers, Header{name, value})
 }
 
-// SetBody replaces the body.
-func (q *RawRequest) SetBody(b []byte) { q.body, q.dirty = b, true }
+// SetBody replaces the body; b is used as it is, not copied.
+func (q *RawRequest) SetBody(b []byte) { q.body = b }
 
 // AppendTo appends the request's bytes to dst.
 func (q *RawRequest) AppendTo(dst []byte) []byte {
@@ -96,12 +96,13 @@ func (q *RawRequest) AppendTo(dst []byte) []byte {
 		for _, h := range q.headers {
 			e = append(append(append(append(e, h.Name...), ": "...), h.Value...), "\r\n"...)
 		}
-		if q.body != nil || q.method == "POST" || q.method == "PUT" {
-			e = append(strconv.AppendInt(append(e, "Content-Length: "...), int64(len(q.body)), 10), "\r\n"...)
-		}
-		q.enc, q.dirty = append(append(e, "\r\n"...), q.body...), false
+		q.enc, q.dirty = e, false
 	}
-	return append(dst, q.enc...)
+	dst = append(dst, q.enc...)
+	if q.body != nil || q.method == "POST" || q.method == "PUT" {
+		dst = append(strconv.AppendInt(append(dst, "Content-Length: "...), int64(len(q.body)), 10), "\r\n"...)
+	}
+	return append(append(dst, "\r\n"...), q.body...)
 }
 
 // DialSocket connects a non-blocking TCP socket to addr (host:port) and

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -117,6 +118,12 @@ func handServer(stubborn bool) int {
 // and the byte counts, and returns the result.
 func runMCP(t *testing.T, cfg Config, n uint64) *bench.Result {
 	t.Helper()
+	return runMCPOn(t, cfg, n, bench.EngineAuto)
+}
+
+// runMCPOn is runMCP on the engine given.
+func runMCPOn(t *testing.T, cfg Config, n uint64, engine string) *bench.Result {
+	t.Helper()
 	d, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +132,7 @@ func runMCP(t *testing.T, cfg Config, n uint64) *bench.Result {
 	// A generous per-call timeout: a lost reply still fails the test (as a
 	// timeout), a -race server slowed by a busy machine does not (seen once:
 	// one stdio call over 5 s in a full make test).
-	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Closed: true, Connections: 4, Requests: n, Timeout: 30 * time.Second})
+	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Closed: true, Connections: 4, Requests: n, Timeout: 30 * time.Second, Engine: engine})
 	if a := res.Accounting; a.Scheduled != n || a.InFlight != 0 || a.Queued != 0 {
 		t.Errorf("accounting %+v, want %d scheduled, all done", a, n)
 	}
@@ -142,17 +149,22 @@ func runMCP(t *testing.T, cfg Config, n uint64) *bench.Result {
 // checks how each is classified.
 func checkCalls(t *testing.T, cfg Config) {
 	t.Helper()
-	if a := runMCP(t, cfg, 200).Accounting; a.OK != 200 {
-		t.Errorf("echo: %+v", a)
-	}
-	bad := cfg
-	bad.Arguments = json.RawMessage(`{"message":5}`)
-	if a := runMCP(t, bad, 20).Accounting; a.ByCode[fmt.Sprint("protocol ", ToolErrorCode)] != 20 {
-		t.Errorf("tool error: %+v", a)
-	}
-	bad.Tool, bad.Arguments = "nope", nil
-	if a := runMCP(t, bad, 10).Accounting; a.ByCode["protocol -32602"] != 10 {
-		t.Errorf("unknown tool: %+v, want protocol -32602 (the go-sdk's invalid params)", a)
+	for _, engine := range []string{bench.EngineWorkers, bench.EngineLoop} {
+		if strings.HasPrefix(cfg.URL, "https:") && engine == bench.EngineLoop || cfg.Transport != "" && cfg.Transport != "http" && engine == bench.EngineLoop {
+			continue
+		}
+		if a := runMCPOn(t, cfg, 200, engine).Accounting; a.OK != 200 {
+			t.Errorf("%s: echo: %+v", engine, a)
+		}
+		bad := cfg
+		bad.Arguments = json.RawMessage(`{"message":5}`)
+		if a := runMCPOn(t, bad, 20, engine).Accounting; a.ByCode[fmt.Sprint("protocol ", ToolErrorCode)] != 20 {
+			t.Errorf("%s: tool error: %+v", engine, a)
+		}
+		bad.Tool, bad.Arguments = "nope", nil
+		if a := runMCPOn(t, bad, 10, engine).Accounting; a.ByCode["protocol -32602"] != 10 {
+			t.Errorf("%s: unknown tool: %+v, want protocol -32602 (the go-sdk's invalid params)", engine, a)
+		}
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/driver"
 	"github.com/mcpbench/mcpbench/servers/mcp/fast"
@@ -204,11 +206,17 @@ func TestMCPSessionLost(t *testing.T) {
 		})
 	})
 	res := runMCP(t, Config{URL: url, Protocol: MCP20251125}, 50)
-	if lost.Load() != 1 || res.Accounting.OK != 50 {
-		t.Errorf("lost %d sessions; accounting %+v", lost.Load(), res.Accounting)
+	// The workers start a session again within the call; the event loop
+	// counts the call's 404 and gives the connection a new session.
+	a, want := res.Accounting, uint64(50)
+	if res.Engine == bench.EngineLoop {
+		want = 49
 	}
-	if deletes.Load() != 4 {
-		t.Errorf("%d sessions deleted, want 4", deletes.Load())
+	if lost.Load() != 1 || a.OK != want || a.OK+a.ByCode["http 404"] != 50 {
+		t.Errorf("lost %d sessions; accounting %+v on %s", lost.Load(), a, res.Engine)
+	}
+	if deletes.Load() < 4 {
+		t.Errorf("%d sessions deleted, want every one of the 4 or 5", deletes.Load())
 	}
 }
 
@@ -387,6 +395,60 @@ func BenchmarkMCPSessionEcho(b *testing.B) {
 func BenchmarkMCPCallOnly(b *testing.B) {
 	b.Run("json", func(b *testing.B) { benchConn(b, Config{URL: cannedServer(b, false)}) })
 	b.Run("sse", func(b *testing.B) { benchConn(b, Config{URL: cannedServer(b, true)}) })
+}
+
+// TestMCPStreamAllocs: the event loop's MCP call path — the request's
+// bytes, the reply's framing and classification — makes no allocation
+// once warm, for JSON and SSE replies.
+func TestMCPStreamAllocs(t *testing.T) {
+	for _, sse := range []bool{false, true} {
+		d, err := New(Config{URL: cannedServer(t, sse)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		if err := d.(bench.Preparer).Prepare(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		st, err := d.(bench.StreamDriver).OpenStream(context.Background(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		out, in := make([]byte, 0, 4096), make([]byte, 16<<10)
+		call := func() {
+			var o bench.Outcome
+			out, o = st.Request(out[:0])
+			if o.Class != bench.OK {
+				t.Fatalf("request: %v", o)
+			}
+			if _, err := unix.Write(st.Fd(), out); err != nil {
+				t.Fatal(err)
+			}
+			for n := 0; ; {
+				fds := []unix.PollFd{{Fd: int32(st.Fd()), Events: unix.POLLIN}}
+				unix.Poll(fds, 1000)
+				m, err := unix.Read(st.Fd(), in[n:])
+				if err == unix.EAGAIN {
+					continue
+				}
+				if err != nil || m == 0 {
+					t.Fatalf("read: %v", err)
+				}
+				n += m
+				if k, o, _ := st.Reply(in[:n]); k != 0 {
+					if k != n || o.Class != bench.OK {
+						t.Fatalf("reply: %d of %d bytes, %v", k, n, o)
+					}
+					return
+				}
+			}
+		}
+		call()
+		if n := testing.AllocsPerRun(200, call); n != 0 {
+			t.Errorf("sse %v: %v allocations per call", sse, n)
+		}
+	}
 }
 
 // cannedServer answers every request with a result to its id, in JSON or
