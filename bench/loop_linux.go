@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"math"
 	"context"
 	"fmt"
 	"runtime"
@@ -29,12 +30,9 @@ const loopQueue = 1 << 16
 // loopMaxWait bounds one sleep, so that a halt is seen promptly.
 const loopMaxWait = 5 * time.Millisecond
 
-// loopSpin is how long a batching loop with calls out polls before it
-// sleeps: on a virtual machine a sleep and its wake-up cost more CPU than
-// a few microseconds of polling, and a reply due within them is common
-// once requests leave in batches. Without a window, polling costs more
-// than it saves (measured at 5,000 to 60,000/s), so there is none.
-const loopSpin = 10 * time.Microsecond
+// loopWakeMargin is how long before a request's due time an unbatched
+// loop stops sleeping and polls (see run).
+const loopWakeMargin = 50 * time.Microsecond
 
 // lconn is one connection's state.
 type lconn struct {
@@ -147,6 +145,7 @@ func (l *loop) run() {
 	}
 	ending := false // closed loop: the segment or the count has ended
 	checked := int64(0)
+	lastSend := int64(math.MinInt64 / 2) // when the last batch left
 	for {
 		if r.stopped.Load() {
 			if open {
@@ -164,8 +163,13 @@ func (l *loop) run() {
 			l.expire(now)
 			checked = now
 		}
+		// With a window, requests that fall due leave in batches, at most
+		// once per window.
 		if open {
 			l.pump()
+		}
+		if open && (l.window == 0 || now-lastSend >= int64(l.window)) {
+			sent := l.busy
 			for more && next.due <= now && l.qLen < loopQueue {
 				if !next.warm {
 					r.markStart()
@@ -179,6 +183,11 @@ func (l *loop) run() {
 				n++
 				next, more = r.slot(n, r.created)
 			}
+			if l.busy != sent {
+				lastSend = now
+			}
+		}
+		if open {
 			if !more {
 				r.scheduleEnded()
 				if l.qLen == 0 && l.busy == 0 {
@@ -196,13 +205,24 @@ func (l *loop) run() {
 			}
 		}
 		wait := loopMaxWait
+		var spinFrom, spinTo int64 // poll, not sleep, between these
 		if open && more && l.qLen < loopQueue {
 			at := next.due
+			rate := r.cfg.Pacer.Rate(time.Duration(now))
 			if l.auto {
-				l.window = AutoBatch(r.cfg.Pacer.Rate(time.Duration(now)))
+				l.window = AutoBatch(rate)
 			}
-			if w := int64(l.window); w > 0 && at < now+w {
-				at = now + w
+			if w := int64(l.window); w > 0 && at < lastSend+w {
+				at = lastSend + w
+			} else if w == 0 && rate > 0 {
+				// Sleep until a margin before the due time, then poll:
+				// waking from an idle CPU takes tens of microseconds on a
+				// virtual machine, and each would make the request late.
+				// The margin is at most 5% of the time between requests,
+				// so polling costs at most 5% of a CPU.
+				spinTo = at
+				at -= min(int64(loopWakeMargin), int64(float64(time.Second)/rate/20))
+				spinFrom = at
 			}
 			wait = min(wait, time.Duration(at-now))
 		}
@@ -210,20 +230,20 @@ func (l *loop) run() {
 			wait = min(wait, time.Millisecond)
 		}
 		k := 0
-		if l.busy > 0 && l.window > 0 {
-			for until := r.now() + int64(loopSpin); k == 0 && r.now() < until; {
+		if wait > 0 {
+			k = l.wait(wait)
+		}
+		if spinTo > 0 && k == 0 && r.now() >= spinFrom {
+			for k == 0 && r.now() < spinTo {
 				k = l.wait(0)
 			}
-		}
-		if k == 0 {
-			k = l.wait(max(wait, 0))
 		}
 		now = r.now()
 		for _, ev := range l.events[:k] {
 			l.readable(l.conns[ev.Fd], now)
 		}
 		if open {
-			l.pump()
+			l.pump() // queued requests are late already: they leave at once
 		}
 	}
 }

@@ -10,7 +10,7 @@
 # `mcpbench serve http`, then against the fast MCP server (wrk2 POSTs the
 # 2026-07-28 tools/call with a Lua script; mcpbench load --mcp).
 #
-#   WRK2=/path/to/wrk scripts/perf-vs-wrk2.sh [RATES] [DURATION_S] [CONNECTIONS]
+#   WRK2=/path/to/wrk [MODES="loop:0 loop:1ms workers"] scripts/perf-vs-wrk2.sh [RATES] [DURATION_S] [CONNECTIONS]
 #
 # wrk2 is not a Debian package. Build it from source:
 #   git clone https://github.com/giltene/wrk2 && make -C wrk2   # needs libssl-dev, zlib1g-dev
@@ -18,6 +18,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rates=${1:-5000 20000 40000 60000}
+# Each mcpbench row: ENGINE[:BATCH], the event loop with no batching window
+# (every request leaves when due), with wrk2's 1 ms timer granularity, and
+# the first wave's workers.
+modes=${MODES:-loop:0 loop:1ms workers}
 dur=${2:-10}
 conns=${3:-16}
 bin=./bin/mcpbench
@@ -56,7 +60,8 @@ to_us() {
 	awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v*1000} else if (v ~ /s$/) {sub(/s$/,"",v); print v*1e6} else print v}' <<<"$1"
 }
 
-# one RATE [LUA] [MCPBENCH ARGS…]: a table row for wrk2 and mcpbench at RATE.
+# one RATE [LUA] [MCPBENCH ARGS…]: table rows at RATE, wrk2's then one per
+# mcpbench engine and batching window in $modes.
 one() {
 	local rate=$1 lua=$2
 	shift 2
@@ -64,38 +69,50 @@ one() {
 	[ -n "$lua" ] && lua_args=(-s "$lua")
 	local out
 	out=$( (taskset -c 0 "$WRK2" -t1 -c"$conns" -d"${dur}s" -R"$rate" --latency "${lua_args[@]}" "$url"; times) 2>&1)
-	local w_rps w_p50 w_p99 w_reqs w_cpu
+	local w_rps w_p50 w_p99 w_reqs w_cpu w_bad
 	w_rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
 	w_reqs=$(awk '/requests in/ {print $1}' <<<"$out")
 	w_p50=$(to_us "$(awk '/^ *50\.000%/ {print $2; exit}' <<<"$out")")
 	w_p99=$(to_us "$(awk '/^ *99\.000%/ {print $2; exit}' <<<"$out")")
 	w_cpu=$(cpu_of "$out")
-	local w_bad
 	w_bad=$(awk '/Non-2xx or 3xx responses:/ {n=$NF} /Socket errors:/ {n+=0} END {print n+0}' <<<"$out")
-	out=$( ("$bin" load "$@" --rate "$rate" -c "$conns" --duration "${dur}s" --warmup 0s --cpus 0 --format json --no-save --progress off >"$tmp/mb.json"; times) 2>&1)
-	local m_cpu
-	m_cpu=$(cpu_of "$out")
-	python3 - "$tmp/mb.json" "$rate" "$w_rps" "$w_p50" "$w_p99" "$w_cpu" "$w_reqs" "$m_cpu" "$w_bad" <<'PY'
+	python3 - "$rate" "$w_rps" "$w_p50" "$w_p99" "$w_cpu" "$w_reqs" "$w_bad" <<'PY'
+import sys
+rate, w_rps, w_p50, w_p99, w_cpu, w_reqs, w_bad = sys.argv[1:]
+print("| %s | wrk2 -t1 | %s | %.0f / %.0f µs | %.1f µs | | | %s |" % (f"{int(rate):,}", f"{float(w_rps):,.0f}", float(w_p50), float(w_p99),
+    float(w_cpu) / float(w_reqs) * 1e6 if float(w_reqs or 0) else float("nan"), w_bad))
+PY
+	local mode engine batch m_cpu
+	for mode in $modes; do
+		engine=${mode%%:*}
+		batch=${mode#*:}
+		[ "$batch" = "$mode" ] && batch=0
+		out=$( ("$bin" load "$@" --rate "$rate" -c "$conns" --duration "${dur}s" --warmup 0s --cpus 0 --format json --no-save --progress off \
+			--engine "$engine" --batch "$batch" >"$tmp/mb.json"; times) 2>&1)
+		m_cpu=$(cpu_of "$out")
+		python3 - "$tmp/mb.json" "$rate" "$w_cpu" "$w_reqs" "$m_cpu" "$mode" <<'PY'
 import json, sys
-f, rate, w_rps, w_p50, w_p99, w_cpu, w_reqs, m_cpu, w_bad = sys.argv[1:]
+f, rate, w_cpu, w_reqs, m_cpu, mode = sys.argv[1:]
 r = json.load(open(f))["runs"][0]
 a = r["accounting"]
 calls = a["ok"] + a["errors"]
 m_cpu_call = float(m_cpu) / calls * 1e6 if calls else float("nan")
 w_cpu_call = float(w_cpu) / float(w_reqs) * 1e6 if float(w_reqs or 0) else float("nan")
-print("| %s | %s | %.0f / %.0f µs | %.1f µs | %s | %s | %.0f / %.0f µs | %.1f µs (%.1f×) | %d + %d | %d |" % (
-    f"{int(rate):,}", f"{float(w_rps):,.0f}", float(w_p50), float(w_p99), w_cpu_call, w_bad,
-    f"{r['achieved_rate']:,.0f}", r["response_time"]["p50_ns"] / 1e3, r["response_time"]["p99_ns"] / 1e3,
+engine, _, batch = mode.partition(":")
+name = "mcpbench " + engine + (", batch " + batch if engine == "loop" and batch not in ("", "0") else "")
+print("| %s | %s | %s | %.0f / %.0f µs | %.1f µs | %.2f× | %d + %d | %d |" % (
+    f"{int(rate):,}", name, f"{r['achieved_rate']:,.0f}", r["response_time"]["p50_ns"] / 1e3, r["response_time"]["p99_ns"] / 1e3,
     m_cpu_call, m_cpu_call / w_cpu_call, a["queued_at_end"], a["in_flight_at_end"], a["errors"]))
 PY
+	done
 }
 
 header() {
 	echo
 	echo "$1"
 	echo
-	echo "| target/s | wrk2 achieved/s | wrk2 p50 / p99 | wrk2 CPU/req | wrk2 non-2xx | mcpbench achieved/s | mcpbench p50 / p99 | mcpbench CPU/req | queued + in flight at end | mcpbench errors |"
-	echo "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+	echo "| target/s | generator | achieved/s | p50 / p99 | CPU/req | × wrk2's CPU | queued + in flight at end | errors (wrk2: non-2xx) |"
+	echo "|--:|---|--:|--:|--:|--:|--:|--:|"
 }
 
 serve http
