@@ -37,10 +37,13 @@ wrk_cpu=$(echo "$wrk_out" | tail -1 | awk '{u=$1; s=$2; gsub(/m/," ",u); gsub(/s
 wrk_reqs=$(echo "$wrk_out" | awk '/requests in/ {print $1}')
 
 mb_json="$tmp/mb.json"
-"$bin" load "$url" --closed -c "$conns" --duration "${dur}s" --warmup 0s --cpus 0 --format json --no-save --progress off >"$mb_json"
-mb_rps=$(python3 -c "import json;r=json.load(open('$mb_json'))['runs'][0];print(round(r['achieved_rate']))")
-mb_p50=$(python3 -c "import json;r=json.load(open('$mb_json'))['runs'][0];print('%.1fus'%(r['response_time']['p50_ns']/1e3))")
-mb_cpu=$(python3 -c "import json;r=json.load(open('$mb_json'))['runs'][0];print('%.2f'%(r['generator_cpu_per_call_ns']/1e3))")
+declare -A mb_rps mb_p50 mb_cpu
+for engine in loop workers; do
+	"$bin" load "$url" --closed -c "$conns" --duration "${dur}s" --warmup 0s --cpus 0 --format json --no-save --progress off --engine "$engine" >"$mb_json"
+	mb_rps[$engine]=$(python3 -c "import json;r=json.load(open('$mb_json'))['runs'][0];print(round(r['achieved_rate']))")
+	mb_p50[$engine]=$(python3 -c "import json;r=json.load(open('$mb_json'))['runs'][0];print('%.1fus'%(r['response_time']['p50_ns']/1e3))")
+	mb_cpu[$engine]=$(python3 -c "import json;r=json.load(open('$mb_json'))['runs'][0];print('%.2f'%(r['generator_cpu_per_call_ns']/1e3))")
+done
 
 wrk_cpu_call=$(python3 -c "print('%.2f'%($wrk_cpu/$wrk_reqs*1e6))")
 
@@ -59,7 +62,9 @@ rss_rate=$(python3 -c "import json;r=json.load(open('$tmp/rss.json'))['runs'][0]
 echo "| generator | connections | throughput (req/s) | p50 | generator CPU per request |"
 echo "|---|---|---|---|---|"
 echo "| wrk 1 thread | $conns | $wrk_rps | $wrk_p50 | ${wrk_cpu_call} µs |"
-echo "| mcpbench --closed | $conns | $mb_rps | $mb_p50 | ${mb_cpu} µs |"
+for engine in loop workers; do
+	echo "| mcpbench --closed --engine $engine | $conns | ${mb_rps[$engine]} | ${mb_p50[$engine]} | ${mb_cpu[$engine]} µs |"
+done
 echo
 echo "mcpbench open loop at 20,000 req/s for 60 s: achieved $rss_rate req/s, peak RSS $((peak / 1024)) MB"
 echo "(machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); server on CPU 1, generator on CPU 0)"
