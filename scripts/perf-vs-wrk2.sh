@@ -16,7 +16,7 @@
 #
 # wrk2 is not a Debian package. Build it from source:
 #   git clone https://github.com/giltene/wrk2 && make -C wrk2   # needs libssl-dev, zlib1g-dev
-# then WRK2=$PWD/wrk2/wrk.
+# then WRK2=$PWD/wrk2/wrk. HTTP_ONLY=1 stops after serve http.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rates=${1:-5000 20000 40000 60000}
@@ -138,6 +138,7 @@ serve http
 header "Against \`mcpbench serve http\` ($url), $conns connections, ${dur} s each:"
 for r in $rates; do one "$r" "" "$url"; done
 
+[ -n "${HTTP_ONLY:-}" ] && exit 0
 serve mcp --impl fast
 body='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}'
 cat >"$tmp/mcp.lua" <<EOF
