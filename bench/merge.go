@@ -21,6 +21,7 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 		Name: name, Target: segs[0].Target, Model: segs[0].Model, Schedule: segs[0].Schedule,
 		TargetRate: segs[0].TargetRate, Connections: segs[0].Connections, Warmup: segs[0].Warmup,
 		Timeout: segs[0].Timeout, Started: segs[0].Started, Setup: segs[0].Setup,
+		Engine: segs[0].Engine, Batch: segs[0].Batch,
 	}
 	m.Histograms.Response, m.Histograms.Service, m.Histograms.Lag = NewHistogram(), NewHistogram(), NewHistogram()
 	a := &m.Accounting
@@ -30,6 +31,9 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 	cpuSegs := 0
 	var notes []string
 	for _, s := range segs {
+		if s.Engine != m.Engine || s.Batch != m.Batch {
+			m.Engine, m.Batch = "mixed", ""
+		}
 		m.Duration += s.Duration
 		m.Interrupted = m.Interrupted || s.Interrupted
 		a.add(s.Accounting)

@@ -108,3 +108,26 @@ func TestMergeResultsLogAndCPU(t *testing.T) {
 		t.Errorf("interval starts %v (ms): want the segments one after another, 20ms apart at least", starts)
 	}
 }
+
+// TestMergeKeepsEngine: the merged result names the engine its segments
+// ran on, or "mixed".
+func TestMergeKeepsEngine(t *testing.T) {
+	seg := func(engine, batch string) *Result {
+		return &Result{Name: "s", Engine: engine, Batch: batch, Histograms: struct{ Response, Service, Lag *hdr.Histogram }{NewHistogram(), NewHistogram(), NewHistogram()}}
+	}
+	for _, tc := range []struct {
+		segs          []*Result
+		engine, batch string
+	}{
+		{[]*Result{seg("loop", "0s"), seg("loop", "0s")}, "loop", "0s"},
+		{[]*Result{seg("loop", "0s"), seg("workers", "")}, "mixed", ""},
+	} {
+		m, err := MergeResults("m", tc.segs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Engine != tc.engine || m.Batch != tc.batch {
+			t.Errorf("engine %q batch %q, want %q %q", m.Engine, m.Batch, tc.engine, tc.batch)
+		}
+	}
+}

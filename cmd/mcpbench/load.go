@@ -371,6 +371,9 @@ func reportLoad(ctx context.Context, command string, lf *loadFlags, s *results.S
 		}
 	}
 	for _, r := range s.Runs {
+		if lf.format != "json" {
+			fmt.Fprintf(errOut, "%s: %s\n", r.Name, engineLine(r))
+		}
 		for _, w := range r.Warnings {
 			fmt.Fprintf(errOut, "warning: %s: %s\n", r.Name, w)
 		}
@@ -388,4 +391,19 @@ func reportLoad(ctx context.Context, command string, lf *loadFlags, s *results.S
 		return errors.New("interrupted: what was measured until then is reported above")
 	}
 	return nil
+}
+
+// engineLine says what made a run's calls.
+func engineLine(r *bench.Result) string {
+	switch {
+	case r.Engine == bench.EngineWorkers:
+		return "calls made by workers, a goroutine per connection"
+	case r.Engine != bench.EngineLoop:
+		return "calls made by " + r.Engine
+	case r.Batch == "" || r.Batch == "0s":
+		return "calls made by the event loop, each request sent when due"
+	case r.Batch == "auto":
+		return "calls made by the event loop, batching window auto (none below 2,000/s, else 1ms): requests leave up to that late, and the lag counts"
+	}
+	return "calls made by the event loop, batching window " + r.Batch + ": requests leave up to " + r.Batch + " late, and the lag counts"
 }
