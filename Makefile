@@ -49,10 +49,10 @@ unit: tools-haproxy
 allocs:
 	$(GO) test -count=1 -run 'Alloc' ./...
 
-# Each rate-limited stack at twice the rate it sustains, as child processes
-# on their own CPU. Without -race: the race detector slows the generator and
-# the servers' refusals far more than the servers' upstream work, so the
-# ratio this test is about would not be the one users meet.
+# Each rate-limited stack, serving the plain echo, at twice the rate it
+# sustains, as child processes on their own CPU. Without -race: the race
+# detector slows the generator and the servers several times over, so the
+# rates would not be the ones users meet.
 overload: tools-haproxy
 	$(GO) test -count=1 -run 'AtTwiceCapacity' -v ./cmd/mcpbench
 

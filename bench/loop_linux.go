@@ -1,9 +1,9 @@
 package bench
 
 import (
-	"math"
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"time"
