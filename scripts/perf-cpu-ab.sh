@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# CPU per request of mcpbench's open loop against wrk2's, alternated: at
+# each rate, N pairs of runs (wrk2 -t1, then mcpbench load), 16
+# connections, DURATION_S each, the server (`mcpbench serve http`) on CPU 1
+# and each generator on CPU 0. Each run's CPU is read with `perf stat` over
+# its steady state (from 2 s in, for DURATION_S - 3 s), so start-up and
+# shutdown are left out, and the machine's drift touches both sides of a
+# pair alike. Prints each pair and the median ratio per rate.
+#
+#   WRK2=/path/to/wrk [BATCH=1ms] scripts/perf-cpu-ab.sh [RATES] [N] [DURATION_S]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rates=${1:-5000 20000 40000}
+n=${2:-5}
+dur=${3:-6}
+batch=${BATCH:-1ms}
+bin=./bin/mcpbench
+[ -x "${WRK2:-}" ] || { echo "perf-cpu-ab: set WRK2 to a wrk2 binary (see scripts/perf-vs-wrk2.sh)" >&2; exit 2; }
+command -v perf >/dev/null || { echo "perf-cpu-ab: needs perf (apt-get install linux-perf)" >&2; exit 2; }
+tmp=$(mktemp -d)
+srv=
+cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+"$bin" serve http --cpus 1 >"$tmp/serve.out" 2>"$tmp/serve.err" &
+srv=$!
+for _ in $(seq 50); do grep -q '^listening ' "$tmp/serve.out" && break; sleep 0.1; done
+url=$(sed -n 's/^listening //p' "$tmp/serve.out")
+
+# cpu_ms PID: the task-clock of PID over the steady state, in ms.
+cpu_ms() {
+	sleep 2
+	perf stat -x, -e task-clock -p "$1" -- sleep $((dur - 3)) 2>&1 | awk -F, '/task-clock/ {print $1}'
+}
+
+echo "| rate | pair | wrk2 CPU/req | mcpbench (batch $batch) CPU/req | ratio |"
+echo "|--:|--:|--:|--:|--:|"
+for rate in $rates; do
+	ratios=()
+	for i in $(seq "$n"); do
+		taskset -c 0 "$WRK2" -t1 -c16 -d"${dur}s" -R"$rate" "$url" >/dev/null 2>&1 &
+		w=$(cpu_ms $!); wait
+		"$bin" load "$url" --rate "$rate" -c 16 -d "${dur}s" --warmup 0s --cpus 0 --batch "$batch" --no-save --progress off >/dev/null 2>&1 &
+		m=$(cpu_ms $!); wait
+		r=$(python3 -c "print('%.3f' % ($m / $w))")
+		ratios+=("$r")
+		python3 -c "s=$dur-3; print('| %d | %d | %.2f µs | %.2f µs | %.2f× |' % ($rate, $i, $w/1e3/(s*$rate)*1e6, $m/1e3/(s*$rate)*1e6, $r))"
+	done
+	echo "| $rate | median | | | $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')× |"
+done
+echo
+echo "(machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
