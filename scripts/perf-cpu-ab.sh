@@ -38,9 +38,13 @@ for rate in $rates; do
 	ratios=()
 	for i in $(seq "$n"); do
 		taskset -c 0 "$WRK2" -t1 -c16 -d"${dur}s" -R"$rate" "$url" >/dev/null 2>&1 &
-		w=$(cpu_ms $!); wait
+		pid=$!
+		w=$(cpu_ms $pid)
+		wait $pid
 		"$bin" load "$url" --rate "$rate" -c 16 -d "${dur}s" --warmup 0s --cpus 0 --batch "$batch" --no-save --progress off >/dev/null 2>&1 &
-		m=$(cpu_ms $!); wait
+		pid=$!
+		m=$(cpu_ms $pid)
+		wait $pid
 		r=$(python3 -c "print('%.3f' % ($m / $w))")
 		ratios+=("$r")
 		python3 -c "s=$dur-3; print('| %d | %d | %.2f µs | %.2f µs | %.2f× |' % ($rate, $i, $w/1e3/(s*$rate)*1e6, $m/1e3/(s*$rate)*1e6, $r))"
