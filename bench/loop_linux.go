@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -67,8 +67,7 @@ type loop struct {
 	auto   bool
 	done   chan struct{}
 	// bytes moved, read by other goroutines at the segment's marks.
-	mu             sync.Mutex
-	bytesR, bytesW int64
+	bytesR, bytesW atomic.Int64
 }
 
 func (r *run) newLoop(ctx context.Context, sd StreamDriver, streams []Stream) (*loop, error) {
@@ -106,9 +105,7 @@ func (l *loop) watch(c *lconn) error {
 
 // bytes returns the bytes read and written so far.
 func (l *loop) bytes() (read, written int64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.bytesR, l.bytesW
+	return l.bytesR.Load(), l.bytesW.Load()
 }
 
 // run is the loop's thread. It returns when the schedule has ended and
@@ -370,9 +367,7 @@ func (l *loop) readable(c *lconn, now int64) {
 		}
 		return
 	}
-	l.mu.Lock()
-	l.bytesR += int64(m)
-	l.mu.Unlock()
+	l.bytesR.Add(int64(m))
 	c.n += m
 	for c.n > 0 {
 		if !c.busy { // bytes nobody asked for: the connection cannot be trusted
@@ -452,9 +447,7 @@ func (l *loop) write(c *lconn) bool {
 		case errno != 0 || m <= 0:
 			return false
 		default:
-			l.mu.Lock()
-			l.bytesW += int64(m)
-			l.mu.Unlock()
+			l.bytesW.Add(int64(m))
 			b = b[m:]
 		}
 	}

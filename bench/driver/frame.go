@@ -204,7 +204,7 @@ func token(b []byte) bool {
 		return false
 	}
 	for _, c := range b {
-		if c <= ' ' || c >= 0x7f || bytes.IndexByte([]byte(`"(),/:;<=>?@[\]{}`), c) >= 0 {
+		if !tokenChar[c] {
 			return false
 		}
 	}
@@ -221,6 +221,14 @@ func fieldValue(b []byte) bool {
 	}
 	return true
 }
+
+// tokenChar marks the bytes a token may hold.
+var tokenChar = func() (t [256]bool) {
+	for c := '!'; c < 0x7f; c++ {
+		t[c] = !bytes.ContainsRune([]byte(`"(),/:;<=>?@[\]{}`), c)
+	}
+	return t
+}()
 
 func atoi(b []byte) (int, bool) {
 	if len(b) == 0 || len(b) > 12 {

@@ -103,3 +103,13 @@ func FuzzReadFrame(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkReadFrame(b *testing.B) {
+	buf := []byte("HTTP/1.1 200 OK\r\nServer: fasthttp\r\nDate: Mon, 30 Nov 2026 09:00:00 GMT\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\n\r\nok\n")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok, err := ReadFrame(buf); !ok || err != nil {
+			b.Fatal(err)
+		}
+	}
+}
