@@ -5,7 +5,9 @@
 # and each generator on CPU 0. Each run's CPU is read with `perf stat` over
 # its steady state (from 2 s in, for DURATION_S - 3 s), so start-up and
 # shutdown are left out, and the machine's drift touches both sides of a
-# pair alike. Prints each pair and the median ratio per rate.
+# pair alike. Prints each pair and the median ratio per rate. The rate
+# "closed" compares closed loops instead: wrk -t1 (Debian's wrk) against
+# mcpbench load --closed, throughput and CPU per request.
 #
 #   WRK2=/path/to/wrk [BATCH=1ms] scripts/perf-cpu-ab.sh [RATES] [N] [DURATION_S]
 set -euo pipefail
@@ -34,7 +36,31 @@ cpu_ms() {
 
 echo "| rate | pair | wrk2 CPU/req | mcpbench (batch $batch) CPU/req | ratio |"
 echo "|--:|--:|--:|--:|--:|"
+closed() {
+	command -v wrk >/dev/null || { echo "perf-cpu-ab: closed needs wrk (apt-get install wrk)" >&2; exit 2; }
+	echo
+	echo "| pair | wrk req/s | mcpbench req/s | ratio | wrk CPU/req | mcpbench CPU/req | ratio |"
+	echo "|--:|--:|--:|--:|--:|--:|--:|"
+	local i w m wr mr rr=() cr=()
+	for i in $(seq "$n"); do
+		taskset -c 0 wrk -t1 -c16 -d"${dur}s" "$url" >"$tmp/wrk.out" 2>&1 &
+		pid=$!; w=$(cpu_ms $pid); wait $pid
+		wr=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out")
+		"$bin" load "$url" --closed -c 16 -d "${dur}s" --warmup 0s --cpus 0 --format json --no-save --progress off >"$tmp/mb.json" 2>/dev/null &
+		pid=$!; m=$(cpu_ms $pid); wait $pid
+		mr=$(python3 -c "import json; print(json.load(open('$tmp/mb.json'))['runs'][0]['achieved_rate'])")
+		read -r a b < <(python3 -c "s=$dur-3; print('%.3f %.3f' % ($mr / $wr, ($m / $mr) / ($w / $wr)))")
+		rr+=("$a"); cr+=("$b")
+		python3 -c "s=$dur-3; print('| %d | %.0f | %.0f | %.2f× | %.2f µs | %.2f µs | %.2f× |' % ($i, $wr, $mr, $a, $w/1e3/(s*$wr)*1e6, $m/1e3/(s*$mr)*1e6, $b))"
+	done
+	echo "| median | | | $(printf '%s\n' "${rr[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')× | | | $(printf '%s\n' "${cr[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')× |"
+}
+
 for rate in $rates; do
+	if [ "$rate" = closed ]; then
+		closed
+		continue
+	fi
 	ratios=()
 	for i in $(seq "$n"); do
 		taskset -c 0 "$WRK2" -t1 -c16 -d"${dur}s" -R"$rate" "$url" >/dev/null 2>&1 &
