@@ -74,6 +74,9 @@ type Info struct {
 	Scopes   []string
 	Expiry   time.Time
 	ID       string
+	// JKT is the thumbprint of the key a sender-constrained token is
+	// bound to (its cnf.jkt, RFC 9449 §6); "" for a bearer token.
+	JKT string
 }
 
 // HasScopes reports whether the token carries every scope in need.
@@ -104,6 +107,8 @@ type Request interface {
 	URL() string
 	// Header returns the first value of the named header, "" when absent.
 	Header(name string) string
+	// HeaderCount is how many times the named header is present.
+	HeaderCount(name string) int
 	// TLS is the request's TLS connection state, nil over plain HTTP.
 	TLS() *tls.ConnectionState
 }
@@ -113,9 +118,10 @@ func HTTPRequest(r *http.Request) Request { return httpRequest{r} }
 
 type httpRequest struct{ r *http.Request }
 
-func (h httpRequest) Method() string            { return h.r.Method }
-func (h httpRequest) Header(name string) string { return h.r.Header.Get(name) }
-func (h httpRequest) TLS() *tls.ConnectionState { return h.r.TLS }
+func (h httpRequest) Method() string              { return h.r.Method }
+func (h httpRequest) Header(name string) string   { return h.r.Header.Get(name) }
+func (h httpRequest) HeaderCount(name string) int { return len(h.r.Header.Values(name)) }
+func (h httpRequest) TLS() *tls.ConnectionState   { return h.r.TLS }
 func (h httpRequest) URL() string {
 	scheme := "http"
 	if h.r.TLS != nil {
@@ -132,6 +138,15 @@ type fastRequest struct{ c *fasthttp.RequestCtx }
 
 func (f fastRequest) Method() string            { return string(f.c.Method()) }
 func (f fastRequest) Header(name string) string { return string(f.c.Request.Header.Peek(name)) }
+func (f fastRequest) HeaderCount(name string) int {
+	n := 0
+	for k := range f.c.Request.Header.All() {
+		if strings.EqualFold(string(k), name) {
+			n++
+		}
+	}
+	return n
+}
 func (f fastRequest) TLS() *tls.ConnectionState { return f.c.TLSConnectionState() }
 func (f fastRequest) URL() string {
 	scheme := "http"
@@ -154,6 +169,13 @@ type Options struct {
 	// Scheme is the Authorization scheme tokens come in and challenges
 	// name; default Bearer.
 	Scheme string
+	// BearerToo takes "Bearer" tokens as well as Scheme's (a DPoP
+	// resource in DPoPAllowed mode: its verifier then refuses a bound
+	// token sent as a bearer token).
+	BearerToo bool
+	// Algs, for a DPoP resource, are the proof algorithms its challenges
+	// name (RFC 9449 §7.1's algs).
+	Algs []string
 }
 
 // scheme is o's Authorization scheme.
@@ -182,6 +204,9 @@ func Challenge(err error, o *Options) (status int, wwwAuthenticate string) {
 	case ErrInvalidToken:
 		status = http.StatusUnauthorized
 		params = append(params, `error="invalid_token"`, quoted("error_description", e.Reason))
+	case ErrInvalidProof:
+		status = http.StatusUnauthorized
+		params = append(params, `error="invalid_dpop_proof"`, quoted("error_description", e.Reason))
 	case ErrInsufficientScope:
 		status = http.StatusForbidden
 		params = append(params, `error="insufficient_scope"`, quoted("error_description", e.Reason))
@@ -197,6 +222,9 @@ func Challenge(err error, o *Options) (status int, wwwAuthenticate string) {
 	}
 	if len(scope) > 0 {
 		params = append(params, quoted("scope", strings.Join(scope, " ")))
+	}
+	if o != nil && len(o.Algs) > 0 {
+		params = append(params, quoted("algs", strings.Join(o.Algs, " ")))
 	}
 	return status, o.scheme() + " " + strings.Join(params, ", ")
 }

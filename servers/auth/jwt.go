@@ -140,6 +140,9 @@ type accessClaims struct {
 	jwt.RegisteredClaims
 	ClientID string `json:"client_id"`
 	Scope    string `json:"scope"`
+	CNF      *struct {
+		JKT string `json:"jkt"`
+	} `json:"cnf"`
 }
 
 // Verify checks the token's signature, type, issuer, audience and times.
@@ -167,6 +170,12 @@ func (v *JWTVerifier) Verify(ctx context.Context, token string, r Request) (*Inf
 	info := &Info{
 		Subject: c.Subject, ClientID: c.ClientID, Issuer: c.Issuer, Audience: c.Audience,
 		Scopes: strings.Fields(c.Scope), Expiry: c.ExpiresAt.Time, ID: c.ID,
+	}
+	if c.CNF != nil {
+		if c.CNF.JKT == "" {
+			return nil, invalid("a cnf claim without jkt: bound to nothing this resource checks")
+		}
+		info.JKT = c.CNF.JKT
 	}
 	return info, nil
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -21,7 +22,7 @@ func InfoFromContext(ctx context.Context) *Info {
 }
 
 // check is the whole decision for one request, shared by the middlewares.
-func check(ctx context.Context, v Verifier, r Request, scheme, header string, headers int, queryToken bool, need func() []string) (*Info, error) {
+func check(ctx context.Context, v Verifier, r Request, scheme string, bearerToo bool, header string, headers int, queryToken bool, need func() []string) (*Info, error) {
 	if headers > 1 {
 		return nil, &Error{Kind: ErrMalformed, Reason: "more than one Authorization header"}
 	}
@@ -29,6 +30,13 @@ func check(ctx context.Context, v Verifier, r Request, scheme, header string, he
 		return nil, &Error{Kind: ErrMalformed, Reason: "access tokens go in the Authorization header, never in the URL"}
 	}
 	tok, err := ParseToken(header, scheme)
+	if err != nil && bearerToo {
+		// A DPoP resource that takes bearer tokens too (DPoPAllowed);
+		// its verifier decides, seeing the scheme in the request.
+		if t, berr := ParseToken(header, "Bearer"); berr == nil {
+			tok, err = t, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +55,9 @@ func check(ctx context.Context, v Verifier, r Request, scheme, header string, he
 // errorBody is the JSON body of a refusal.
 func errorBody(status int, err error) []byte {
 	code := map[int]string{400: "invalid_request", 401: "invalid_token", 403: "insufficient_scope", 503: "temporarily_unavailable"}[status]
+	if errors.Is(err, ErrInvalidProof) {
+		code = "invalid_dpop_proof"
+	}
 	b, _ := json.Marshal(map[string]string{"error": code, "error_description": err.Error()})
 	return b
 }
@@ -67,7 +78,7 @@ func Middleware(v Verifier, o Options) func(http.Handler) http.Handler {
 			if len(hs) > 0 {
 				h = hs[0]
 			}
-			info, err := check(r.Context(), v, HTTPRequest(r), o.scheme(), h, len(hs), r.URL.Query().Has("access_token"), need)
+			info, err := check(r.Context(), v, HTTPRequest(r), o.scheme(), o.BearerToo, h, len(hs), r.URL.Query().Has("access_token"), need)
 			if err != nil {
 				status, www := Challenge(err, &o)
 				if www != "" {
@@ -111,6 +122,9 @@ type FastOptions struct {
 	Required func(ctx *fasthttp.RequestCtx) []string
 	// Scheme is as Options.Scheme; default Bearer.
 	Scheme string
+	// Algs and BearerToo are as in Options.
+	Algs      []string
+	BearerToo bool
 }
 
 // UserValueKey is where FastMiddleware puts the token's *Info on the
@@ -119,7 +133,7 @@ const UserValueKey = "mcpbench.auth.info"
 
 // FastMiddleware is Middleware for fasthttp.
 func FastMiddleware(v Verifier, o FastOptions, next fasthttp.RequestHandler) fasthttp.RequestHandler {
-	co := &Options{ResourceMetadataURL: o.ResourceMetadataURL, Scopes: o.Scopes, Scheme: o.Scheme}
+	co := &Options{ResourceMetadataURL: o.ResourceMetadataURL, Scopes: o.Scopes, Scheme: o.Scheme, Algs: o.Algs, BearerToo: o.BearerToo}
 	return func(ctx *fasthttp.RequestCtx) {
 		var need func() []string
 		if o.Required != nil {
@@ -135,7 +149,7 @@ func FastMiddleware(v Verifier, o FastOptions, next fasthttp.RequestHandler) fas
 				n++
 			}
 		}
-		info, err := check(ctx, v, FastRequest(ctx), co.scheme(), string(h), n, ctx.QueryArgs().Has("access_token"), need)
+		info, err := check(ctx, v, FastRequest(ctx), co.scheme(), co.BearerToo, string(h), n, ctx.QueryArgs().Has("access_token"), need)
 		if err != nil {
 			status, www := Challenge(err, co)
 			if www != "" {
