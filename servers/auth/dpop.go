@@ -69,7 +69,8 @@ type DPoPVerifier struct {
 	seen   replayCache
 }
 
-// NewDPoP returns a DPoP verifier around next.
+// NewDPoP returns a DPoP verifier around next (nil for one that only
+// checks token requests' proofs, with Proof).
 func NewDPoP(next Verifier, cfg DPoPConfig) (*DPoPVerifier, error) {
 	if cfg.Mode == "" {
 		cfg.Mode = DPoPRequired
@@ -161,9 +162,15 @@ func (v *DPoPVerifier) Verify(ctx context.Context, token string, r Request) (*In
 	return info, nil
 }
 
-// proof checks the request's DPoP proof for token and returns its key's
-// thumbprint. The replay check comes last, so that only a proof valid in
-// every other way takes a place in the cache.
+// Proof checks the DPoP proof of a request to an authorization server's
+// token endpoint (no access token yet, so no ath) and returns its key's
+// thumbprint, the cnf.jkt to bind the token to.
+func (v *DPoPVerifier) Proof(r Request) (jkt string, err error) { return v.proof(r, "") }
+
+// proof checks the request's DPoP proof for token ("" at a token
+// endpoint) and returns its key's thumbprint. The replay check comes
+// last, so that only a proof valid in every other way takes a place in
+// the cache.
 func (v *DPoPVerifier) proof(r Request, token string) (string, error) {
 	switch n := r.HeaderCount("DPoP"); {
 	case n == 0:
@@ -205,9 +212,11 @@ func (v *DPoPVerifier) proof(r Request, token string) (string, error) {
 		return "", badProof("htu %q is not this request's URL %s", c.HTU, r.URL())
 	case c.IAT == nil:
 		return "", badProof("no iat")
-	case c.ATH == "":
+	case token == "" && c.ATH != "":
+		return "", badProof("ath in a proof that comes with no access token")
+	case token != "" && c.ATH == "":
 		return "", badProof("no ath (the access token's hash)")
-	case c.ATH != tokenHash(token):
+	case token != "" && c.ATH != tokenHash(token):
 		return "", badProof("ath is not the hash of this access token")
 	}
 	iat := time.Unix(*c.IAT, 0)

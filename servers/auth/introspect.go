@@ -73,6 +73,9 @@ type introspection struct {
 	Expiry    int64           `json:"exp"`
 	NotBefore int64           `json:"nbf"`
 	ID        string          `json:"jti"`
+	CNF       *struct {
+		JKT string `json:"jkt"`
+	} `json:"cnf"`
 }
 
 // Verify asks the introspection endpoint and checks what it says.
@@ -136,8 +139,15 @@ func (v *IntrospectionVerifier) check(in *introspection) (*Info, error) {
 	if !slices.Contains(aud, v.cfg.Audience) {
 		return nil, invalid("token not meant for this resource (aud)")
 	}
-	return &Info{
+	info := &Info{
 		Subject: in.Subject, ClientID: in.ClientID, Issuer: in.Issuer, Audience: aud,
 		Scopes: strings.Fields(in.Scope), Expiry: exp, ID: in.ID,
-	}, nil
+	}
+	if in.CNF != nil {
+		if in.CNF.JKT == "" {
+			return nil, invalid("a cnf without jkt: bound to nothing this resource checks")
+		}
+		info.JKT = in.CNF.JKT
+	}
+	return info, nil
 }

@@ -33,6 +33,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcpbench/mcpbench/servers/auth"
+
 	"github.com/mcpbench/mcpbench/servers/internal/serving"
 )
 
@@ -78,6 +80,7 @@ type Server struct {
 	store *opaqueStore
 	codes codeStore
 	jtis  jtiStore
+	dpop  *auth.DPoPVerifier // checks token requests' DPoP proofs
 }
 
 // New checks opts and makes a server with a fresh signing key.
@@ -126,6 +129,11 @@ func New(opts Options) (*Server, error) {
 	if err := s.keys.rotate(opts.Now()); err != nil {
 		return nil, fmt.Errorf("authserver: %w", err)
 	}
+	dp, err := auth.NewDPoP(nil, auth.DPoPConfig{Mode: auth.DPoPAllowed, Now: opts.Now})
+	if err != nil {
+		return nil, err
+	}
+	s.dpop = dp
 	meta, err := json.Marshal(s.Metadata())
 	if err != nil {
 		return nil, err
@@ -150,6 +158,7 @@ func (s *Server) Metadata() map[string]any {
 		"introspection_endpoint":                           iss + "/introspect",
 		"authorization_endpoint":                           iss + "/authorize",
 		"grant_types_supported":                            []string{"client_credentials", "authorization_code"},
+		"dpop_signing_alg_values_supported":                auth.DPoPAlgs,
 		"response_types_supported":                         []string{"code"},
 		"code_challenge_methods_supported":                 []string{"S256"},
 		"token_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},

@@ -67,6 +67,10 @@ func post(t *testing.T, u string, f url.Values, basic ...string) reply {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	return readReply(resp)
+}
+
+func readReply(resp *http.Response) reply {
 	var body map[string]any
 	b, _ := io.ReadAll(resp.Body)
 	json.Unmarshal(b, &body)

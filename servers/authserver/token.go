@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/mcpbench/mcpbench/servers/auth"
 )
 
 // Claims are an access token's claims (RFC 9068).
@@ -24,6 +25,14 @@ type Claims struct {
 	ID       string           `json:"jti"`
 	ClientID string           `json:"client_id"`
 	Scope    string           `json:"scope,omitempty"`
+	// CNF binds a DPoP token to its client's key (RFC 9449 §6.1).
+	CNF *Confirmation `json:"cnf,omitempty"`
+}
+
+// Confirmation is a token's cnf claim: the thumbprint of the key it is
+// bound to.
+type Confirmation struct {
+	JKT string `json:"jkt"`
 }
 
 func (c *Claims) expires() time.Time { return time.Unix(c.Expiry, 0) }
@@ -171,13 +180,25 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (map[string]any, 
 	default:
 		return nil, fail(400, "unsupported_grant_type", "grant type %q: this server grants client_credentials and authorization_code", gt)
 	}
-	tok, c, err := s.Mint(client, aud, scope)
+	// A token request with a DPoP proof gets a token bound to its key.
+	var jkt string
+	if len(r.Header.Values("DPoP")) > 0 {
+		var err error
+		if jkt, err = s.dpop.Proof(auth.HTTPRequest(r)); err != nil {
+			return nil, fail(400, "invalid_dpop_proof", "%v", err)
+		}
+	}
+	tok, c, err := s.MintBound(client, aud, scope, jkt)
 	if err != nil {
 		return nil, fail(500, "server_error", "%v", err)
 	}
+	typ := "Bearer"
+	if jkt != "" {
+		typ = "DPoP"
+	}
 	return map[string]any{
 		"access_token": tok,
-		"token_type":   "Bearer",
+		"token_type":   typ,
 		"expires_in":   c.Expiry - c.IssuedAt,
 		"scope":        c.Scope,
 	}, nil
@@ -186,12 +207,21 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (map[string]any, 
 // Mint issues a token to client for the resource aud with scopes, as the
 // token endpoint does after authenticating the client.
 func (s *Server) Mint(client, aud string, scopes []string) (string, *Claims, error) {
+	return s.MintBound(client, aud, scopes, "")
+}
+
+// MintBound is Mint for a token bound to the key whose RFC 7638 thumbprint
+// is jkt (a DPoP token); "" mints a bearer token.
+func (s *Server) MintBound(client, aud string, scopes []string, jkt string) (string, *Claims, error) {
 	now := s.opts.Now()
 	c := &Claims{
 		Issuer: s.opts.Issuer, Subject: client, ClientID: client,
 		Audience: jwt.ClaimStrings{aud}, IssuedAt: now.Unix(),
 		Expiry: now.Add(s.opts.TTL).Unix(), ID: randomID(16),
 		Scope: strings.Join(scopes, " "),
+	}
+	if jkt != "" {
+		c.CNF = &Confirmation{JKT: jkt}
 	}
 	if s.opts.Tokens == "opaque" {
 		tok := randomID(32)
@@ -228,8 +258,16 @@ func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"active": true, "scope": c.Scope, "client_id": c.ClientID, "sub": c.Subject,
 		"aud": c.Audience, "iss": c.Issuer, "exp": c.Expiry, "iat": c.IssuedAt,
-		"jti": c.ID, "token_type": "Bearer",
+		"jti": c.ID, "token_type": tokenType(c), "cnf": c.CNF,
 	})
+}
+
+// tokenType is "DPoP" for a bound token, "Bearer" otherwise.
+func tokenType(c *Claims) string {
+	if c.CNF != nil {
+		return "DPoP"
+	}
+	return "Bearer"
 }
 
 // lookup finds an opaque token's claims, or checks a JWT this server
