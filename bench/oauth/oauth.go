@@ -63,10 +63,21 @@ type Config struct {
 	// sender-constrained token's proof (DPoP, RFC 9449) reaches the
 	// authorization server.
 	TokenRequest driver.Authorizer
+	// TokenType is the token type the client asks for and accepts:
+	// "Bearer" (the default), or "DPoP" with a DPoP TokenRequest.
+	TokenType string
 	// Client makes the requests; nil means one with a 10s timeout.
 	Client *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+}
+
+// tokenType is the token type the client accepts.
+func (o *Client) tokenType() string {
+	if o.cfg.TokenType == "" {
+		return "Bearer"
+	}
+	return o.cfg.TokenType
 }
 
 // ErrFlow marks a failure of discovery or of the token endpoint.
@@ -349,8 +360,8 @@ func (o *Client) fetch(ctx context.Context) (string, time.Time, error) {
 	if resp.StatusCode != http.StatusOK || tr.AccessToken == "" {
 		return "", time.Time{}, fmt.Errorf("%w: token endpoint answered %d %s: %s", ErrFlow, resp.StatusCode, tr.Error, tr.Description)
 	}
-	if !strings.EqualFold(tr.TokenType, "Bearer") {
-		return "", time.Time{}, fmt.Errorf("%w: token type %q, not Bearer", ErrFlow, tr.TokenType)
+	if want := o.tokenType(); !strings.EqualFold(tr.TokenType, want) {
+		return "", time.Time{}, fmt.Errorf("%w: token type %q, not %s", ErrFlow, tr.TokenType, want)
 	}
 	exp := time.Time{}
 	if tr.ExpiresIn > 0 {
@@ -468,14 +479,15 @@ func (o *Client) Stats() (fetched, poolMisses int64) {
 	return o.fetched, o.misses
 }
 
-// ParseChallenge reads the auth-params of Bearer challenges in
+// ParseChallenge reads the auth-params of Bearer and DPoP challenges (a
+// DPoP resource names its RFC 9728 metadata the same way) in
 // WWW-Authenticate values (RFC 9110 11.6.1): name=token or
 // name="quoted string", comma separated.
 func ParseChallenge(values []string) map[string]string {
 	params := map[string]string{}
 	for _, v := range values {
 		scheme, rest, _ := strings.Cut(strings.TrimSpace(v), " ")
-		if !strings.EqualFold(scheme, "Bearer") {
+		if !strings.EqualFold(scheme, "Bearer") && !strings.EqualFold(scheme, "DPoP") {
 			continue
 		}
 		for rest = strings.TrimSpace(rest); rest != ""; {

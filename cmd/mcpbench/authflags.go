@@ -14,6 +14,7 @@ import (
 // authFlags are the token-validation flags every protected server takes.
 type authFlags struct {
 	mode, issuer, audience, secret, introspector string
+	dpop                                         string
 	cache                                        bool
 	cacheSize                                    int
 	modes                                        []string
@@ -28,6 +29,7 @@ func (a *authFlags) register(fs *pflag.FlagSet, modes ...string) {
 	fs.StringVar(&a.introspector, "introspect-client", "", "introspect: this server's client credentials at the authorization server, ID:SECRET"+secretHelp)
 	fs.BoolVar(&a.cache, "auth-cache", false, "cache verified tokens (keyed by SHA-256, until expiry, at most 5 min)")
 	fs.IntVar(&a.cacheSize, "auth-cache-size", 10000, "most tokens the cache holds")
+	fs.StringVar(&a.dpop, "dpop", "", "jwt/introspect: DPoP-bound tokens (RFC 9449): required (only them, each with its proof), or allowed (bearer tokens too, if not bound)")
 }
 
 // check validates the flags before anything starts.
@@ -40,10 +42,13 @@ func (a *authFlags) check() error {
 		return fmt.Errorf("--auth is one of %s, not %q", strings.Join(a.modes, ", "), a.mode)
 	}
 	if a.mode != "jwt" && a.mode != "introspect" {
-		if a.issuer != "" || a.cache {
-			return fmt.Errorf("--issuer and --auth-cache need --auth jwt or introspect")
+		if a.issuer != "" || a.cache || a.dpop != "" {
+			return fmt.Errorf("--issuer, --auth-cache and --dpop need --auth jwt or introspect")
 		}
 		return nil
+	}
+	if a.dpop != "" && a.dpop != auth.DPoPRequired && a.dpop != auth.DPoPAllowed {
+		return fmt.Errorf("--dpop is %s or %s, not %q", auth.DPoPRequired, auth.DPoPAllowed, a.dpop)
 	}
 	if a.issuer == "" {
 		return fmt.Errorf("--auth %s needs --issuer URL", a.mode)
@@ -111,6 +116,13 @@ func (a *authFlags) verifier(ctx context.Context, resource string) (auth.Verifie
 	}
 	if a.cache {
 		v = auth.Cached(v, auth.CacheConfig{Size: a.cacheSize, MaxAge: 5 * time.Minute})
+	}
+	if a.dpop != "" {
+		// Around the cache: the token's check may be cached, each
+		// request's proof is checked afresh.
+		if v, err = auth.NewDPoP(v, auth.DPoPConfig{Mode: a.dpop}); err != nil {
+			return nil, aud, err
+		}
 	}
 	return v, aud, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/mcpbench/mcpbench/bench/driver/tcpecho"
 	"github.com/mcpbench/mcpbench/bench/oauth"
 	"github.com/mcpbench/mcpbench/bench/results"
+	"github.com/mcpbench/mcpbench/internal/dpop"
 	"github.com/spf13/pflag"
 )
 
@@ -182,6 +183,9 @@ type loadTarget struct {
 	isMCP                           bool
 	tool, args, protocol, transport string
 	client, clientKey, name         string
+	dpop                            bool
+	dpopAlg                         string
+	dpopAuth                        *driver.DPoP // set by oauth with --dpop
 }
 
 func runLoad(ctx context.Context, args []string) error {
@@ -201,6 +205,8 @@ func runLoad(ctx context.Context, args []string) error {
 	fs.StringVar(&t.transport, "transport", "http", "--mcp: http (Streamable HTTP), sse (legacy HTTP+SSE), stdio (a command after --)")
 	fs.StringVar(&t.client, "client", "", "OAuth client credentials ID:SECRET: discover the authorization server from the 401 and send bearer tokens"+secretHelp)
 	fs.StringVar(&t.clientKey, "client-key", "", "with --client ID: authenticate to the token endpoint with JWTs signed by this PEM private key (RFC 7523 private_key_jwt; ES256, RS256 or EdDSA by the key's type), not a secret: a file, @FILE or env:NAME")
+	fs.BoolVar(&t.dpop, "dpop", false, "with --client: ask for DPoP-bound tokens (RFC 9449), proving possession of a key made for the run at the token endpoint and with a fresh proof on every call")
+	fs.StringVar(&t.dpopAlg, "dpop-alg", "ES256", "--dpop: the proof key's algorithm, ES256 or EdDSA")
 	fs.IntVar(&t.fresh, "fresh-tokens", 0, "with --client: fetch this many tokens ahead and use each for one call only (no cache can help)")
 	fs.StringVar(&t.name, "name", "load", "the run's name in results")
 	if err := parse(fs, args); err != nil {
@@ -236,7 +242,7 @@ func runLoad(ctx context.Context, args []string) error {
 	var d bench.Driver
 	if t.isMCP {
 		mc := mcp.Config{URL: target, Transport: t.transport, Protocol: t.protocol, Tool: t.tool,
-			Arguments: json.RawMessage(t.args), Auth: driver.BearerOf(token), Header: headers}
+			Arguments: json.RawMessage(t.args), Auth: t.authorizer(token), Header: headers}
 		if t.transport == "stdio" {
 			mc.URL, mc.Command = "", fs.Args()
 			cfg.Target = strings.Join(fs.Args(), " ")
@@ -252,7 +258,7 @@ func runLoad(ctx context.Context, args []string) error {
 	}
 	defer d.Close()
 	cfg.Driver = d
-	return loadAndReport(ctx, &lf, cfg)
+	return loadAndReport(ctx, &lf, cfg, t.dpopAuth)
 }
 
 // parseHeaders reads -H "Name: value" flags.
@@ -271,12 +277,20 @@ func parseHeaders(list []string) ([]driver.Header, error) {
 // oauth is the token source --client asks for, or nil.
 func (t *loadTarget) oauth(target string) (bench.TokenSource, error) {
 	if t.client == "" {
-		if t.fresh > 0 {
-			return nil, fmt.Errorf("%w: --fresh-tokens needs --client", errUsage)
+		if t.fresh > 0 || t.dpop {
+			return nil, fmt.Errorf("%w: --fresh-tokens and --dpop need --client", errUsage)
 		}
 		return nil, nil
 	}
 	cfg := oauth.Config{Resource: target, FreshTokens: t.fresh}
+	if t.dpop {
+		key, err := dpop.NewKey(t.dpopAlg)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --dpop-alg: %v", errUsage, err)
+		}
+		cfg.TokenRequest, cfg.TokenType = &driver.DPoP{Key: key}, "DPoP"
+		t.dpopAuth = &driver.DPoP{Key: key}
+	}
 	if t.clientKey != "" {
 		if strings.Contains(t.client, ":") {
 			return nil, fmt.Errorf("%w: with --client-key, --client is the client id alone (the key replaces the secret)", errUsage)
@@ -297,7 +311,19 @@ func (t *loadTarget) oauth(target string) (bench.TokenSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
+	if t.dpopAuth != nil {
+		t.dpopAuth.Tokens = o
+	}
 	return o, nil
+}
+
+// authorizer puts token's credentials on each request: a bearer token, or
+// with --dpop the DPoP token and a proof.
+func (t *loadTarget) authorizer(token bench.TokenSource) driver.Authorizer {
+	if t.dpopAuth != nil {
+		return t.dpopAuth
+	}
+	return driver.BearerOf(token)
 }
 
 // plainDriver calls a tcp:// echo or an http(s):// URL.
@@ -313,7 +339,7 @@ func (t *loadTarget) plainDriver(target string, headers []driver.Header, token b
 		}
 		return &tcpecho.Driver{Addr: u.Host, Size: t.size}, nil
 	case "http", "https":
-		hc := httpcall.Config{URL: target, Method: t.method, Connections: conns, Header: headers, Auth: driver.BearerOf(token)}
+		hc := httpcall.Config{URL: target, Method: t.method, Connections: conns, Header: headers, Auth: t.authorizer(token)}
 		switch {
 		case t.body != "" && t.bodyFile != "":
 			return nil, fmt.Errorf("%w: --body and --body-file: give one", errUsage)
@@ -336,7 +362,7 @@ func (t *loadTarget) plainDriver(target string, headers []driver.Header, token b
 }
 
 // loadAndReport runs cfg and reports it.
-func loadAndReport(ctx context.Context, lf *loadFlags, cfg bench.Config) error {
+func loadAndReport(ctx context.Context, lf *loadFlags, cfg bench.Config, dp *driver.DPoP) error {
 	res, runErr := bench.Run(ctx, cfg)
 	lf.prog.end()
 	if res == nil {
@@ -347,6 +373,12 @@ func loadAndReport(ctx context.Context, lf *loadFlags, cfg bench.Config) error {
 	}
 	if cfg.ServerCPU == nil {
 		res.ServerCPUNote = bench.CPUNoteExternal
+	}
+	if dp != nil {
+		if n, took := dp.Signing(); n > 0 {
+			fmt.Fprintf(errOut, "DPoP: %d proofs signed (%s), %s each: the client's cost per call, in the generator's CPU\n",
+				n, dp.Key.Alg(), results.FormatNs(int64(took)/n))
+		}
 	}
 	host := results.ThisHost()
 	host.GeneratorCPUs = lf.cpus

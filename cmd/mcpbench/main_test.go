@@ -574,3 +574,48 @@ func TestResultsNeverOverwritten(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestLoadDPoP: end to end over real sockets, both MCP servers and the Go
+// gateway with --dpop required take `load --client --dpop` (a
+// DPoP-bound token, a fresh proof per call) and refuse its bearer tokens.
+func TestLoadDPoP(t *testing.T) {
+	as := startServe(t, "authserver", "--client", "bench:pw", "--alg", "ES256")
+	upstream := strings.TrimSuffix(startServe(t, "rest"), "/tools")
+	for _, srv := range []struct {
+		name string
+		args []string
+		load []string
+	}{
+		{"fast MCP", []string{"mcp", "--impl", "fast", "--auth", "jwt", "--issuer", as, "--dpop", "required"}, []string{"--mcp"}},
+		{"SDK MCP", []string{"mcp", "--impl", "sdk", "--auth", "jwt", "--issuer", as, "--dpop", "required"}, []string{"--mcp"}},
+		{"Go gateway", []string{"gateway", "--impl", "go", "--upstream", upstream, "--auth", "jwt", "--issuer", as, "--dpop", "required"},
+			[]string{"-X", "POST", "-H", "Content-Type: application/json", "--body", `{"message":"hi"}`}},
+	} {
+		t.Run(srv.name, func(t *testing.T) {
+			url := startServe(t, srv.args...)
+			if srv.name == "Go gateway" {
+				url += "/echo"
+			}
+			for _, alg := range []string{"ES256", "EdDSA"} {
+				code, o, e := run(t, append(append([]string{"load"}, srv.load...), url, "--client", "bench:pw", "--dpop", "--dpop-alg", alg,
+					"--rate", "200", "-n", "40", "--warmup", "0", "--no-save", "--format", "json", "--progress", "off")...)
+				var s struct {
+					Runs []struct {
+						Accounting struct{ OK, Errors uint64 }
+					}
+				}
+				json.Unmarshal([]byte(o), &s)
+				if code != 0 || len(s.Runs) != 1 || s.Runs[0].Accounting.OK != 40 || !strings.Contains(e, "proofs signed ("+alg+")") {
+					t.Errorf("%s: exit %d\n%s\n%s", alg, code, o, e)
+				}
+			}
+			// Bearer tokens: an MCP session cannot start; the gateway's
+			// calls are each refused (400: the scheme must be DPoP).
+			code, o, e := run(t, append(append([]string{"load"}, srv.load...), url, "--client", "bench:pw", "--rate", "100", "-n", "5", "--no-save", "--format", "json")...)
+			refused := strings.Contains(e, "scheme must be DPoP") || strings.Contains(o, `"http 400": 5`)
+			if !refused {
+				t.Errorf("bearer tokens against --dpop required: exit %d\n%s\n%s", code, o, e)
+			}
+		})
+	}
+}

@@ -67,6 +67,7 @@ func errorBody(status int, err error) []byte {
 // an accepted one reaches next with the Authorization header removed and
 // the token's Info in its context.
 func Middleware(v Verifier, o Options) func(http.Handler) http.Handler {
+	dpopScheme(v, &o)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var need func() []string
@@ -93,6 +94,15 @@ func Middleware(v Verifier, o Options) func(http.Handler) http.Handler {
 			r.Header.Del("Authorization")
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)))
 		})
+	}
+}
+
+// dpopScheme makes a middleware whose verifier checks DPoP proofs speak
+// DPoP: tokens in the DPoP scheme (and Bearer too in allowed mode), and
+// challenges that name it and its algorithms (RFC 9449 §7.1).
+func dpopScheme(v Verifier, o *Options) {
+	if d, ok := v.(*DPoPVerifier); ok && o.Scheme == "" {
+		o.Scheme, o.BearerToo, o.Algs = "DPoP", d.cfg.Mode == DPoPAllowed, d.Algs()
 	}
 }
 
@@ -133,6 +143,9 @@ const UserValueKey = "mcpbench.auth.info"
 
 // FastMiddleware is Middleware for fasthttp.
 func FastMiddleware(v Verifier, o FastOptions, next fasthttp.RequestHandler) fasthttp.RequestHandler {
+	if d, ok := v.(*DPoPVerifier); ok && o.Scheme == "" {
+		o.Scheme, o.BearerToo, o.Algs = "DPoP", d.cfg.Mode == DPoPAllowed, d.Algs()
+	}
 	co := &Options{ResourceMetadataURL: o.ResourceMetadataURL, Scopes: o.Scopes, Scheme: o.Scheme, Algs: o.Algs, BearerToo: o.BearerToo}
 	return func(ctx *fasthttp.RequestCtx) {
 		var need func() []string

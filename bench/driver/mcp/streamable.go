@@ -171,7 +171,7 @@ func (d *streamable) exchange(cl *fasthttp.HostClient, req *fasthttp.Request, re
 	msg, ok := findResponse(resp, id)
 	var m rpcMsg
 	switch {
-	case ok && scanMsg(msg, &m) && m.error != nil:
+	case ok && scanMsg(msg, &m) && len(m.error) > 0 && m.error[0] == '{': // a JSON-RPC error, not an OAuth one
 		return nil, fmt.Errorf("HTTP %d, %s", resp.StatusCode(), errorMessage(m.error))
 	case resp.StatusCode() != fasthttp.StatusOK:
 		return nil, fmt.Errorf("HTTP %d: %.200s", resp.StatusCode(), resp.Body())
