@@ -6,6 +6,7 @@
 package driver
 
 import (
+	"crypto/tls"
 	"context"
 	"fmt"
 	"net"
@@ -44,6 +45,9 @@ func Target(raw string) (addr string, tls bool, err error) {
 type ClientConfig struct {
 	Addr     string // host:port
 	TLS      bool
+	// TLSConfig is the client's TLS configuration for https (roots,
+	// versions, groups); nil means Go's defaults.
+	TLSConfig *tls.Config
 	MaxConns int
 	// DialTimeout bounds each dial.
 	DialTimeout time.Duration
@@ -62,7 +66,7 @@ type ClientConfig struct {
 func NewClient(cfg ClientConfig) *fasthttp.HostClient {
 	dialer := &net.Dialer{Timeout: cfg.DialTimeout}
 	return &fasthttp.HostClient{
-		Addr: cfg.Addr, IsTLS: cfg.TLS, MaxConns: cfg.MaxConns, MaxIdleConnDuration: time.Minute,
+		Addr: cfg.Addr, IsTLS: cfg.TLS, TLSConfig: cfg.TLSConfig, MaxConns: cfg.MaxConns, MaxIdleConnDuration: time.Minute,
 		NoDefaultUserAgentHeader: true, DisableHeaderNamesNormalizing: true, DisablePathNormalizing: true,
 		MaxIdemponentCallAttempts: 1,
 		Dial: func(addr string) (net.Conn, error) {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -183,7 +185,9 @@ type loadTarget struct {
 	isMCP                           bool
 	tool, args, protocol, transport string
 	client, clientKey, name         string
-	dpop                            bool
+	dpop, insecure                  bool
+	cacert                          string
+	tls                             *tls.Config // from --cacert or --insecure
 	dpopAlg                         string
 	dpopAuth                        *driver.DPoP // set by oauth with --dpop
 }
@@ -205,6 +209,8 @@ func runLoad(ctx context.Context, args []string) error {
 	fs.StringVar(&t.transport, "transport", "http", "--mcp: http (Streamable HTTP), sse (legacy HTTP+SSE), stdio (a command after --)")
 	fs.StringVar(&t.client, "client", "", "OAuth client credentials ID:SECRET: discover the authorization server from the 401 and send bearer tokens"+secretHelp)
 	fs.StringVar(&t.clientKey, "client-key", "", "with --client ID: authenticate to the token endpoint with JWTs signed by this PEM private key (RFC 7523 private_key_jwt; ES256, RS256 or EdDSA by the key's type), not a secret: a file, @FILE or env:NAME")
+	fs.StringVar(&t.cacert, "cacert", "", "https: trust the certificates in this PEM file (e.g. serve --tls --cert-out's)")
+	fs.BoolVar(&t.insecure, "insecure", false, "https: do not verify the server's certificate")
 	fs.BoolVar(&t.dpop, "dpop", false, "with --client: ask for DPoP-bound tokens (RFC 9449), proving possession of a key made for the run at the token endpoint and with a fresh proof on every call")
 	fs.StringVar(&t.dpopAlg, "dpop-alg", "ES256", "--dpop: the proof key's algorithm, ES256 or EdDSA")
 	fs.IntVar(&t.fresh, "fresh-tokens", 0, "with --client: fetch this many tokens ahead and use each for one call only (no cache can help)")
@@ -227,6 +233,9 @@ func runLoad(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if t.tls, err = clientTLS(t.cacert, t.insecure); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
 	token, err := t.oauth(target)
 	if err != nil {
 		return err
@@ -242,7 +251,7 @@ func runLoad(ctx context.Context, args []string) error {
 	var d bench.Driver
 	if t.isMCP {
 		mc := mcp.Config{URL: target, Transport: t.transport, Protocol: t.protocol, Tool: t.tool,
-			Arguments: json.RawMessage(t.args), Auth: t.authorizer(token), Header: headers}
+			Arguments: json.RawMessage(t.args), Auth: t.authorizer(token), Header: headers, TLS: t.tls}
 		if t.transport == "stdio" {
 			mc.URL, mc.Command = "", fs.Args()
 			cfg.Target = strings.Join(fs.Args(), " ")
@@ -283,6 +292,9 @@ func (t *loadTarget) oauth(target string) (bench.TokenSource, error) {
 		return nil, nil
 	}
 	cfg := oauth.Config{Resource: target, FreshTokens: t.fresh}
+	if t.tls != nil {
+		cfg.Client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: t.tls}}
+	}
 	if t.dpop {
 		key, err := dpop.NewKey(t.dpopAlg)
 		if err != nil {
@@ -339,7 +351,7 @@ func (t *loadTarget) plainDriver(target string, headers []driver.Header, token b
 		}
 		return &tcpecho.Driver{Addr: u.Host, Size: t.size}, nil
 	case "http", "https":
-		hc := httpcall.Config{URL: target, Method: t.method, Connections: conns, Header: headers, Auth: t.authorizer(token)}
+		hc := httpcall.Config{URL: target, Method: t.method, Connections: conns, Header: headers, Auth: t.authorizer(token), TLS: t.tls}
 		switch {
 		case t.body != "" && t.bodyFile != "":
 			return nil, fmt.Errorf("%w: --body and --body-file: give one", errUsage)

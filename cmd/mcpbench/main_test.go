@@ -619,3 +619,33 @@ func TestLoadDPoP(t *testing.T) {
 		})
 	}
 }
+
+// TestServeTLS: serve --tls makes a certificate, writes it for clients and
+// serves HTTPS; load trusts it with --cacert (and only then), on the
+// workers, for plain HTTP and MCP.
+func TestServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	for _, kind := range [][]string{{"http"}, {"mcp", "--impl", "fast"}, {"mcp", "--impl", "sdk", "--tls-key", "rsa"}} {
+		pem := filepath.Join(dir, kind[0]+kind[len(kind)-1]+".pem")
+		url := startServe(t, append(kind, "--tls", "--cert-out", pem)...)
+		if !strings.HasPrefix(url, "https://") {
+			t.Fatalf("%v: listening %s", kind, url)
+		}
+		mcp := []string{}
+		if kind[0] == "mcp" {
+			mcp = []string{"--mcp"}
+		}
+		load := func(extra ...string) (int, string, string) {
+			return run(t, append(append(append([]string{"load"}, mcp...), url, "--rate", "200", "-n", "20", "--warmup", "0", "--no-save", "--format", "json", "--progress", "off"), extra...)...)
+		}
+		if code, o, e := load("--cacert", pem); code != 0 || !strings.Contains(o, `"ok": 20`) || !strings.Contains(o, `"engine": "workers"`) {
+			t.Errorf("%v with --cacert: %d\n%s\n%s", kind, code, o, e)
+		}
+		if code, o, e := load(); code == 0 && strings.Contains(o, `"ok": 20`) {
+			t.Errorf("%v: an untrusted certificate was accepted\n%s%s", kind, o, e)
+		}
+	}
+	if code, _, e := run(t, "serve", "tcpecho", "--tls"); code != 2 || !strings.Contains(e, "--tls is for") {
+		t.Errorf("serve tcpecho --tls: %d %s", code, e)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"sort"
@@ -126,6 +127,8 @@ func runServe(ctx context.Context, args []string) error {
 	fs := newFlags("serve", synopsis, about)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0: any free port)")
 	cpus := fs.String("cpus", "", "pin the server to these CPUs, e.g. 1 or 1-3, and size GOMAXPROCS to match")
+	var tf tlsFlags
+	tf.register(fs)
 	var build func() (serveSpec, error)
 	if kindName != "" {
 		build = kind.register(fs)
@@ -143,6 +146,13 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	tlsCfg, err := tf.config()
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if tlsCfg != nil && (spec.tcp || spec.launch != nil || spec.stdio != nil) {
+		return fmt.Errorf("%w: --tls is for the Go HTTP servers (HAProxy, the TCP echo and stdio do not take it yet)", errUsage)
+	}
 	if err := pinTo(*cpus); err != nil {
 		return err
 	}
@@ -154,6 +164,9 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	base := baseURL(ln, spec.tcp)
+	if tlsCfg != nil {
+		ln, base = tls.NewListener(ln, tlsCfg), "https"+strings.TrimPrefix(base, "http")
+	}
 	if spec.launch != nil {
 		wait, err := spec.launch(ctx, ln, base)
 		if err != nil {

@@ -4,6 +4,7 @@
 package httpcall
 
 import (
+	"crypto/tls"
 	"bufio"
 	"bytes"
 	"context"
@@ -31,6 +32,9 @@ type Config struct {
 	Classify func(*fasthttp.Response) bench.Outcome
 	// DialTimeout bounds each dial; default 5s.
 	DialTimeout time.Duration
+	// TLS configures https (roots, or skipping verification); nil means
+	// Go's defaults.
+	TLS *tls.Config
 	// Auth, when set, puts credentials on each request (driver.BearerOf
 	// a token source, for a bearer token). If it is also a Preparer, the
 	// driver's Prepare runs it.
@@ -79,7 +83,7 @@ func New(cfg Config) (*Driver, error) {
 		cfg.Classify = driver.ClassifyStatus
 	}
 	d := &Driver{cfg: cfg, addr: addr, tls: tls, custom: custom}
-	d.client = driver.NewClient(driver.ClientConfig{Addr: addr, TLS: tls, MaxConns: cfg.Connections,
+	d.client = driver.NewClient(driver.ClientConfig{Addr: addr, TLS: tls, TLSConfig: cfg.TLS, MaxConns: cfg.Connections,
 		DialTimeout: cfg.DialTimeout, Counter: &d.wire})
 	return d, nil
 }

@@ -69,7 +69,7 @@ func (d *legacySSE) newLink() *legacyLink {
 	l := &legacyLink{d: d, wire: d.wires.Add(), preq: new(fasthttp.Request), presp: new(fasthttp.Response)}
 	dialer := &net.Dialer{Timeout: d.cfg.Timeout}
 	l.stream = &http.Transport{
-		MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Minute,
+		MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Minute, TLSClientConfig: d.cfg.TLS,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			if l.closed.Load() {
 				return nil, net.ErrClosed
@@ -77,7 +77,7 @@ func (d *legacySSE) newLink() *legacyLink {
 			return driver.Dial(ctx, dialer, addr, l.wire)
 		},
 	}
-	l.post = driver.NewClient(driver.ClientConfig{Addr: d.addr, TLS: d.tls, MaxConns: 2, DialTimeout: d.cfg.Timeout, Counter: l.wire, Closed: &l.closed})
+	l.post = driver.NewClient(driver.ClientConfig{Addr: d.addr, TLS: d.tls, TLSConfig: d.cfg.TLS, MaxConns: 2, DialTimeout: d.cfg.Timeout, Counter: l.wire, Closed: &l.closed})
 	l.preq.Header.SetMethod(fasthttp.MethodPost)
 	l.preq.Header.SetContentType("application/json")
 	l.preq.Header.Set("User-Agent", "mcpbench")

@@ -1,6 +1,7 @@
 package mcp
 
 import (
+	"crypto/tls"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -56,6 +57,9 @@ type Config struct {
 	Arguments json.RawMessage
 	// Header goes on every HTTP request (e.g. a static Authorization).
 	Header []driver.Header
+	// TLS configures https (roots, or skipping verification); nil means
+	// Go's defaults.
+	TLS *tls.Config
 	// Auth, when set, puts credentials on each HTTP request, set-up and
 	// teardown included (driver.BearerOf a token source, for a bearer
 	// token). If it is also a Preparer, the driver's Prepare runs it

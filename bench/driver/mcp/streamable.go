@@ -54,7 +54,7 @@ func newStreamable(cfg Config) (*streamable, error) {
 		return nil, err
 	}
 	d := &streamable{cfg: cfg, addr: addr, tls: tls}
-	d.ctl = driver.NewClient(driver.ClientConfig{Addr: addr, TLS: tls, MaxConns: 4, DialTimeout: cfg.Timeout, Counter: d.wires.Add()})
+	d.ctl = driver.NewClient(driver.ClientConfig{Addr: addr, TLS: tls, TLSConfig: cfg.TLS, MaxConns: 4, DialTimeout: cfg.Timeout, Counter: d.wires.Add()})
 	if cfg.Protocol != "auto" {
 		d.settle(cfg.Protocol)
 	}
@@ -213,7 +213,7 @@ func (d *streamable) Open(ctx context.Context, worker int) (bench.Conn, error) {
 		return nil, fmt.Errorf("%w: MCP protocol auto: call Prepare before Open", bench.ErrConfig)
 	}
 	c := &streamConn{d: d, req: new(fasthttp.Request), resp: new(fasthttp.Response), wire: d.wires.Add()}
-	c.cl = driver.NewClient(driver.ClientConfig{Addr: d.addr, TLS: d.tls, MaxConns: 1, DialTimeout: d.cfg.Timeout,
+	c.cl = driver.NewClient(driver.ClientConfig{Addr: d.addr, TLS: d.tls, TLSConfig: d.cfg.TLS, MaxConns: 1, DialTimeout: d.cfg.Timeout,
 		Counter: c.wire, Closed: &c.closed, Pre: &c.pre})
 	c.sse.OnEvent = c.onEvent
 	var err error
