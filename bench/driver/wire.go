@@ -6,8 +6,8 @@
 package driver
 
 import (
-	"crypto/tls"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/url"
@@ -43,12 +43,12 @@ func Target(raw string) (addr string, tls bool, err error) {
 
 // ClientConfig describes one fasthttp client for NewClient.
 type ClientConfig struct {
-	Addr     string // host:port
-	TLS      bool
+	Addr string // host:port
+	TLS  bool
 	// TLSConfig is the client's TLS configuration for https (roots,
 	// versions, groups); nil means Go's defaults.
 	TLSConfig *tls.Config
-	MaxConns int
+	MaxConns  int
 	// DialTimeout bounds each dial.
 	DialTimeout time.Duration
 	// Counter counts the bytes of every connection the client dials.

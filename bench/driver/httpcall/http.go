@@ -4,10 +4,10 @@
 package httpcall
 
 import (
-	"crypto/tls"
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"maps"
 	"time"
 

@@ -1,8 +1,8 @@
 package mcp
 
 import (
-	"crypto/tls"
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"strconv"
