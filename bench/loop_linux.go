@@ -301,6 +301,10 @@ func (l *loop) send(c *lconn, j job) {
 		l.free(c)
 		return
 	}
+	// Sent once encoded: a new connection's dial and the client's own
+	// work on the request (a DPoP proof's signature, ~40 µs) count as
+	// lag and in the response time, not as the server's service time.
+	c.sent = r.now()
 	if !l.write(c) {
 		l.end(c, r.now(), Outcome{Class: ClassTransport})
 		l.breakConn(c)

@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/driver"
 	"github.com/mcpbench/mcpbench/bench/oauth"
 	"github.com/mcpbench/mcpbench/bench/proc"
 	"github.com/mcpbench/mcpbench/bench/scenario"
+	"github.com/mcpbench/mcpbench/internal/dpop"
 	"github.com/mcpbench/mcpbench/internal/jwtkey"
 )
 
@@ -188,6 +190,9 @@ func (in *infra) authArgs(ctx context.Context, v *scenario.Variant) ([]string, *
 	if v.Cache {
 		args = append(args, "--auth-cache")
 	}
+	if v.DPoP != "" {
+		args = append(args, "--dpop", v.DPoP)
+	}
 	return args, is, nil
 }
 
@@ -283,6 +288,7 @@ func (in *infra) launch(ctx context.Context, v scenario.Variant, w scenario.Work
 		}
 	}
 	var token bench.TokenSource
+	var authz driver.Authorizer // DPoP's; nil: bearer tokens from token
 	if is != nil {
 		inst.issuer = is.proc
 		cfg := oauth.Config{Resource: url, ClientID: benchClient, ClientSecret: in.secrets.bench}
@@ -295,13 +301,25 @@ func (in *infra) launch(ctx context.Context, v scenario.Variant, w scenario.Work
 		if v.Stack == "gateway" && v.Impl == "haproxy" { // HAProxy publishes no RFC 9728 metadata
 			cfg.TokenEndpoint, cfg.Issuer = is.url+"/token", is.url
 		}
+		var dp *driver.DPoP
+		if v.DPoP != "" {
+			key, err := dpop.NewKey("ES256")
+			if err != nil {
+				return nil, err
+			}
+			cfg.TokenRequest, cfg.TokenType = &driver.DPoP{Key: key}, "DPoP"
+			dp = &driver.DPoP{Key: key}
+		}
 		o, err := oauth.New(cfg)
 		if err != nil {
 			return nil, err
 		}
 		inst.oauth, token = o, o
+		if dp != nil {
+			dp.Tokens, authz = o, dp
+		}
 	}
-	inst.driver, err = driverFor(v, url, command, w, l, token, in.secrets.apiKey)
+	inst.driver, err = driverFor(v, url, command, w, l, token, authz, in.secrets.apiKey)
 	if err != nil {
 		return nil, err
 	}
@@ -311,12 +329,12 @@ func (in *infra) launch(ctx context.Context, v scenario.Variant, w scenario.Work
 	return inst, nil
 }
 
-func driverFor(v scenario.Variant, url string, command []string, w scenario.Workload, l scenario.LoadSpec, token bench.TokenSource, apiKey string) (bench.Driver, error) {
+func driverFor(v scenario.Variant, url string, command []string, w scenario.Workload, l scenario.LoadSpec, token bench.TokenSource, authz driver.Authorizer, apiKey string) (bench.Driver, error) {
 	k, ok := scenario.StackKinds[v.Stack]
 	if !ok || k.Driver == nil {
 		return nil, fmt.Errorf("stack %q has no driver", v.Stack)
 	}
-	return k.Driver(&v, scenario.Target{URL: url, Command: command, Workload: w, Connections: l.Connections, Token: token, APIKey: apiKey})
+	return k.Driver(&v, scenario.Target{URL: url, Command: command, Workload: w, Connections: l.Connections, Token: token, Authorizer: authz, APIKey: apiKey})
 }
 
 // rateLimitArgs is a limited stack's --rate-limit flag.

@@ -377,6 +377,7 @@ func (p *parser) variantFields(v *Variant) map[string]func(*yaml.Node) {
 		"cache":        p.boolean(&v.Cache, "cache"),
 		"fresh_tokens": p.boolean(&v.FreshTokens, "fresh_tokens"),
 		"client_auth":  p.oneOf(&v.ClientAuth, "client_auth", "secret", "private_key_jwt"),
+		"dpop":         p.oneOf(&v.DPoP, "dpop", "required", "allowed"),
 		"url":          p.str(&v.URL, "url"),
 		"rate_limit":   p.rate(&v.RateLimit, "rate_limit"),
 		"spin":         p.duration(&v.Spin, "spin", false),
@@ -624,6 +625,12 @@ func checkVariant(v *Variant) string {
 	}
 	if (v.Alg != "" || v.Cache || v.FreshTokens || v.Tokens != "" || v.ClientAuth != "") && (v.Auth == "" || v.Auth == "none" || v.Auth == "apikey") {
 		return "alg, tokens, cache, fresh_tokens and client_auth need auth jwt or introspect"
+	}
+	if v.DPoP != "" && v.Auth != "jwt" && v.Auth != "introspect" {
+		return "dpop needs auth jwt or introspect"
+	}
+	if v.DPoP != "" && !(v.Stack == "mcp" && (v.Transport == "" || v.Transport == "http") || v.Stack == "gateway" && v.Impl != "haproxy") {
+		return "dpop is for MCP over Streamable HTTP and the Go gateway (HAProxy 2.6 has no DPoP)"
 	}
 	if v.RateLimit > 0 && !k.Limiter {
 		return "rate_limit is for the stacks with a limiter: gateway and graphql"

@@ -68,7 +68,18 @@ type Target struct {
 	Workload    Workload
 	Connections int
 	Token       bench.TokenSource
-	APIKey      string
+	// Authorizer, when set, puts the credentials on each request in place
+	// of a bearer token from Token (DPoP).
+	Authorizer driver.Authorizer
+	APIKey     string
+}
+
+// auth is the Authorizer of a target's calls.
+func (t Target) auth() driver.Authorizer {
+	if t.Authorizer != nil {
+		return t.Authorizer
+	}
+	return driver.BearerOf(t.Token)
 }
 
 // StackKinds are the stacks a variant can name, by its stack key.
@@ -174,7 +185,7 @@ var StackKinds = map[string]StackKind{
 			if err != nil {
 				return nil, err
 			}
-			return httpcall.NewGraphQL(httpcall.GraphQLConfig{URL: t.URL, Query: q, Auth: driver.BearerOf(t.Token), Connections: t.Connections})
+			return httpcall.NewGraphQL(httpcall.GraphQLConfig{URL: t.URL, Query: q, Auth: t.auth(), Connections: t.Connections})
 		},
 	},
 	"rest": {
@@ -228,7 +239,7 @@ func fixedServe(kind string) func(context.Context, Infra, *Variant, []string) ([
 
 func restDriver(v *Variant, t Target) (bench.Driver, error) {
 	cfg := httpcall.RESTCall(t.URL, t.Workload.Tool, t.Workload.Arguments)
-	cfg.Connections, cfg.Auth = t.Connections, driver.BearerOf(t.Token)
+	cfg.Connections, cfg.Auth = t.Connections, t.auth()
 	if v.Auth == "apikey" {
 		cfg.Header = append(cfg.Header, driver.Header{Name: "X-API-Key", Value: t.APIKey})
 	}
@@ -241,7 +252,7 @@ func mcpDriver(v *Variant, t Target) (bench.Driver, error) {
 		transport = "stdio"
 	}
 	return mcp.New(mcp.Config{URL: t.URL, Command: t.Command, Transport: transport, Protocol: v.Protocol,
-		Tool: t.Workload.Tool, Arguments: t.Workload.Arguments, Auth: driver.BearerOf(t.Token)})
+		Tool: t.Workload.Tool, Arguments: t.Workload.Arguments, Auth: t.auth()})
 }
 
 func or(s, def string) string {

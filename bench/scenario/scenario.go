@@ -97,6 +97,10 @@ type Variant struct {
 	// private_key_jwt (a signed JWT assertion per token request, RFC 7523;
 	// its signing is part of each token's cost).
 	ClientAuth string
+	// DPoP makes the server take DPoP-bound tokens (RFC 9449), required
+	// or allowed; the harness then gets bound tokens and signs a fresh
+	// proof (ES256) for every call.
+	DPoP string
 	// URL and Command name an external server (stack external).
 	URL     string
 	Command []string
