@@ -75,4 +75,3 @@ func BenchmarkTLSHandshake(b *testing.B) {
 		}
 	}
 }
-
