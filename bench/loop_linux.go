@@ -65,7 +65,16 @@ type loop struct {
 	events []unix.EpollEvent
 	window time.Duration
 	auto   bool
-	done   chan struct{}
+
+	// The schedule's state: open or closed loop, the next request (n,
+	// next, more), when the last batch left, and whether a closed loop
+	// has ended.
+	open     bool
+	n        uint64
+	next     job
+	more     bool
+	lastSend int64
+	ending   bool
 	// bytes moved, read by other goroutines at the segment's marks.
 	bytesR, bytesW atomic.Int64
 }
@@ -76,7 +85,7 @@ func (r *run) newLoop(ctx context.Context, sd StreamDriver, streams []Stream) (*
 		return nil, fmt.Errorf("event loop: %w", err)
 	}
 	l := &loop{r: r, sd: sd, ctx: ctx, ep: ep, queue: make([]job, loopQueue), events: make([]unix.EpollEvent, 256),
-		window: r.cfg.Batch, done: make(chan struct{})}
+		window: r.cfg.Batch}
 	if l.window == BatchAuto {
 		l.auto, l.window = true, 0
 	}
@@ -112,7 +121,6 @@ func (l *loop) bytes() (read, written int64) {
 // every call is back, or once the run is halted (calls out stay out).
 func (l *loop) run() {
 	r := l.r
-	defer close(l.done)
 	defer close(r.dispatchDone)
 	defer r.scheduleEnded()
 	defer func() {
@@ -133,26 +141,15 @@ func (l *loop) run() {
 	lowerTimerSlack()
 	defer unix.Close(l.ep)
 
-	open := !r.cfg.Closed
-	var n uint64 // the schedule's next request
-	var next job
-	more := open
-	if open {
-		next, more = r.slot(0, 0)
+	l.open = !r.cfg.Closed
+	if l.open {
+		l.next, l.more = r.slot(0, 0)
 	}
-	ending := false // closed loop: the segment or the count has ended
+	l.lastSend = math.MinInt64 / 2
 	checked := int64(0)
-	lastSend := int64(math.MinInt64 / 2) // when the last batch left
 	for {
 		if r.stopped.Load() {
-			if open {
-				r.countLeftDue(n)
-				for k := 0; k < l.qLen; k++ {
-					if !l.queue[(l.qHead+k)%loopQueue].warm {
-						r.leftQueued++
-					}
-				}
-			}
+			l.halted()
 			return
 		}
 		now := r.now()
@@ -160,89 +157,114 @@ func (l *loop) run() {
 			l.expire(now)
 			checked = now
 		}
-		// With a window, requests that fall due leave in batches, at most
-		// once per window.
-		if open {
-			l.pump()
+		if l.schedule(now) {
+			return
 		}
-		if open && (l.window == 0 || now-lastSend >= int64(l.window)) {
-			sent := l.busy
-			for more && next.due <= now && l.qLen < loopQueue {
-				if !next.warm {
-					r.markStart()
-				}
-				if next.warm || r.cfg.lose == nil || !r.cfg.lose("dispatch") {
-					if !next.warm {
-						r.created++
-					}
-					l.take(next)
-				}
-				n++
-				next, more = r.slot(n, r.created)
-			}
-			if l.busy != sent {
-				lastSend = now
-			}
-		}
-		if open {
-			if !more {
-				r.scheduleEnded()
-				if l.qLen == 0 && l.busy == 0 {
-					return
-				}
-			}
-		} else {
-			for !ending && len(l.idle) > 0 {
-				c := l.idle[len(l.idle)-1]
-				l.idle = l.idle[:len(l.idle)-1]
-				ending = !l.sendClosed(c)
-			}
-			if ending && l.busy == 0 {
-				return
-			}
-		}
-		wait := loopMaxWait
-		var spinFrom, spinTo int64 // poll, not sleep, between these
-		if open && more && l.qLen < loopQueue {
-			at := next.due
-			rate := r.cfg.Pacer.Rate(time.Duration(now))
-			if l.auto {
-				l.window = AutoBatch(rate)
-			}
-			if w := int64(l.window); w > 0 && at < lastSend+w {
-				at = lastSend + w
-			} else if w == 0 && rate > 0 {
-				// Sleep until a margin before the due time, then poll:
-				// waking from an idle CPU takes tens of microseconds on a
-				// virtual machine, and each would make the request late.
-				// The margin is at most 5% of the time between requests,
-				// so polling costs at most 5% of a CPU.
-				spinTo = at
-				at -= min(int64(loopWakeMargin), int64(float64(time.Second)/rate/20))
-				spinFrom = at
-			}
-			wait = min(wait, time.Duration(at-now))
-		}
-		if l.busy > 0 {
-			wait = min(wait, time.Millisecond)
-		}
-		k := 0
-		if wait > 0 {
-			k = l.wait(wait)
-		}
-		if spinTo > 0 && k == 0 && r.now() >= spinFrom {
-			for k == 0 && r.now() < spinTo {
-				k = l.wait(0)
-			}
-		}
+		k := l.sleep(now)
 		now = r.now()
 		for _, ev := range l.events[:k] {
 			l.readable(l.conns[ev.Fd], now)
 		}
-		if open {
+		if l.open {
 			l.pump() // queued requests are late already: they leave at once
 		}
 	}
+}
+
+// halted counts, once the run is halted, the open loop's measured requests
+// that were due and never taken, and those left in its queue.
+func (l *loop) halted() {
+	r := l.r
+	if !l.open {
+		return
+	}
+	r.countLeftDue(l.n)
+	for k := 0; k < l.qLen; k++ {
+		if !l.queue[(l.qHead+k)%loopQueue].warm {
+			r.leftQueued++
+		}
+	}
+}
+
+// schedule starts the calls that are due at now: the open loop's queue
+// and the requests the schedule has made due (with a window, those leave
+// in batches, at most once per window), or the closed loop's next calls.
+// It reports whether the run's calls are all made and back.
+func (l *loop) schedule(now int64) (done bool) {
+	r := l.r
+	if !l.open {
+		for !l.ending && len(l.idle) > 0 {
+			c := l.idle[len(l.idle)-1]
+			l.idle = l.idle[:len(l.idle)-1]
+			l.ending = !l.sendClosed(c)
+		}
+		return l.ending && l.busy == 0
+	}
+	l.pump()
+	if l.window == 0 || now-l.lastSend >= int64(l.window) {
+		sent := l.busy
+		for l.more && l.next.due <= now && l.qLen < loopQueue {
+			if !l.next.warm {
+				r.markStart()
+			}
+			if l.next.warm || r.cfg.lose == nil || !r.cfg.lose("dispatch") {
+				if !l.next.warm {
+					r.created++
+				}
+				l.take(l.next)
+			}
+			l.n++
+			l.next, l.more = r.slot(l.n, r.created)
+		}
+		if l.busy != sent {
+			l.lastSend = now
+		}
+	}
+	if l.more {
+		return false
+	}
+	r.scheduleEnded()
+	return l.qLen == 0 && l.busy == 0
+}
+
+// sleep waits in epoll until the next request is due (or the window
+// allows the next batch), a reply arrives, or a bound passes, and returns
+// how many events it got. An unbatched loop sleeps until a margin before
+// the due time, then polls: waking from an idle CPU takes tens of
+// microseconds on a virtual machine, and each would make the request
+// late. The margin is at most 5% of the time between requests, so polling
+// costs at most 5% of a CPU.
+func (l *loop) sleep(now int64) int {
+	wait := loopMaxWait
+	var spinFrom, spinTo int64 // poll, not sleep, between these
+	if l.open && l.more && l.qLen < loopQueue {
+		at := l.next.due
+		rate := l.r.cfg.Pacer.Rate(time.Duration(now))
+		if l.auto {
+			l.window = AutoBatch(rate)
+		}
+		if w := int64(l.window); w > 0 && at < l.lastSend+w {
+			at = l.lastSend + w
+		} else if w == 0 && rate > 0 {
+			spinTo = at
+			at -= min(int64(loopWakeMargin), int64(float64(time.Second)/rate/20))
+			spinFrom = at
+		}
+		wait = min(wait, time.Duration(at-now))
+	}
+	if l.busy > 0 {
+		wait = min(wait, time.Millisecond)
+	}
+	k := 0
+	if wait > 0 {
+		k = l.wait(wait)
+	}
+	if spinTo > 0 && k == 0 && l.r.now() >= spinFrom {
+		for k == 0 && l.r.now() < spinTo {
+			k = l.wait(0)
+		}
+	}
+	return k
 }
 
 // take gives a job that has fallen due to an idle connection, or queues it.
@@ -288,27 +310,24 @@ func (l *loop) send(c *lconn, j job) {
 		c.gone = true
 		return
 	}
-	c.j, c.sent = j, r.now()
-	if c.broken && !l.reopen(c) {
-		l.end(c, c.sent, Outcome{Class: ClassTransport})
-		l.free(c)
-		return
-	}
+	c.j = j
 	var o Outcome
-	c.out, o = c.s.Request(c.out[:0])
-	if o.Class != OK {
-		l.end(c, c.sent, o)
-		l.free(c)
-		return
+	if c.broken && !l.reopen(c) {
+		o = Outcome{Class: ClassTransport}
+	} else {
+		c.out, o = c.s.Request(c.out[:0])
 	}
 	// Sent once encoded: a new connection's dial and the client's own
 	// work on the request (a DPoP proof's signature, ~40 µs) count as
 	// lag and in the response time, not as the server's service time.
 	c.sent = r.now()
-	if !l.write(c) {
-		l.end(c, r.now(), Outcome{Class: ClassTransport})
-		l.breakConn(c)
+	if o.Class != OK {
+		l.end(c, c.sent, o)
 		l.free(c)
+		return
+	}
+	if !l.write(c) {
+		l.fail(c, r.now(), Outcome{Class: ClassTransport})
 		return
 	}
 	c.busy = true
@@ -320,14 +339,9 @@ func (l *loop) send(c *lconn, j job) {
 func (l *loop) sendClosed(c *lconn) bool {
 	r := l.r
 	sent := r.now()
-	if r.end > 0 && sent >= int64(r.end) {
-		l.idle = append(l.idle, c)
-		r.scheduleEnded()
-		return false
-	}
 	warm := sent < int64(r.cfg.Warmup)
-	if !warm && r.cfg.Requests > 0 && r.claimed.Add(1) > r.cfg.Requests {
-		l.idle = append(l.idle, c)
+	if r.end > 0 && sent >= int64(r.end) || !warm && r.cfg.Requests > 0 && r.claimed.Add(1) > r.cfg.Requests {
+		l.free(c)
 		r.scheduleEnded()
 		return false
 	}
@@ -336,6 +350,14 @@ func (l *loop) sendClosed(c *lconn) bool {
 	}
 	l.send(c, job{due: sent, warm: warm})
 	return true
+}
+
+// fail ends c's call at t with outcome o, closes its connection (the next
+// call opens another) and frees it.
+func (l *loop) fail(c *lconn, t int64, o Outcome) {
+	l.end(c, t, o)
+	l.breakConn(c)
+	l.free(c)
 }
 
 // end records c's call as ended at t with outcome o.
@@ -363,9 +385,7 @@ func (l *loop) readable(c *lconn, now int64) {
 	}
 	if m <= 0 { // the server closed, or the socket failed
 		if c.busy {
-			l.end(c, now, Outcome{Class: ClassTransport})
-			l.breakConn(c)
-			l.free(c)
+			l.fail(c, now, Outcome{Class: ClassTransport})
 		} else {
 			l.breakConn(c)
 		}
@@ -383,9 +403,7 @@ func (l *loop) readable(c *lconn, now int64) {
 			return
 		}
 		if k < 0 {
-			l.end(c, now, Outcome{Class: ClassTransport})
-			l.breakConn(c)
-			l.free(c)
+			l.fail(c, now, Outcome{Class: ClassTransport})
 			return
 		}
 		c.n = copy(c.in, c.in[k:c.n])
@@ -403,9 +421,7 @@ func (l *loop) expire(now int64) {
 	limit := int64(l.r.cfg.Timeout)
 	for _, c := range l.conns {
 		if c.busy && now-c.sent >= limit {
-			l.end(c, now, Outcome{Class: ClassTimeout})
-			l.breakConn(c)
-			l.free(c)
+			l.fail(c, now, Outcome{Class: ClassTimeout})
 		}
 	}
 }
