@@ -47,7 +47,7 @@ func (d *streamable) OpenStream(ctx context.Context, conn int) (bench.Stream, er
 		_ = c.Close()
 		return nil, err
 	}
-	s.sse.OnEvent = s.onEvent
+	s.reply.init()
 	return s, nil
 }
 
@@ -60,18 +60,14 @@ func (c *streamConn) detach() {
 
 // mcpStream is one event-loop connection of the Streamable HTTP driver.
 type mcpStream struct {
-	d    *streamable
-	c    *streamConn // the session, if any
-	fd   int
-	q    *driver.RawRequest
-	id   int64
-	body []byte
-	data []byte // a chunked reply's body, de-chunked
-
-	sse  SSEParser
-	want int64
-	got  bench.Outcome
-	seen bool
+	d     *streamable
+	c     *streamConn // the session, if any
+	fd    int
+	q     *driver.RawRequest
+	id    int64
+	body  []byte
+	data  []byte // a chunked reply's body, de-chunked
+	reply replyReader
 }
 
 func (s *mcpStream) Fd() int { return s.fd }
@@ -138,30 +134,8 @@ func (s *mcpStream) follow(header []byte) {
 
 // read finds the JSON-RPC response to the call in a reply's body.
 func (s *mcpStream) read(header, body []byte) (bench.Outcome, bool) {
-	if ct := driver.HeaderValue(header, "Content-Type"); len(ct) >= 17 && bytes.EqualFold(ct[:17], []byte("text/event-stream")) {
-		s.want, s.seen = s.id, false
-		s.sse.Reset()
-		s.sse.Feed(body)
-		return s.got, s.seen
-	}
-	var m rpcMsg
-	if !scanMsg(body, &m) || !m.isResponse() {
-		return bench.Outcome{}, false
-	}
-	if m.error == nil && !m.idIs(s.id) {
-		return bench.Outcome{Class: bench.ClassTransport}, true
-	}
-	return m.outcome(), true
-}
-
-func (s *mcpStream) onEvent(e SSEEvent) {
-	var m rpcMsg
-	if s.seen || e.Event != "message" || !scanMsg(e.Data, &m) || !m.isResponse() {
-		return
-	}
-	if m.idIs(s.want) || m.error != nil && string(m.id) == "null" {
-		s.got, s.seen = m.outcome(), true
-	}
+	ct := driver.HeaderValue(header, "Content-Type")
+	return s.reply.read(body, len(ct) >= 17 && bytes.EqualFold(ct[:17], []byte("text/event-stream")), s.id)
 }
 
 // Close closes the socket, then ends the session, if any (a DELETE).

@@ -215,7 +215,7 @@ func (d *streamable) Open(ctx context.Context, worker int) (bench.Conn, error) {
 	c := &streamConn{d: d, req: new(fasthttp.Request), resp: new(fasthttp.Response), wire: d.wires.Add()}
 	c.cl = driver.NewClient(driver.ClientConfig{Addr: d.addr, TLS: d.tls, TLSConfig: d.cfg.TLS, MaxConns: 1, DialTimeout: d.cfg.Timeout,
 		Counter: c.wire, Closed: &c.closed, Pre: &c.pre})
-	c.sse.OnEvent = c.onEvent
+	c.reply.init()
 	var err error
 	if d.stateful {
 		err = c.initialize(ctx)
@@ -265,11 +265,7 @@ type streamConn struct {
 	session string
 	version string // with sessions: the negotiated version
 
-	// Reading an SSE reply, without a closure per call.
-	sse  SSEParser
-	want int64
-	got  bench.Outcome
-	seen bool
+	reply replyReader
 }
 
 // initialize starts a session, and sets up the calls' request for it.
@@ -372,7 +368,6 @@ func (c *streamConn) do(deadline time.Time) bench.Outcome {
 	return bench.Outcome{Class: bench.ClassHTTP, Code: status}
 }
 
-// read classifies the reply's JSON-RPC response to the call.
 // follow adopts a session id the server moved the session to: a reply
 // that names another id than the one sent. Only the two spellings servers
 // use are looked up, so that a call pays two header lookups, not a scan.
@@ -390,31 +385,49 @@ func (c *streamConn) follow() {
 	c.req.Header.Set("Mcp-Session-Id", c.session)
 }
 
+// read classifies the reply's JSON-RPC response to the call.
 func (c *streamConn) read() (bench.Outcome, bool) {
-	body := c.resp.Body()
-	if isEventStream(c.resp) {
-		c.want, c.seen = c.id, false
-		c.sse.Reset()
-		c.sse.Feed(body)
-		return c.got, c.seen
+	return c.reply.read(c.resp.Body(), isEventStream(c.resp), c.id)
+}
+
+// replyReader finds the JSON-RPC response to a call in a reply's body,
+// JSON or an SSE stream, without a closure per call. Call init once it
+// is where it stays.
+type replyReader struct {
+	sse  SSEParser
+	want int64
+	got  bench.Outcome
+	seen bool
+}
+
+func (rr *replyReader) init() { rr.sse.OnEvent = rr.onEvent }
+
+// read returns the outcome of the response to id in body, and whether
+// there was one.
+func (rr *replyReader) read(body []byte, sse bool, id int64) (bench.Outcome, bool) {
+	if sse {
+		rr.want, rr.seen = id, false
+		rr.sse.Reset()
+		rr.sse.Feed(body)
+		return rr.got, rr.seen
 	}
 	var m rpcMsg
 	if !scanMsg(body, &m) || !m.isResponse() {
 		return bench.Outcome{}, false
 	}
-	if m.error == nil && !m.idIs(c.id) {
+	if m.error == nil && !m.idIs(id) {
 		return bench.Outcome{Class: bench.ClassTransport}, true
 	}
 	return m.outcome(), true
 }
 
-func (c *streamConn) onEvent(e SSEEvent) {
+func (rr *replyReader) onEvent(e SSEEvent) {
 	var m rpcMsg
-	if c.seen || e.Event != "message" || !scanMsg(e.Data, &m) || !m.isResponse() {
+	if rr.seen || e.Event != "message" || !scanMsg(e.Data, &m) || !m.isResponse() {
 		return
 	}
-	if m.idIs(c.want) || m.error != nil && string(m.id) == "null" {
-		c.got, c.seen = m.outcome(), true
+	if m.idIs(rr.want) || m.error != nil && string(m.id) == "null" {
+		rr.got, rr.seen = m.outcome(), true
 	}
 }
 
