@@ -2,11 +2,9 @@ package driver
 
 import (
 	"context"
-	"maps"
 	"sync/atomic"
 	"time"
 
-	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/internal/dpop"
 )
 
@@ -17,8 +15,10 @@ import (
 // (oauth.Config.TokenRequest). It counts the time it spends signing: a
 // client's cost per call, apart from the server's.
 type DPoP struct {
-	Key    *dpop.Key
-	Tokens bench.TokenSource
+	// Bearer holds the token source; its Prepare and SetupPhases are
+	// DPoP's.
+	Bearer
+	Key *dpop.Key
 
 	signs   atomic.Int64
 	signing atomic.Int64 // ns
@@ -53,21 +53,4 @@ func (d *DPoP) Authorize(ctx context.Context, r Request) error {
 // Signing reports how many proofs were signed and the time it took.
 func (d *DPoP) Signing() (proofs int64, took time.Duration) {
 	return d.signs.Load(), time.Duration(d.signing.Load())
-}
-
-// Prepare runs the token source's own preparation, if it has one.
-func (d *DPoP) Prepare(ctx context.Context) error {
-	if p, ok := d.Tokens.(bench.Preparer); ok {
-		return p.Prepare(ctx)
-	}
-	return nil
-}
-
-// SetupPhases reports the token source's preparation steps, if it times
-// them, in a map of the caller's own.
-func (d *DPoP) SetupPhases() map[string]time.Duration {
-	if p, ok := d.Tokens.(bench.PhaseReporter); ok {
-		return maps.Clone(p.SetupPhases())
-	}
-	return nil
 }

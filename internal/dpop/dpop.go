@@ -8,10 +8,12 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -22,39 +24,69 @@ type Key struct {
 	alg    string
 	method jwt.SigningMethod
 	priv   crypto.Signer
-	jwk    map[string]any
+	jwk    map[string]string
 	jkt    string
 }
 
 // NewKey makes a key for alg: ES256 or EdDSA.
 func NewKey(alg string) (*Key, error) {
-	enc := base64.RawURLEncoding.EncodeToString
 	k := &Key{alg: alg, method: jwt.GetSigningMethod(alg)}
+	var err error
 	switch alg {
 	case "ES256":
-		p, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		b, err := p.PublicKey.Bytes()
-		if err != nil {
-			return nil, err
-		}
-		k.priv, k.jwk = p, map[string]any{"kty": "EC", "crv": "P-256", "x": enc(b[1:33]), "y": enc(b[33:])}
+		k.priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	case "EdDSA":
-		pub, p, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		k.priv, k.jwk = p, map[string]any{"kty": "OKP", "crv": "Ed25519", "x": enc(pub)}
+		_, k.priv, err = ed25519.GenerateKey(rand.Reader)
 	default:
 		return nil, fmt.Errorf("DPoP key algorithm %q: want ES256 or EdDSA", alg)
 	}
-	// RFC 7638: the required members in lexicographic order, no spaces.
-	members, _ := json.Marshal(k.jwk) // encoding/json sorts map keys
-	h := sha256.Sum256(members)
-	k.jkt = enc(h[:])
+	if err != nil {
+		return nil, err
+	}
+	if k.jwk, err = JWK(k.priv.Public()); err != nil {
+		return nil, err
+	}
+	k.jkt = Thumbprint(k.jwk)
 	return k, nil
+}
+
+// JWK is the public JWK of pub (EC P-256 or P-384, Ed25519, RSA): its
+// required members (RFC 7638 §3.2), which are what a proof's header
+// carries and what its thumbprint hashes.
+func JWK(pub crypto.PublicKey) (map[string]string, error) {
+	enc := base64.RawURLEncoding.EncodeToString
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		b, err := k.Bytes()
+		if err != nil {
+			return nil, err
+		}
+		size := (len(b) - 1) / 2
+		return map[string]string{"kty": "EC", "crv": k.Curve.Params().Name, "x": enc(b[1 : 1+size]), "y": enc(b[1+size:])}, nil
+	case ed25519.PublicKey:
+		return map[string]string{"kty": "OKP", "crv": "Ed25519", "x": enc(k)}, nil
+	case *rsa.PublicKey:
+		return map[string]string{"kty": "RSA", "e": enc(big.NewInt(int64(k.E)).Bytes()), "n": enc(k.N.Bytes())}, nil
+	}
+	return nil, fmt.Errorf("no JWK for a %T", pub)
+}
+
+// Thumbprint is the RFC 7638 thumbprint of a JWK's required members: the
+// SHA-256 of their JSON in lexicographic order without white space (as
+// encoding/json writes a map), base64url. It is a bound token's cnf.jkt.
+func Thumbprint(members map[string]string) string {
+	b, _ := json.Marshal(members)
+	h := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// JWKThumbprint is the thumbprint of a public key.
+func JWKThumbprint(pub crypto.PublicKey) (string, error) {
+	m, err := JWK(pub)
+	if err != nil {
+		return "", err
+	}
+	return Thumbprint(m), nil
 }
 
 // Alg is the key's algorithm.

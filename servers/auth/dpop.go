@@ -9,7 +9,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -17,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpbench/mcpbench/internal/dpop"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -271,8 +272,8 @@ func publicJWK(v any) (crypto.PublicKey, string, error) {
 		}
 		return b, nil
 	}
-	// The thumbprint's members, in lexicographic order (RFC 7638 §3.2).
-	var members []string
+	// The thumbprint's members (RFC 7638 §3.2).
+	var members map[string]string
 	var key crypto.PublicKey
 	switch kty := str("kty"); kty {
 	case "EC":
@@ -302,7 +303,7 @@ func publicJWK(v any) (crypto.PublicKey, string, error) {
 			return nil, "", badProof("jwk: %v", err)
 		}
 		key = pub
-		members = []string{"crv", str("crv"), "kty", kty, "x", str("x"), "y", str("y")}
+		members = map[string]string{"crv": str("crv"), "kty": kty, "x": str("x"), "y": str("y")}
 	case "OKP":
 		if str("crv") != "Ed25519" {
 			return nil, "", badProof("jwk curve %q", str("crv"))
@@ -315,7 +316,7 @@ func publicJWK(v any) (crypto.PublicKey, string, error) {
 			return nil, "", badProof("Ed25519 jwk of %d bytes", len(x))
 		}
 		key = ed25519.PublicKey(x)
-		members = []string{"crv", "Ed25519", "kty", kty, "x", str("x")}
+		members = map[string]string{"crv": "Ed25519", "kty": kty, "x": str("x")}
 	case "RSA":
 		n, err := b64("n")
 		if err != nil {
@@ -329,51 +330,11 @@ func publicJWK(v any) (crypto.PublicKey, string, error) {
 			return nil, "", badProof("RSA jwk of %d bits; at least 2048", 8*len(n))
 		}
 		key = &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
-		members = []string{"e", str("e"), "kty", kty, "n", str("n")}
+		members = map[string]string{"e": str("e"), "kty": kty, "n": str("n")}
 	default:
 		return nil, "", badProof("jwk type %q", kty)
 	}
-	return key, thumbprint(members), nil
-}
-
-// thumbprint is the RFC 7638 thumbprint of a JWK's required members, given
-// as name, value pairs in lexicographic order.
-func thumbprint(members []string) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i := 0; i < len(members); i += 2 {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, _ := json.Marshal(members[i])
-		v, _ := json.Marshal(members[i+1])
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	h := sha256.Sum256([]byte(b.String()))
-	return base64.RawURLEncoding.EncodeToString(h[:])
-}
-
-// JWKThumbprint is the RFC 7638 thumbprint of a public key (what a bound
-// token's cnf.jkt holds): EC P-256/P-384, Ed25519 or RSA.
-func JWKThumbprint(pub crypto.PublicKey) (string, error) {
-	enc := base64.RawURLEncoding.EncodeToString
-	switch k := pub.(type) {
-	case *ecdsa.PublicKey:
-		b, err := k.Bytes()
-		if err != nil {
-			return "", err
-		}
-		size := (len(b) - 1) / 2
-		return thumbprint([]string{"crv", k.Curve.Params().Name, "kty", "EC", "x", enc(b[1 : 1+size]), "y", enc(b[1+size:])}), nil
-	case ed25519.PublicKey:
-		return thumbprint([]string{"crv", "Ed25519", "kty", "OKP", "x", enc(k)}), nil
-	case *rsa.PublicKey:
-		return thumbprint([]string{"e", enc(big.NewInt(int64(k.E)).Bytes()), "kty", "RSA", "n", enc(k.N.Bytes())}), nil
-	}
-	return "", fmt.Errorf("no JWK thumbprint for a %T", pub)
+	return key, dpop.Thumbprint(members), nil
 }
 
 // replayCache remembers proofs until they leave the window; it sweeps the

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpbench/mcpbench/internal/dpop"
+
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -60,7 +62,7 @@ func newDPoPKey(t testing.TB, alg string) *dpopKey {
 		k.priv, k.jwk = p, map[string]any{"kty": "RSA", "n": enc(p.N.Bytes()), "e": enc(big.NewInt(int64(p.E)).Bytes())}
 	}
 	var err error
-	if k.jkt, err = JWKThumbprint(k.priv.Public()); err != nil {
+	if k.jkt, err = dpop.JWKThumbprint(k.priv.Public()); err != nil {
 		t.Fatal(err)
 	}
 	return k
