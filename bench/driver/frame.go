@@ -131,8 +131,7 @@ func chunkedLen(b []byte) (int, bool, error) {
 		if len(line) < 3 || line[len(line)-2] != '\r' {
 			return 0, false, ErrFrame
 		}
-		size, _, _ := bytes.Cut(line[:len(line)-2], semicolon)
-		n, ok := hexatoi(bytes.TrimRight(size, " \t"))
+		n, ok := chunkSize(line[:len(line)-2])
 		if !ok {
 			return 0, false, ErrFrame
 		}
@@ -163,6 +162,13 @@ func chunkedLen(b []byte) (int, bool, error) {
 	}
 }
 
+// chunkSize reads a chunk-size line without its CRLF: hex digits, then
+// perhaps white space and extensions.
+func chunkSize(line []byte) (int, bool) {
+	size, _, _ := bytes.Cut(line, semicolon)
+	return hexatoi(bytes.TrimRight(size, " \t"))
+}
+
 // Dechunk appends a complete chunked body's data to dst (Frame.Body of a
 // frame with Chunked set), without its chunk coding and trailers.
 func Dechunk(dst, body []byte) []byte {
@@ -171,8 +177,7 @@ func Dechunk(dst, body []byte) []byte {
 		if i < 1 {
 			return dst
 		}
-		size, _, _ := bytes.Cut(body[:i-1], semicolon)
-		n, ok := hexatoi(bytes.TrimRight(size, " \t"))
+		n, ok := chunkSize(body[:i-1])
 		if !ok || n == 0 || len(body) < i+1+n {
 			return dst
 		}
