@@ -93,6 +93,14 @@ type ByteCounter interface {
 	Bytes() (read, written int64)
 }
 
+// TLSReporter is implemented by drivers that make HTTPS connections.
+// TakeTLS returns what the handshakes since the last TakeTLS negotiated
+// and took, and starts counting afresh; nil when there were none. Run
+// takes it before its setup and at its end.
+type TLSReporter interface {
+	TakeTLS() *TLSInfo
+}
+
 // ServerCPUReader is implemented by drivers that start the server
 // processes they call (a stdio server per connection), so that the CPU a
 // run costs the server is known without a server process of the caller's.

@@ -49,6 +49,7 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 		m.BytesRead += s.BytesRead
 		m.BytesWritten += s.BytesWritten
 		m.TokenPoolMisses += s.TokenPoolMisses
+		m.TLS = mergeTLS(m.TLS, s.TLS)
 		m.Warnings = append(m.Warnings, s.Warnings...)
 		m.Intervals = append(m.Intervals, s.Intervals...)
 		if s.Histograms.Response != nil {
@@ -74,9 +75,9 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 	if err := a.Check(); err != nil {
 		return m, fmt.Errorf("merge %s: %w", name, err)
 	}
-	m.Response = percentilesOf(m.Histograms.Response)
-	m.Service = percentilesOf(m.Histograms.Service)
-	m.Lag = percentilesOf(m.Histograms.Lag)
+	m.Response = PercentilesOf(m.Histograms.Response)
+	m.Service = PercentilesOf(m.Histograms.Service)
+	m.Lag = PercentilesOf(m.Histograms.Lag)
 	calls := float64(m.Calls())
 	if secs := m.Duration.Seconds(); secs > 0 {
 		m.Achieved = calls / secs
@@ -163,4 +164,44 @@ func (a *Accounting) add(b Accounting) {
 	for k, v := range b.ByCode {
 		a.ByCode[k] += v
 	}
+}
+
+// mergeTLS adds b's handshakes to a's: counts summed, histograms merged,
+// and a field the two name differently kept as both ("TLS 1.3; TLS 1.2").
+func mergeTLS(a, b *TLSInfo) *TLSInfo {
+	if a == nil || b == nil {
+		if b != nil {
+			c := *b
+			c.Histogram = nil
+			if b.Histogram != nil {
+				c.Histogram = NewHistogram()
+				c.Histogram.Merge(b.Histogram)
+			}
+			return &c
+		}
+		return a
+	}
+	both := func(x, y string) string {
+		if x == y || y == "" {
+			return x
+		}
+		if x == "" {
+			return y
+		}
+		return x + "; " + y
+	}
+	a.Version, a.CipherSuite, a.Group, a.ALPN = both(a.Version, b.Version), both(a.CipherSuite, b.CipherSuite), both(a.Group, b.Group), both(a.ALPN, b.ALPN)
+	a.Handshakes += b.Handshakes
+	a.Resumed += b.Resumed
+	a.Failed += b.Failed
+	if b.Histogram != nil {
+		if a.Histogram == nil {
+			a.Histogram = NewHistogram()
+		}
+		a.Histogram.Merge(b.Histogram)
+	}
+	if a.Histogram != nil {
+		a.Handshake = PercentilesOf(a.Histogram)
+	}
+	return a
 }

@@ -131,3 +131,33 @@ func TestMergeKeepsEngine(t *testing.T) {
 		}
 	}
 }
+
+func TestMergeTLS(t *testing.T) {
+	seg := func(version string, n, resumed int64, took ...int64) *Result {
+		r := &Result{Name: "s", Histograms: struct{ Response, Service, Lag *hdr.Histogram }{NewHistogram(), NewHistogram(), NewHistogram()}}
+		if n > 0 {
+			h := NewHistogram()
+			for _, v := range took {
+				h.RecordValue(v)
+			}
+			r.TLS = &TLSInfo{Version: version, CipherSuite: "TLS_AES_128_GCM_SHA256", Group: "X25519", Handshakes: n, Resumed: resumed, Histogram: h}
+		}
+		return r
+	}
+	a, b := seg("TLS 1.3", 2, 1, 400_000, 300_000), seg("TLS 1.2", 1, 0, 500_000)
+	m, err := MergeResults("m", []*Result{seg("", 0, 0), a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := m.TLS
+	if got == nil || got.Version != "TLS 1.3; TLS 1.2" || got.Group != "X25519" || got.Handshakes != 3 || got.Resumed != 1 ||
+		got.Handshake.Count != 3 || got.Handshake.Max < 500_000 {
+		t.Fatalf("merged %+v", got)
+	}
+	if a.TLS.Handshakes != 2 || a.TLS.Histogram.TotalCount() != 2 {
+		t.Errorf("merging changed a segment: %+v", a.TLS)
+	}
+	if m, _ := MergeResults("m", []*Result{seg("", 0, 0)}); m.TLS != nil {
+		t.Errorf("plain HTTP merged into TLS %+v", m.TLS)
+	}
+}

@@ -206,9 +206,9 @@ func (c *collector) rotate(from, to time.Duration, warm, final bool) Interval {
 		}
 		c.last[i] = t
 	}
-	iv.Response = percentilesOf(c.interval.resp)
-	iv.Service = percentilesOf(c.interval.svc)
-	iv.Lag = percentilesOf(c.interval.lag)
+	iv.Response = PercentilesOf(c.interval.resp)
+	iv.Service = PercentilesOf(c.interval.svc)
+	iv.Lag = PercentilesOf(c.interval.lag)
 	// Warm-up calls never enter the histograms, but measured calls that end
 	// before a late rotation at the warm-up's end do: log whatever is there.
 	if !warm || c.interval.resp.TotalCount() > 0 {

@@ -25,7 +25,8 @@ type Percentiles struct {
 // Percentiles fields.
 var quantiles = []float64{50, 90, 99, 99.9, 99.99}
 
-func percentilesOf(h *hdr.Histogram) Percentiles {
+// PercentilesOf reads the summary's percentiles off h.
+func PercentilesOf(h *hdr.Histogram) Percentiles {
 	if h.TotalCount() == 0 {
 		return Percentiles{}
 	}
@@ -161,6 +162,9 @@ type Result struct {
 	// TokenPoolMisses counts the calls that found the fresh-token pool
 	// empty and fetched a token inside the call (it should be 0).
 	TokenPoolMisses int64 `json:"token_pool_misses,omitempty"`
+	// TLS is what the run's HTTPS connections negotiated, and their
+	// handshakes' times; nil for plain HTTP.
+	TLS *TLSInfo `json:"tls,omitempty"`
 
 	// The merged histograms and the per-interval figures; written to the
 	// .hgrm, .hlog and timeseries.csv files, not to summary.json.
@@ -175,3 +179,22 @@ const CPUNoteExternal = "not measured: external URL, no process to read"
 
 // Calls is the number of measured calls that completed, whatever their class.
 func (r *Result) Calls() uint64 { return r.Accounting.OK + r.Accounting.Errors }
+
+// TLSInfo is what a run's HTTPS connections negotiated and what their
+// handshakes took, over the whole run (setup, warm-up and measured calls:
+// with a new connection per call, nearly all are measured calls'). A field
+// that took several values lists them, most frequent first, with counts.
+type TLSInfo struct {
+	Version     string `json:"version"`      // "TLS 1.3"
+	CipherSuite string `json:"cipher_suite"` // "TLS_AES_128_GCM_SHA256"
+	Group       string `json:"group"`        // the key exchange: "X25519MLKEM768"
+	ALPN        string `json:"alpn,omitempty"`
+	Handshakes  int64  `json:"handshakes"`
+	Resumed     int64  `json:"resumed"` // of Handshakes, how many resumed a session (a ticket)
+	Failed      int64  `json:"failed,omitempty"`
+	// Handshake is the time from the TCP connection's being up to the
+	// handshake's end: the client's work, the server's and the round trip
+	// (one in TLS 1.3, full or resumed; two in a full TLS 1.2 handshake).
+	Handshake Percentiles    `json:"handshake"`
+	Histogram *hdr.Histogram `json:"-"`
+}

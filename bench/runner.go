@@ -268,6 +268,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 // in parallel and makes one cold call, timing each step.
 func (r *run) setup(ctx context.Context, s *Setup, streams bool) error {
 	d := r.cfg.Driver
+	if t, ok := d.(TLSReporter); ok {
+		t.TakeTLS() // an earlier run's
+	}
 	if p, ok := d.(Preparer); ok {
 		t := time.Now()
 		if err := p.Prepare(ctx); err != nil {
@@ -711,12 +714,15 @@ func (r *run) finish(res *Result, col *collector, m marks) error {
 	res.Interrupted = m.interrupted
 	res.Histograms.Response, res.Histograms.Service, res.Histograms.Lag = col.total.resp, col.total.svc, col.total.lag
 	res.IntervalLog = col.log.Bytes()
-	res.Response, res.Service, res.Lag = percentilesOf(col.total.resp), percentilesOf(col.total.svc), percentilesOf(col.total.lag)
+	res.Response, res.Service, res.Lag = PercentilesOf(col.total.resp), PercentilesOf(col.total.svc), PercentilesOf(col.total.lag)
 	if col.dropped > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d histogram values were dropped while merging", col.dropped))
 	}
 	r.rates(res, m)
 	r.costs(res, m)
+	if t, ok := r.cfg.Driver.(TLSReporter); ok {
+		res.TLS = t.TakeTLS()
+	}
 	if a := res.Accounting; a.InFlight+a.Queued > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d calls were still in flight and %d queued when the run ended: their latencies are missing from the tail", a.InFlight, a.Queued))
 	}

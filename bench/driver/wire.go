@@ -57,6 +57,22 @@ type ClientConfig struct {
 	Closed *atomic.Bool
 	// Pre, when it holds a connection, is taken by the first dial.
 	Pre *PreDial
+	// TLSStats, with TLS, records each connection's handshake.
+	TLSStats *TLSStats
+}
+
+// Dial dials one connection as the client does: TCP, counted on the
+// Counter, then the TLS handshake (recorded on TLSStats) for https.
+func (cfg *ClientConfig) Dial(ctx context.Context) (net.Conn, error) {
+	c, err := Dial(ctx, &net.Dialer{Timeout: cfg.DialTimeout}, cfg.Addr, cfg.Counter)
+	if err != nil || !cfg.TLS {
+		return c, err
+	}
+	stats := cfg.TLSStats
+	if stats == nil {
+		stats = new(TLSStats)
+	}
+	return stats.Client(c, cfg.Addr, cfg.TLSConfig, cfg.DialTimeout)
 }
 
 // NewClient returns the fasthttp client every HTTP driver uses: keep-alive,
@@ -64,7 +80,6 @@ type ClientConfig struct {
 // a benchmark must see a failed call, not a silent second attempt of an
 // idempotent request on a reset connection.
 func NewClient(cfg ClientConfig) *fasthttp.HostClient {
-	dialer := &net.Dialer{Timeout: cfg.DialTimeout}
 	return &fasthttp.HostClient{
 		Addr: cfg.Addr, IsTLS: cfg.TLS, TLSConfig: cfg.TLSConfig, MaxConns: cfg.MaxConns, MaxIdleConnDuration: time.Minute,
 		NoDefaultUserAgentHeader: true, DisableHeaderNamesNormalizing: true, DisablePathNormalizing: true,
@@ -76,7 +91,7 @@ func NewClient(cfg ClientConfig) *fasthttp.HostClient {
 			if c := cfg.Pre.take(); c != nil {
 				return c, nil
 			}
-			return Dial(context.Background(), dialer, addr, cfg.Counter)
+			return cfg.Dial(context.Background())
 		},
 	}
 }

@@ -185,9 +185,9 @@ type loadTarget struct {
 	isMCP                           bool
 	tool, args, protocol, transport string
 	client, clientKey, name         string
-	dpop, insecure                  bool
-	cacert                          string
-	tls                             *tls.Config // from --cacert or --insecure
+	dpop, newConn                   bool
+	tlsf                            clientTLSFlags
+	tls                             *tls.Config // from tlsf
 	dpopAlg                         string
 	dpopAuth                        *driver.DPoP // set by oauth with --dpop
 }
@@ -209,8 +209,8 @@ func runLoad(ctx context.Context, args []string) error {
 	fs.StringVar(&t.transport, "transport", "http", "--mcp: http (Streamable HTTP), sse (legacy HTTP+SSE), stdio (a command after --)")
 	fs.StringVar(&t.client, "client", "", "OAuth client credentials ID:SECRET: discover the authorization server from the 401 and send bearer tokens"+secretHelp)
 	fs.StringVar(&t.clientKey, "client-key", "", "with --client ID: authenticate to the token endpoint with JWTs signed by this PEM private key (RFC 7523 private_key_jwt; ES256, RS256 or EdDSA by the key's type), not a secret: a file, @FILE or env:NAME")
-	fs.StringVar(&t.cacert, "cacert", "", "https: trust the certificates in this PEM file (e.g. serve --tls --cert-out's)")
-	fs.BoolVar(&t.insecure, "insecure", false, "https: do not verify the server's certificate")
+	t.tlsf.register(fs)
+	fs.BoolVar(&t.newConn, "new-conn-per-call", false, "close the connection after every call (Connection: close), so that each call dials, and for https handshakes, anew: with --tls-resume a resumed handshake, without a full one (workers engine)")
 	fs.BoolVar(&t.dpop, "dpop", false, "with --client: ask for DPoP-bound tokens (RFC 9449), proving possession of a key made for the run at the token endpoint and with a fresh proof on every call")
 	fs.StringVar(&t.dpopAlg, "dpop-alg", "ES256", "--dpop: the proof key's algorithm, ES256 or EdDSA")
 	fs.IntVar(&t.fresh, "fresh-tokens", 0, "with --client: fetch this many tokens ahead and use each for one call only (no cache can help)")
@@ -233,7 +233,13 @@ func runLoad(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if t.tls, err = clientTLS(t.cacert, t.insecure); err != nil {
+	if t.tlsf.changed(fs) && !strings.HasPrefix(target, "https://") {
+		return fmt.Errorf("%w: --cacert, --insecure and --tls-* are for https:// URLs", errUsage)
+	}
+	if t.newConn && (!strings.HasPrefix(target, "http") || t.isMCP && t.transport != "http") {
+		return fmt.Errorf("%w: --new-conn-per-call is for http(s):// URLs (and --mcp over Streamable HTTP)", errUsage)
+	}
+	if t.tls, err = t.tlsf.config(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	token, err := t.oauth(target)
@@ -251,7 +257,7 @@ func runLoad(ctx context.Context, args []string) error {
 	var d bench.Driver
 	if t.isMCP {
 		mc := mcp.Config{URL: target, Transport: t.transport, Protocol: t.protocol, Tool: t.tool,
-			Arguments: json.RawMessage(t.args), Auth: t.authorizer(token), Header: headers, TLS: t.tls}
+			Arguments: json.RawMessage(t.args), Auth: t.authorizer(token), Header: headers, TLS: t.tls, NewConnPerCall: t.newConn}
 		if t.transport == "stdio" {
 			mc.URL, mc.Command = "", fs.Args()
 			cfg.Target = strings.Join(fs.Args(), " ")
@@ -292,7 +298,7 @@ func (t *loadTarget) oauth(target string) (bench.TokenSource, error) {
 		return nil, nil
 	}
 	cfg := oauth.Config{Resource: target, FreshTokens: t.fresh}
-	if t.tls != nil {
+	if strings.HasPrefix(target, "https://") {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: t.tls}}
 	}
 	if t.dpop {
@@ -351,7 +357,8 @@ func (t *loadTarget) plainDriver(target string, headers []driver.Header, token b
 		}
 		return &tcpecho.Driver{Addr: u.Host, Size: t.size}, nil
 	case "http", "https":
-		hc := httpcall.Config{URL: target, Method: t.method, Connections: conns, Header: headers, Auth: t.authorizer(token), TLS: t.tls}
+		hc := httpcall.Config{URL: target, Method: t.method, Connections: conns, Header: headers, Auth: t.authorizer(token), TLS: t.tls,
+			NewConnPerCall: t.newConn}
 		switch {
 		case t.body != "" && t.bodyFile != "":
 			return nil, fmt.Errorf("%w: --body and --body-file: give one", errUsage)
@@ -417,6 +424,9 @@ func reportLoad(ctx context.Context, command string, lf *loadFlags, s *results.S
 	for _, r := range s.Runs {
 		if lf.format != "json" {
 			fmt.Fprintf(errOut, "%s: %s\n", r.Name, engineLine(r))
+			if r.TLS != nil {
+				fmt.Fprintf(errOut, "%s: %s\n", r.Name, tlsLine(r.TLS))
+			}
 		}
 		for _, w := range r.Warnings {
 			fmt.Fprintf(errOut, "warning: %s: %s\n", r.Name, w)

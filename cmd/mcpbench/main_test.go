@@ -644,6 +644,44 @@ func TestServeTLS(t *testing.T) {
 		if code, o, e := load(); code == 0 && strings.Contains(o, `"ok": 20`) {
 			t.Errorf("%v: an untrusted certificate was accepted\n%s%s", kind, o, e)
 		}
+		// What each connection negotiated, by connection mode: kept
+		// alive, a new connection per call resumed, and one with a full
+		// TLS 1.2 handshake over X25519 each time.
+		for _, tc := range []struct {
+			flags                    []string
+			version, group           string
+			minHandshakes, minResume int64
+			maxResume                int64
+		}{
+			{nil, "TLS 1.3", "X25519MLKEM768", 1, 0, 16},
+			{[]string{"--new-conn-per-call"}, "TLS 1.3", "X25519MLKEM768", 20, 19, 21},
+			{[]string{"--new-conn-per-call", "--tls-resume=false", "--tls-version", "1.2", "--tls-groups", "x25519"}, "TLS 1.2", "X25519", 20, 0, 0},
+		} {
+			code, o, e := load(append([]string{"--cacert", pem}, tc.flags...)...)
+			var s struct {
+				Runs []struct {
+					Accounting struct{ OK int }
+					TLS        *bench.TLSInfo
+				}
+			}
+			if err := json.Unmarshal([]byte(o), &s); code != 0 || err != nil || len(s.Runs) != 1 || s.Runs[0].TLS == nil {
+				t.Errorf("%v %v: %d %v\n%s\n%s", kind, tc.flags, code, err, o, e)
+				continue
+			}
+			got := s.Runs[0].TLS
+			if s.Runs[0].Accounting.OK != 20 || got.Version != tc.version || got.Group != tc.group || got.Handshakes < tc.minHandshakes ||
+				got.Resumed < tc.minResume || got.Resumed > tc.maxResume || got.Handshake.P50 <= 0 || got.CipherSuite == "" {
+				t.Errorf("%v %v: ok %d, tls %+v", kind, tc.flags, s.Runs[0].Accounting.OK, got)
+			}
+		}
+	}
+	for _, bad := range [][]string{{"--tls-version", "1.1"}, {"--tls-groups", "X448"}} {
+		if code, _, e := run(t, append([]string{"load", "https://127.0.0.1:1/", "-n", "1", "--no-save"}, bad...)...); code != 2 || !strings.Contains(e, bad[0]) {
+			t.Errorf("load %v: %d %s", bad, code, e)
+		}
+	}
+	if code, _, e := run(t, "load", "http://127.0.0.1:1/", "--tls-version", "1.3", "-n", "1", "--no-save"); code != 2 || !strings.Contains(e, "https://") {
+		t.Errorf("load http --tls-version: %d %s", code, e)
 	}
 	if code, _, e := run(t, "serve", "tcpecho", "--tls"); code != 2 || !strings.Contains(e, "--tls is for") {
 		t.Errorf("serve tcpecho --tls: %d %s", code, e)

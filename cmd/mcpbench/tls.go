@@ -14,8 +14,11 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/results"
 	"github.com/spf13/pflag"
 )
 
@@ -99,23 +102,103 @@ func selfSigned(keyType string) (tls.Certificate, []byte, error) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
 }
 
-// clientTLS reads load's --cacert and --insecure: nil for Go's defaults.
-func clientTLS(cacert string, insecure bool) (*tls.Config, error) {
+// clientTLSFlags are load's HTTPS flags.
+type clientTLSFlags struct {
+	cacert, version, groups string
+	insecure, resume        bool
+}
+
+func (f *clientTLSFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.cacert, "cacert", "", "https: trust the certificates in this PEM file (e.g. serve --tls --cert-out's, or a run's CA)")
+	fs.BoolVar(&f.insecure, "insecure", false, "https: do not verify the server's certificate")
+	fs.StringVar(&f.version, "tls-version", "", "https: speak only this TLS version, 1.2 or 1.3 (default: 1.2 or 1.3, as the server prefers)")
+	fs.StringVar(&f.groups, "tls-groups", "", "https: the key-exchange groups to offer, in order, e.g. X25519 or X25519MLKEM768,X25519 (default Go's: X25519MLKEM768 first)")
+	fs.BoolVar(&f.resume, "tls-resume", true, "https: resume sessions from tickets when a connection is made again (see --new-conn-per-call); false makes every handshake a full one")
+}
+
+// changed says whether any flag but the trust ones was given.
+func (f *clientTLSFlags) changed(fs *pflag.FlagSet) bool {
+	return fs.Changed("tls-version") || fs.Changed("tls-groups") || fs.Changed("tls-resume") || f.cacert != "" || f.insecure
+}
+
+// config returns the client's TLS configuration: nil for Go's defaults.
+func (f *clientTLSFlags) config() (*tls.Config, error) {
+	cfg := &tls.Config{}
 	switch {
-	case cacert != "" && insecure:
+	case f.cacert != "" && f.insecure:
 		return nil, fmt.Errorf("--cacert and --insecure: give one")
-	case insecure:
-		return &tls.Config{InsecureSkipVerify: true}, nil
-	case cacert != "":
-		b, err := os.ReadFile(cacert)
+	case f.insecure:
+		cfg.InsecureSkipVerify = true
+	case f.cacert != "":
+		b, err := os.ReadFile(f.cacert)
 		if err != nil {
 			return nil, fmt.Errorf("--cacert: %v", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(b) {
-			return nil, fmt.Errorf("--cacert %s: no PEM certificate in it", cacert)
+			return nil, fmt.Errorf("--cacert %s: no PEM certificate in it", f.cacert)
 		}
-		return &tls.Config{RootCAs: pool}, nil
+		cfg.RootCAs = pool
 	}
-	return nil, nil
+	switch f.version {
+	case "":
+	case "1.2":
+		cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS12, tls.VersionTLS12
+	case "1.3":
+		cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS13, tls.VersionTLS13
+	default:
+		return nil, fmt.Errorf("--tls-version %q: want 1.2 or 1.3", f.version)
+	}
+	if f.groups != "" {
+		for _, name := range strings.Split(f.groups, ",") {
+			id, ok := tlsGroup(strings.TrimSpace(name))
+			if !ok {
+				return nil, fmt.Errorf("--tls-groups: unknown group %q: want some of %s", name, strings.Join(tlsGroupNames(), ", "))
+			}
+			cfg.CurvePreferences = append(cfg.CurvePreferences, id)
+		}
+	}
+	if f.resume {
+		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(0)
+	}
+	return cfg, nil
+}
+
+// tlsGroups are the key exchanges Go's TLS offers.
+var tlsGroups = []tls.CurveID{tls.X25519MLKEM768, tls.SecP256r1MLKEM768, tls.SecP384r1MLKEM1024, tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521}
+
+// tlsGroup finds a group by its name (case aside; P-256 and P256 both
+// name CurveP256).
+func tlsGroup(name string) (tls.CurveID, bool) {
+	for _, id := range tlsGroups {
+		n := id.String()
+		if strings.EqualFold(name, n) || strings.EqualFold("Curve"+strings.ReplaceAll(name, "-", ""), n) {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+func tlsGroupNames() []string {
+	var names []string
+	for _, id := range tlsGroups {
+		names = append(names, strings.TrimPrefix(id.String(), "Curve"))
+	}
+	return names
+}
+
+// tlsLine says in a line what a run's TLS connections negotiated and what
+// their handshakes took.
+func tlsLine(t *bench.TLSInfo) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s, %s, %s", t.Version, t.CipherSuite, t.Group)
+	if t.ALPN != "" {
+		fmt.Fprintf(&b, ", ALPN %s", t.ALPN)
+	}
+	fmt.Fprintf(&b, "; %d handshakes (%d resumed), p50 %s, p99 %s", t.Handshakes, t.Resumed,
+		results.FormatNs(t.Handshake.P50), results.FormatNs(t.Handshake.P99))
+	if t.Failed > 0 {
+		fmt.Fprintf(&b, "; %d failed", t.Failed)
+	}
+	return b.String()
 }

@@ -35,6 +35,9 @@ type Config struct {
 	// TLS configures https (roots, or skipping verification); nil means
 	// Go's defaults.
 	TLS *tls.Config
+	// NewConnPerCall closes the connection after every call (Connection:
+	// close), so that each call dials, and for https handshakes, afresh.
+	NewConnPerCall bool
 	// Auth, when set, puts credentials on each request (driver.BearerOf
 	// a token source, for a bearer token). If it is also a Preparer, the
 	// driver's Prepare runs it.
@@ -50,6 +53,7 @@ type Driver struct {
 	custom bool // cfg.Classify was given: replies are parsed whole for it
 	client *fasthttp.HostClient
 	wire   driver.Counter
+	tlsLog driver.TLSStats
 }
 
 var (
@@ -58,6 +62,7 @@ var (
 	_ bench.Preparer      = (*Driver)(nil)
 	_ bench.PhaseReporter = (*Driver)(nil)
 	_ bench.StreamDriver  = (*Driver)(nil)
+	_ bench.TLSReporter   = (*Driver)(nil)
 )
 
 // New returns a driver for cfg, or an error naming what is wrong with it.
@@ -84,7 +89,7 @@ func New(cfg Config) (*Driver, error) {
 	}
 	d := &Driver{cfg: cfg, addr: addr, tls: tls, custom: custom}
 	d.client = driver.NewClient(driver.ClientConfig{Addr: addr, TLS: tls, TLSConfig: cfg.TLS, MaxConns: cfg.Connections,
-		DialTimeout: cfg.DialTimeout, Counter: &d.wire})
+		DialTimeout: cfg.DialTimeout, Counter: &d.wire, TLSStats: &d.tlsLog})
 	return d, nil
 }
 
@@ -101,6 +106,9 @@ func (d *Driver) Open(ctx context.Context, worker int) (bench.Conn, error) {
 	}
 	if d.cfg.Body != nil {
 		req.SetBodyRaw(d.cfg.Body)
+	}
+	if d.cfg.NewConnPerCall {
+		req.SetConnectionClose()
 	}
 	return c, nil
 }
@@ -122,6 +130,10 @@ func (d *Driver) SetupPhases() map[string]time.Duration {
 	}
 	return nil
 }
+
+// TakeTLS returns the handshakes of the driver's https connections since
+// the last TakeTLS.
+func (d *Driver) TakeTLS() *bench.TLSInfo { return d.tlsLog.Take() }
 
 // Bytes returns the bytes read and written on the driver's connections.
 func (d *Driver) Bytes() (read, written int64) { return d.wire.Bytes() }
@@ -157,8 +169,9 @@ func (c *httpConn) Call(deadline time.Time) bench.Outcome {
 func (c *httpConn) Close() error { return nil }
 
 // Streamable says whether the driver's calls can run on the event loop:
-// plain HTTP can; HTTPS needs the workers' TLS client.
-func (d *Driver) Streamable() bool { return !d.tls }
+// plain HTTP over kept-alive connections can; HTTPS needs the workers'
+// TLS client, and a new connection per call their dialing client.
+func (d *Driver) Streamable() bool { return !d.tls && !d.cfg.NewConnPerCall }
 
 // OpenStream dials one connection of the event loop's, with the request it
 // repeats.

@@ -60,6 +60,10 @@ type Config struct {
 	// TLS configures https (roots, or skipping verification); nil means
 	// Go's defaults.
 	TLS *tls.Config
+	// NewConnPerCall closes the connection after every call (Connection:
+	// close), so that each call dials, and for https handshakes, afresh.
+	// Streamable HTTP only.
+	NewConnPerCall bool
 	// Auth, when set, puts credentials on each HTTP request, set-up and
 	// teardown included (driver.BearerOf a token source, for a bearer
 	// token). If it is also a Preparer, the driver's Prepare runs it

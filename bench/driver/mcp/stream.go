@@ -18,8 +18,9 @@ import (
 var _ bench.StreamDriver = (*streamable)(nil)
 
 // Streamable says whether the calls can run on the event loop: plain HTTP
-// can; HTTPS needs the workers' TLS client.
-func (d *streamable) Streamable() bool { return !d.tls }
+// over kept-alive connections can; HTTPS needs the workers' TLS client,
+// and a new connection per call their dialing client.
+func (d *streamable) Streamable() bool { return !d.tls && !d.cfg.NewConnPerCall }
 
 // OpenStream prepares one connection: with sessions, a session of its own
 // (initialize on the driver's blocking path), then its own socket.

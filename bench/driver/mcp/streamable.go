@@ -25,11 +25,12 @@ import (
 // MaxConns 1), so that Conn.Close can cut the call in flight; the driver
 // keeps a small client of its own for server/discover and DELETE.
 type streamable struct {
-	cfg   Config
-	addr  string
-	tls   bool
-	ctl   *fasthttp.HostClient // setup requests: discover, DELETE
-	wires driver.Counters
+	cfg    Config
+	addr   string
+	tls    bool
+	ctl    *fasthttp.HostClient // setup requests: discover, DELETE
+	wires  driver.Counters
+	tlsLog driver.TLSStats
 
 	// Settled by Prepare (or New, for a fixed protocol).
 	version  string // what calls speak; with sessions, what initialize offers
@@ -43,6 +44,7 @@ var (
 	_ bench.Preparer      = (*streamable)(nil)
 	_ bench.ByteCounter   = (*streamable)(nil)
 	_ bench.PhaseReporter = (*streamable)(nil)
+	_ bench.TLSReporter   = (*streamable)(nil)
 )
 
 func newStreamable(cfg Config) (*streamable, error) {
@@ -213,8 +215,9 @@ func (d *streamable) Open(ctx context.Context, worker int) (bench.Conn, error) {
 		return nil, fmt.Errorf("%w: MCP protocol auto: call Prepare before Open", bench.ErrConfig)
 	}
 	c := &streamConn{d: d, req: new(fasthttp.Request), resp: new(fasthttp.Response), wire: d.wires.Add()}
-	c.cl = driver.NewClient(driver.ClientConfig{Addr: d.addr, TLS: d.tls, TLSConfig: d.cfg.TLS, MaxConns: 1, DialTimeout: d.cfg.Timeout,
-		Counter: c.wire, Closed: &c.closed, Pre: &c.pre})
+	cc := driver.ClientConfig{Addr: d.addr, TLS: d.tls, TLSConfig: d.cfg.TLS, MaxConns: 1, DialTimeout: d.cfg.Timeout,
+		Counter: c.wire, Closed: &c.closed, Pre: &c.pre, TLSStats: &d.tlsLog}
+	c.cl = driver.NewClient(cc)
 	c.reply.init()
 	var err error
 	if d.stateful {
@@ -222,7 +225,7 @@ func (d *streamable) Open(ctx context.Context, worker int) (bench.Conn, error) {
 	} else {
 		// Dial now, so that the first call pays no dial: setup is timed apart.
 		var pre net.Conn
-		pre, err = driver.Dial(ctx, &net.Dialer{Timeout: d.cfg.Timeout}, d.addr, c.wire)
+		pre, err = cc.Dial(ctx)
 		if err == nil {
 			c.pre.Put(pre)
 			err = d.header(ctx, c.req, "", MCP20260728)
@@ -236,6 +239,10 @@ func (d *streamable) Open(ctx context.Context, worker int) (bench.Conn, error) {
 	}
 	return c, nil
 }
+
+// TakeTLS returns the handshakes of the calls' https connections since
+// the last TakeTLS (the setup client's are not counted).
+func (d *streamable) TakeTLS() *bench.TLSInfo { return d.tlsLog.Take() }
 
 // Bytes returns the bytes moved on all the driver's connections.
 func (d *streamable) Bytes() (read, written int64) { return d.wires.Bytes() }
@@ -338,6 +345,9 @@ func (c *streamConn) do(deadline time.Time) bench.Outcome {
 	c.id++
 	c.body = c.d.call.append(c.body[:0], c.id)
 	c.req.SetBodyRaw(c.body)
+	if c.d.cfg.NewConnPerCall {
+		c.req.SetConnectionClose()
+	}
 	if err := c.cl.DoDeadline(c.req, c.resp, deadline); err != nil {
 		if c.closed.Load() {
 			return bench.Outcome{Class: bench.ClassTransport}
