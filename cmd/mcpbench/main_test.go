@@ -675,6 +675,22 @@ func TestServeTLS(t *testing.T) {
 			}
 		}
 	}
+	// The gateways behind HTTPS: Go's TLS in the Go gateway, OpenSSL in
+	// HAProxy; a new connection per call, resumed.
+	rest := startServe(t, "rest")
+	gateways := [][]string{{"--impl", "go"}}
+	if _, err := gateway.HAProxyVersion(); err == nil {
+		gateways = append(gateways, []string{"--impl", "haproxy"})
+	}
+	for _, impl := range gateways {
+		pem := filepath.Join(dir, impl[1]+".pem")
+		url := startServe(t, append([]string{"gateway", "--upstream", rest, "--tls", "--cert-out", pem}, impl...)...)
+		code, o, e := run(t, "load", url+"/echo", "--cacert", pem, "--new-conn-per-call", "-X", "POST", "-H", "Content-Type: application/json",
+			"--body", `{"message":"hi"}`, "--rate", "200", "-n", "20", "--warmup", "0", "--no-save", "--format", "json", "--progress", "off")
+		if code != 0 || !strings.HasPrefix(url, "https://") || !strings.Contains(o, `"ok": 20`) || !strings.Contains(o, `"resumed": 2`) {
+			t.Errorf("gateway %v over TLS: %s: %d\n%s\n%s", impl, url, code, o, e)
+		}
+	}
 	for _, bad := range [][]string{{"--tls-version", "1.1"}, {"--tls-groups", "X448"}} {
 		if code, _, e := run(t, append([]string{"load", "https://127.0.0.1:1/", "-n", "1", "--no-save"}, bad...)...); code != 2 || !strings.Contains(e, bad[0]) {
 			t.Errorf("load %v: %d %s", bad, code, e)

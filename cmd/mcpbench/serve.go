@@ -36,7 +36,7 @@ type serveSpec struct {
 	// that can fail after the address is bound (HAProxy, a child): it
 	// returns once the server serves, with the function that waits for
 	// its end, so that "listening" is printed only then.
-	launch func(ctx context.Context, ln net.Listener, base string) (wait func() error, err error)
+	launch func(ctx context.Context, ln net.Listener, base string, tlsCfg *tls.Config) (wait func() error, err error)
 	// path is what clients load below base: "/mcp", "/tools", "/".
 	path string
 	// tcp says the server speaks raw TCP: its URL is tcp://ADDR.
@@ -150,8 +150,8 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if tlsCfg != nil && (spec.tcp || spec.launch != nil || spec.stdio != nil) {
-		return fmt.Errorf("%w: --tls is for the Go HTTP servers (HAProxy, the TCP echo and stdio do not take it yet)", errUsage)
+	if tlsCfg != nil && (spec.tcp || spec.stdio != nil) {
+		return fmt.Errorf("%w: --tls is for the HTTP servers (the TCP echo and stdio do not take it)", errUsage)
 	}
 	if err := pinTo(*cpus); err != nil {
 		return err
@@ -168,7 +168,7 @@ func runServe(ctx context.Context, args []string) error {
 		ln, base = tls.NewListener(ln, tlsCfg), "https"+strings.TrimPrefix(base, "http")
 	}
 	if spec.launch != nil {
-		wait, err := spec.launch(ctx, ln, base)
+		wait, err := spec.launch(ctx, ln, base, tlsCfg)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -35,7 +36,7 @@ func haproxySpec(upstream string, keys []string, rateLimit float64, af *authFlag
 		return serveSpec{}, fmt.Errorf("HAProxy is not installed (make tools-haproxy installs it): %v", err)
 	}
 	return serveSpec{
-		launch: func(ctx context.Context, ln net.Listener, base string) (func() error, error) {
+		launch: func(ctx context.Context, ln net.Listener, base string, tlsCfg *tls.Config) (func() error, error) {
 			addr := ln.Addr().String()
 			resource := base + "/tools"
 			dir, err := os.MkdirTemp("", "mcpbench-haproxy-")
@@ -47,6 +48,11 @@ func haproxySpec(upstream string, keys []string, rateLimit float64, af *authFlag
 				return nil, err
 			}
 			cfg := gateway.HAProxyConfig{Listen: addr, Upstream: upstream, Auth: af.mode, APIKeys: keys, RateLimit: int(rateLimit), Dir: dir}
+			if tlsCfg != nil { // HAProxy terminates TLS itself, with OpenSSL
+				if cfg.TLSPEM, err = pemBundle(tlsCfg.Certificates[0]); err != nil {
+					return fail(err)
+				}
+			}
 			if af.mode == "jwt" {
 				alg, pemKey, err := issuerKey(ctx, af.issuer)
 				if err != nil {

@@ -102,6 +102,20 @@ func selfSigned(keyType string) (tls.Certificate, []byte, error) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
 }
 
+// pemBundle is cert's chain and private key, PEM, in one file: what
+// HAProxy's crt (and OpenSSL generally) takes.
+func pemBundle(cert tls.Certificate) ([]byte, error) {
+	var b []byte
+	for _, der := range cert.Certificate {
+		b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	}
+	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		return nil, fmt.Errorf("the certificate's key: %v", err)
+	}
+	return append(b, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key})...), nil
+}
+
 // clientTLSFlags are load's HTTPS flags.
 type clientTLSFlags struct {
 	cacert, version, groups string

@@ -204,6 +204,13 @@ func (g *Gateway) proxy(ctx *fasthttp.RequestCtx) {
 	req.Header.Del("X-API-Key")
 	req.Header.Set("X-Forwarded-For", ctx.RemoteIP().String())
 	req.SetHost(g.upstream.Addr)
+	if g.upstream.IsTLS != ctx.IsTLS() { // the client's scheme is not the upstream's
+		scheme := "http"
+		if g.upstream.IsTLS {
+			scheme = "https"
+		}
+		req.URI().SetScheme(scheme)
+	}
 	resp := &ctx.Response
 	if err := g.upstream.DoTimeout(req, resp, 30*time.Second); err != nil {
 		resp.Reset()

@@ -75,6 +75,10 @@ type HAProxyConfig struct {
 	// RateLimit is requests per second per API key, token subject or
 	// client address; it is always evaluated. 0 means 1,000,000.
 	RateLimit int
+	// TLSPEM, when set, makes the gateway serve HTTPS itself (HAProxy's
+	// own OpenSSL): the certificate chain and its private key, PEM, in
+	// one file as HAProxy's crt takes them. TLS 1.2 and 1.3, HTTP/1.1.
+	TLSPEM []byte
 	// Dir is where haproxy.cfg, the key map, the key file and the Lua
 	// helper are written; it is created if missing.
 	Dir string
@@ -86,6 +90,7 @@ const (
 	hapMapFile  = "apikeys.map"
 	hapKeyFile  = "jwt-key.pem"
 	hapLuaFile  = "hop.lua"
+	hapTLSFile  = "tls.pem"
 	hapSkew     = 30 // seconds of clock leeway for exp, nbf and iat, as servers/auth
 	hapMaxToken = auth.MaxTokenBytes
 )
@@ -167,6 +172,11 @@ func WriteHAProxyConfig(c HAProxyConfig) (cfgPath string, err error) {
 		}
 	case "jwt":
 		if err := write(hapKeyFile, key, 0o644); err != nil {
+			return "", err
+		}
+	}
+	if c.TLSPEM != nil {
+		if err := write(hapTLSFile, c.TLSPEM, 0o600); err != nil {
 			return "", err
 		}
 	}
@@ -342,7 +352,11 @@ func hapRender(c HAProxyConfig) []byte {
 	p("    stick-table type string len 128 size 100k expire 10s store gpc0,gpc0_rate(1s)")
 	p("")
 	p("frontend hap_gateway")
-	p("    bind %s", c.Listen)
+	if c.TLSPEM != nil {
+		p("    bind %s ssl crt %s ssl-min-ver TLSv1.2 alpn http/1.1", c.Listen, path(hapTLSFile))
+	} else {
+		p("    bind %s", c.Listen)
+	}
 	p("    # Hop-by-hop headers, the ones Connection names included: HAProxy 2.6")
 	p("    # forwards them.")
 	p("    http-request lua.hap_strip_hop_req if { req.hdr(connection) -m found }")
@@ -567,8 +581,13 @@ func (h *HAProxy) waitReady(ctx context.Context) error {
 	}
 }
 
-// URL is the gateway's base URL, http://Listen.
-func (h *HAProxy) URL() string { return "http://" + h.cfg.Listen }
+// URL is the gateway's base URL, http://Listen (https with TLSPEM).
+func (h *HAProxy) URL() string {
+	if h.cfg.TLSPEM != nil {
+		return "https://" + h.cfg.Listen
+	}
+	return "http://" + h.cfg.Listen
+}
 
 // Pid is the haproxy process's id (and its process group's).
 func (h *HAProxy) Pid() int { return h.proc.Pid }
