@@ -397,7 +397,8 @@ func pacer(l scenario.LoadSpec, segment, warmup time.Duration) (bench.Pacer, err
 
 // labels describe a variant in the summary.
 func labels(v scenario.Variant) map[string]string {
-	l := map[string]string{"stack": v.Stack, "impl": v.Impl, "transport": v.Transport, "reply": v.Reply, "protocol": v.Protocol, "auth": v.Auth}
+	l := map[string]string{"stack": v.Stack, "impl": v.Impl, "transport": v.Transport, "reply": v.Reply, "protocol": v.Protocol, "auth": v.Auth,
+		"dpop": v.DPoP, "tls": v.TLS}
 	if v.Auth == "jwt" || v.Auth == "introspect" {
 		l["alg"], l["tokens"] = v.Alg, v.Tokens
 		l["cache"] = fmt.Sprint(v.Cache)

@@ -5,9 +5,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +23,7 @@ import (
 	"github.com/mcpbench/mcpbench/bench/scenario"
 	"github.com/mcpbench/mcpbench/internal/dpop"
 	"github.com/mcpbench/mcpbench/internal/jwtkey"
+	"github.com/mcpbench/mcpbench/internal/tlsca"
 )
 
 // Env is where a scenario's servers run: the mcpbench executable that
@@ -59,6 +63,10 @@ type infra struct {
 	// private_key_jwt); every authorization server knows its public half.
 	clientKey    *ecdsa.PrivateKey
 	clientPublic []byte
+	// ca issues the certificates of the servers a variant with tls
+	// serves; made at the first, with certDir holding their files.
+	ca      *tlsca.CA
+	certDir string
 }
 
 type issuer struct {
@@ -128,7 +136,57 @@ func (in *infra) stopAll() []error {
 		}
 	}
 	in.procs = nil
+	if in.certDir != "" {
+		os.RemoveAll(in.certDir)
+		in.certDir = ""
+	}
 	return errs
+}
+
+// tlsArgs are the serve flags of a server that serves HTTPS with a
+// certificate (ECDSA P-256) the run's CA issues for it, made now.
+func (in *infra) tlsArgs() ([]string, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.ca == nil {
+		ca, err := tlsca.New()
+		if err != nil {
+			return nil, fmt.Errorf("the run's CA: %w", err)
+		}
+		dir, err := os.MkdirTemp("", "mcpbench-certs-")
+		if err != nil {
+			return nil, err
+		}
+		in.ca, in.certDir = ca, dir
+	}
+	chain, key, err := in.ca.Issue("ecdsa")
+	if err != nil {
+		return nil, fmt.Errorf("a server certificate: %w", err)
+	}
+	certFile, err := os.CreateTemp(in.certDir, "cert-*.pem")
+	if err != nil {
+		return nil, err
+	}
+	keyFile := strings.TrimSuffix(certFile.Name(), ".pem") + ".key"
+	_, err = certFile.Write(chain)
+	certFile.Close()
+	if err == nil {
+		err = os.WriteFile(keyFile, key, 0o600)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []string{"--tls", "--cert", certFile.Name(), "--key", keyFile}, nil
+}
+
+// clientTLS is the generator's TLS configuration for a variant: the run's
+// CA as its only root, and, but for full handshakes, a session cache.
+func (in *infra) clientTLS(v *scenario.Variant) *tls.Config {
+	cfg := &tls.Config{RootCAs: in.ca.Pool()}
+	if v.TLS != "full" {
+		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(0)
+	}
+	return cfg
 }
 
 // issuer returns the authorization server for alg and token kind.
@@ -265,6 +323,13 @@ func (in *infra) launch(ctx context.Context, v scenario.Variant, w scenario.Work
 	}
 	if serveArgs != nil {
 		serveArgs = append(serveArgs, rateLimitArgs(&v)...)
+		if v.TLS != "" {
+			certArgs, err := in.tlsArgs()
+			if err != nil {
+				return nil, err
+			}
+			serveArgs = append(serveArgs, certArgs...)
+		}
 	}
 	url := v.URL
 	var command []string
@@ -292,6 +357,9 @@ func (in *infra) launch(ctx context.Context, v scenario.Variant, w scenario.Work
 	if is != nil {
 		inst.issuer = is.proc
 		cfg := oauth.Config{Resource: url, ClientID: benchClient, ClientSecret: in.secrets.bench}
+		if v.TLS != "" { // the resource's metadata is served over HTTPS
+			cfg.Client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: in.clientTLS(&v)}}
+		}
 		if v.ClientAuth == "private_key_jwt" {
 			cfg.ClientID, cfg.ClientSecret, cfg.ClientKey = benchKeyClient, "", in.clientKey
 		}
@@ -319,7 +387,11 @@ func (in *infra) launch(ctx context.Context, v scenario.Variant, w scenario.Work
 			dp.Tokens, authz = o, dp
 		}
 	}
-	inst.driver, err = driverFor(v, url, command, w, l, token, authz, in.secrets.apiKey)
+	target := scenario.Target{URL: url, Command: command, Workload: w, Connections: l.Connections, Token: token, Authorizer: authz, APIKey: in.secrets.apiKey}
+	if v.TLS != "" {
+		target.TLS, target.NewConnPerCall = in.clientTLS(&v), v.TLS != "keep-alive"
+	}
+	inst.driver, err = driverFor(v, target)
 	if err != nil {
 		return nil, err
 	}
@@ -329,12 +401,12 @@ func (in *infra) launch(ctx context.Context, v scenario.Variant, w scenario.Work
 	return inst, nil
 }
 
-func driverFor(v scenario.Variant, url string, command []string, w scenario.Workload, l scenario.LoadSpec, token bench.TokenSource, authz driver.Authorizer, apiKey string) (bench.Driver, error) {
+func driverFor(v scenario.Variant, t scenario.Target) (bench.Driver, error) {
 	k, ok := scenario.StackKinds[v.Stack]
 	if !ok || k.Driver == nil {
 		return nil, fmt.Errorf("stack %q has no driver", v.Stack)
 	}
-	return k.Driver(&v, scenario.Target{URL: url, Command: command, Workload: w, Connections: l.Connections, Token: token, Authorizer: authz, APIKey: apiKey})
+	return k.Driver(&v, t)
 }
 
 // rateLimitArgs is a limited stack's --rate-limit flag.

@@ -378,6 +378,7 @@ func (p *parser) variantFields(v *Variant) map[string]func(*yaml.Node) {
 		"fresh_tokens": p.boolean(&v.FreshTokens, "fresh_tokens"),
 		"client_auth":  p.oneOf(&v.ClientAuth, "client_auth", "secret", "private_key_jwt"),
 		"dpop":         p.oneOf(&v.DPoP, "dpop", "required", "allowed"),
+		"tls":          p.oneOf(&v.TLS, "tls", "keep-alive", "resumed", "full"),
 		"url":          p.str(&v.URL, "url"),
 		"rate_limit":   p.rate(&v.RateLimit, "rate_limit"),
 		"spin":         p.duration(&v.Spin, "spin", false),
@@ -631,6 +632,9 @@ func checkVariant(v *Variant) string {
 	}
 	if v.DPoP != "" && !(v.Stack == "mcp" && (v.Transport == "" || v.Transport == "http") || v.Stack == "gateway" && v.Impl != "haproxy") {
 		return "dpop is for MCP over Streamable HTTP and the Go gateway (HAProxy 2.6 has no DPoP)"
+	}
+	if v.TLS != "" && (v.Stack == "external" || v.Stack == "mcp" && v.Transport != "" && v.Transport != "http") {
+		return "tls is for the HTTP stacks the run serves: mcp over Streamable HTTP, gateway, graphql and rest"
 	}
 	if v.RateLimit > 0 && !k.Limiter {
 		return "rate_limit is for the stacks with a limiter: gateway and graphql"

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -72,6 +73,10 @@ type Target struct {
 	// of a bearer token from Token (DPoP).
 	Authorizer driver.Authorizer
 	APIKey     string
+	// TLS is the client's configuration for https (the run's CA);
+	// NewConnPerCall makes every call dial (and handshake) afresh.
+	TLS            *tls.Config
+	NewConnPerCall bool
 }
 
 // auth is the Authorizer of a target's calls.
@@ -185,7 +190,8 @@ var StackKinds = map[string]StackKind{
 			if err != nil {
 				return nil, err
 			}
-			return httpcall.NewGraphQL(httpcall.GraphQLConfig{URL: t.URL, Query: q, Auth: t.auth(), Connections: t.Connections})
+			return httpcall.NewGraphQL(httpcall.GraphQLConfig{URL: t.URL, Query: q, Auth: t.auth(), Connections: t.Connections,
+				TLS: t.TLS, NewConnPerCall: t.NewConnPerCall})
 		},
 	},
 	"rest": {
@@ -239,7 +245,7 @@ func fixedServe(kind string) func(context.Context, Infra, *Variant, []string) ([
 
 func restDriver(v *Variant, t Target) (bench.Driver, error) {
 	cfg := httpcall.RESTCall(t.URL, t.Workload.Tool, t.Workload.Arguments)
-	cfg.Connections, cfg.Auth = t.Connections, t.auth()
+	cfg.Connections, cfg.Auth, cfg.TLS, cfg.NewConnPerCall = t.Connections, t.auth(), t.TLS, t.NewConnPerCall
 	if v.Auth == "apikey" {
 		cfg.Header = append(cfg.Header, driver.Header{Name: "X-API-Key", Value: t.APIKey})
 	}
@@ -252,7 +258,7 @@ func mcpDriver(v *Variant, t Target) (bench.Driver, error) {
 		transport = "stdio"
 	}
 	return mcp.New(mcp.Config{URL: t.URL, Command: t.Command, Transport: transport, Protocol: v.Protocol,
-		Tool: t.Workload.Tool, Arguments: t.Workload.Arguments, Auth: t.auth()})
+		Tool: t.Workload.Tool, Arguments: t.Workload.Arguments, Auth: t.auth(), TLS: t.TLS, NewConnPerCall: t.NewConnPerCall})
 }
 
 func or(s, def string) string {

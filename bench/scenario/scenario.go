@@ -101,6 +101,12 @@ type Variant struct {
 	// or allowed; the harness then gets bound tokens and signs a fresh
 	// proof (ES256) for every call.
 	DPoP string
+	// TLS serves the variant over HTTPS, with a certificate from the
+	// run's CA that the generator verifies, in a connection mode:
+	// keep-alive (a handshake per connection), resumed (a new connection
+	// per call, resuming the session from a ticket) or full (a new
+	// connection and a full handshake per call). "" is plain HTTP.
+	TLS string
 	// URL and Command name an external server (stack external).
 	URL     string
 	Command []string

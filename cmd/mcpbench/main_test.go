@@ -703,3 +703,75 @@ func TestServeTLS(t *testing.T) {
 		t.Errorf("serve tcpecho --tls: %d %s", code, e)
 	}
 }
+
+// TestRunTLS: variants served over HTTPS with certificates from the run's
+// CA, in the three connection modes; the generator verifies them (a
+// server with a certificate from elsewhere would fail every call), and
+// each run's summary says what its handshakes were.
+func TestRunTLS(t *testing.T) {
+	t.Setenv("MCPBENCH_AS_MAIN", "1")
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "tls.yaml")
+	haproxy := ""
+	if _, err := gateway.HAProxyVersion(); err == nil {
+		haproxy = "\n  - {name: hap-tls, stack: gateway, impl: haproxy, auth: jwt, alg: ES256, tls: resumed}"
+	}
+	os.WriteFile(sc, []byte(`
+name: tls
+rounds: 1
+segment: 300ms
+warmup: 100ms
+load: {rate: 200, connections: 2}
+baseline: rest
+variants:
+  - {name: rest, stack: rest}
+  - {name: rest-keepalive, stack: rest, tls: keep-alive}
+  - {name: fast-full, stack: mcp, impl: fast, tls: full}
+  - {name: sdk-jwt-resumed, stack: mcp, impl: sdk, auth: jwt, alg: ES256, tls: resumed}
+  - {name: graphql-keepalive, stack: graphql, tls: keep-alive}`+haproxy+"\n"), 0o644)
+	out := filepath.Join(dir, "out")
+	code, o, e := run(t, "run", sc, "-o", out, "--progress", "off")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, o, e)
+	}
+	s, err := readResults(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range s.Runs {
+		tl := r.TLS
+		a := r.Accounting
+		if a.OK == 0 || a.Errors != 0 {
+			t.Errorf("%s: %+v", r.Name, a)
+			continue
+		}
+		switch {
+		case r.Name == "rest":
+			if tl != nil {
+				t.Errorf("rest over plain HTTP has TLS %+v", tl)
+			}
+		case tl == nil || tl.Handshakes == 0 || tl.Failed != 0:
+			t.Errorf("%s: tls %+v", r.Name, tl)
+		case strings.HasSuffix(r.Name, "keepalive") && uint64(tl.Handshakes) > 2,
+			strings.Contains(r.Name, "keepalive") != (labelOf(s, r.Name, "tls") == "keep-alive"),
+			strings.HasSuffix(r.Name, "full") && (uint64(tl.Handshakes) < a.OK || tl.Resumed != 0),
+			strings.HasSuffix(r.Name, "resumed") && (uint64(tl.Handshakes) < a.OK || uint64(tl.Resumed) < a.OK):
+			t.Errorf("%s: %d calls, tls %+v", r.Name, a.OK, tl)
+		}
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("name: x\nvariants:\n  - {name: a, stack: mcp, transport: stdio, tls: full}\n"), 0o644)
+	if code, _, e := run(t, "run", bad); code != 2 || !strings.Contains(e, "bad.yaml:3:") || !strings.Contains(e, "tls is for") {
+		t.Errorf("tls on stdio: exit %d, %s", code, e)
+	}
+}
+
+// labelOf is a label of a variant in a summary.
+func labelOf(s *results.Summary, variant, key string) string {
+	for _, v := range s.Scenario.Variants {
+		if v.Name == variant {
+			return v.Labels[key]
+		}
+	}
+	return ""
+}

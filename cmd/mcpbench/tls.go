@@ -1,24 +1,16 @@
 package main
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/results"
+	"github.com/mcpbench/mcpbench/internal/tlsca"
 	"github.com/spf13/pflag"
 )
 
@@ -58,8 +50,8 @@ func (f *tlsFlags) config() (*tls.Config, error) {
 		certPEM, _ = os.ReadFile(f.cert)
 	default:
 		var err error
-		if cert, certPEM, err = selfSigned(f.keyType); err != nil {
-			return nil, err
+		if cert, certPEM, err = tlsca.SelfSigned(f.keyType); err != nil {
+			return nil, fmt.Errorf("--tls-key: %v", err)
 		}
 	}
 	if f.certOut != "" {
@@ -68,38 +60,6 @@ func (f *tlsFlags) config() (*tls.Config, error) {
 		}
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
-}
-
-// selfSigned makes a certificate for 127.0.0.1, ::1 and localhost, valid
-// for a day, with an ECDSA P-256 or RSA-2048 key.
-func selfSigned(keyType string) (tls.Certificate, []byte, error) {
-	var key crypto.Signer
-	var err error
-	switch keyType {
-	case "ecdsa":
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case "rsa":
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	default:
-		return tls.Certificate{}, nil, fmt.Errorf("--tls-key %q: want ecdsa or rsa", keyType)
-	}
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: "mcpbench"},
-		NotBefore: now.Add(-time.Minute), NotAfter: now.Add(24 * time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true,
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
 }
 
 // pemBundle is cert's chain and private key, PEM, in one file: what

@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"testing"
+
+	"github.com/mcpbench/mcpbench/internal/tlsca"
 )
 
 // BenchmarkTLSHandshake is one TLS 1.3 connection over loopback TCP —
@@ -14,7 +16,7 @@ import (
 // it says what a connection's handshake costs.
 func BenchmarkTLSHandshake(b *testing.B) {
 	for _, key := range []string{"ecdsa", "rsa"} {
-		cert, pemBytes, err := selfSigned(key)
+		cert, pemBytes, err := tlsca.SelfSigned(key)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package httpcall
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 
@@ -18,6 +19,9 @@ type GraphQLConfig struct {
 	Header      []driver.Header
 	Auth        driver.Authorizer // credentials per call, as Config.Auth
 	Connections int
+	// TLS and NewConnPerCall are as Config's.
+	TLS            *tls.Config
+	NewConnPerCall bool
 }
 
 // NewGraphQL returns an HTTP driver that POSTs the query and counts a
@@ -33,7 +37,7 @@ func NewGraphQL(cfg GraphQLConfig) (*Driver, error) {
 	return New(Config{
 		URL: cfg.URL, Method: "POST", Body: body, Connections: cfg.Connections, Auth: cfg.Auth,
 		Header:   append([]driver.Header{{Name: "Content-Type", Value: "application/json"}, {Name: "Accept", Value: "application/graphql-response+json, application/json"}}, cfg.Header...),
-		Classify: ClassifyGraphQL,
+		Classify: ClassifyGraphQL, TLS: cfg.TLS, NewConnPerCall: cfg.NewConnPerCall,
 	})
 }
 
