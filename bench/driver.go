@@ -101,6 +101,12 @@ type TLSReporter interface {
 	TakeTLS() *TLSInfo
 }
 
+// HTTP2Reporter is implemented by drivers that can call over HTTP/2:
+// HTTP2 reports how, or nil when the calls are HTTP/1.1.
+type HTTP2Reporter interface {
+	HTTP2() *HTTP2Info
+}
+
 // ServerCPUReader is implemented by drivers that start the server
 // processes they call (a stdio server per connection), so that the CPU a
 // run costs the server is known without a server process of the caller's.

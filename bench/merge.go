@@ -50,6 +50,13 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 		m.BytesWritten += s.BytesWritten
 		m.TokenPoolMisses += s.TokenPoolMisses
 		m.TLS = mergeTLS(m.TLS, s.TLS)
+		if s.HTTP2 != nil {
+			h := *s.HTTP2
+			if m.HTTP2 != nil {
+				h.Dials = max(h.Dials, m.HTTP2.Dials) // counted since the driver was made
+			}
+			m.HTTP2 = &h
+		}
 		m.Warnings = append(m.Warnings, s.Warnings...)
 		m.Intervals = append(m.Intervals, s.Intervals...)
 		if s.Histograms.Response != nil {

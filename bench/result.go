@@ -165,6 +165,8 @@ type Result struct {
 	// TLS is what the run's HTTPS connections negotiated, and their
 	// handshakes' times; nil for plain HTTP.
 	TLS *TLSInfo `json:"tls,omitempty"`
+	// HTTP2 is how the calls were multiplexed, for HTTP/2; nil for HTTP/1.1.
+	HTTP2 *HTTP2Info `json:"http2,omitempty"`
 
 	// The merged histograms and the per-interval figures; written to the
 	// .hgrm, .hlog and timeseries.csv files, not to summary.json.
@@ -197,4 +199,19 @@ type TLSInfo struct {
 	// (one in TLS 1.3, full or resumed; two in a full TLS 1.2 handshake).
 	Handshake Percentiles    `json:"handshake"`
 	Histogram *hdr.Histogram `json:"-"`
+}
+
+// HTTP2Info is how an HTTP/2 run's calls were carried: Streams callers
+// (the run's connections setting: at most that many calls in flight)
+// over Connections TCP connections, each allowed one (a caller past the
+// server's stream limit waits for a stream, so the count never grows).
+// Dials counts the connections made since the driver was made, more than
+// Connections only when one broke and was made again.
+type HTTP2Info struct {
+	Connections int   `json:"connections"`
+	Streams     int   `json:"streams"`
+	Dials       int64 `json:"dials"`
+	// ServerMaxStreams is the server's stream limit per connection
+	// (SETTINGS_MAX_CONCURRENT_STREAMS, the least its connections said).
+	ServerMaxStreams uint32 `json:"server_max_streams,omitempty"`
 }

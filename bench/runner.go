@@ -723,6 +723,9 @@ func (r *run) finish(res *Result, col *collector, m marks) error {
 	if t, ok := r.cfg.Driver.(TLSReporter); ok {
 		res.TLS = t.TakeTLS()
 	}
+	if h, ok := r.cfg.Driver.(HTTP2Reporter); ok {
+		res.HTTP2 = h.HTTP2()
+	}
 	if a := res.Accounting; a.InFlight+a.Queued > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d calls were still in flight and %d queued when the run ended: their latencies are missing from the tail", a.InFlight, a.Queued))
 	}

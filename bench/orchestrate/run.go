@@ -399,6 +399,9 @@ func pacer(l scenario.LoadSpec, segment, warmup time.Duration) (bench.Pacer, err
 func labels(v scenario.Variant) map[string]string {
 	l := map[string]string{"stack": v.Stack, "impl": v.Impl, "transport": v.Transport, "reply": v.Reply, "protocol": v.Protocol, "auth": v.Auth,
 		"dpop": v.DPoP, "tls": v.TLS}
+	if v.HTTP2 {
+		l["http"] = "2"
+	}
 	if v.Auth == "jwt" || v.Auth == "introspect" {
 		l["alg"], l["tokens"] = v.Alg, v.Tokens
 		l["cache"] = fmt.Sprint(v.Cache)

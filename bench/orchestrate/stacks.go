@@ -391,6 +391,7 @@ func (in *infra) launch(ctx context.Context, v scenario.Variant, w scenario.Work
 	if v.TLS != "" {
 		target.TLS, target.NewConnPerCall = in.clientTLS(&v), v.TLS != "keep-alive"
 	}
+	target.HTTP2 = v.HTTP2
 	inst.driver, err = driverFor(v, target)
 	if err != nil {
 		return nil, err

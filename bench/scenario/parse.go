@@ -379,6 +379,7 @@ func (p *parser) variantFields(v *Variant) map[string]func(*yaml.Node) {
 		"client_auth":  p.oneOf(&v.ClientAuth, "client_auth", "secret", "private_key_jwt"),
 		"dpop":         p.oneOf(&v.DPoP, "dpop", "required", "allowed"),
 		"tls":          p.oneOf(&v.TLS, "tls", "keep-alive", "resumed", "full"),
+		"http2":        p.boolean(&v.HTTP2, "http2"),
 		"url":          p.str(&v.URL, "url"),
 		"rate_limit":   p.rate(&v.RateLimit, "rate_limit"),
 		"spin":         p.duration(&v.Spin, "spin", false),
@@ -635,6 +636,13 @@ func checkVariant(v *Variant) string {
 	}
 	if v.TLS != "" && (v.Stack == "external" || v.Stack == "mcp" && v.Transport != "" && v.Transport != "http") {
 		return "tls is for the HTTP stacks the run serves: mcp over Streamable HTTP, gateway, graphql and rest"
+	}
+	if v.HTTP2 && !(v.Stack == "mcp" && v.Impl == "sdk" && (v.Transport == "" || v.Transport == "http") || v.Stack == "graphql" ||
+		v.Stack == "gateway" && v.Impl == "haproxy" && v.TLS != "") {
+		return "http2 is for the servers that speak it: mcp impl sdk over Streamable HTTP, graphql, and gateway impl haproxy with tls (fasthttp's servers speak HTTP/1.1 only)"
+	}
+	if v.HTTP2 && (v.TLS == "resumed" || v.TLS == "full") {
+		return "http2 multiplexes calls on one connection: tls keep-alive, not a new connection per call"
 	}
 	if v.RateLimit > 0 && !k.Limiter {
 		return "rate_limit is for the stacks with a limiter: gateway and graphql"

@@ -77,6 +77,7 @@ type Target struct {
 	// NewConnPerCall makes every call dial (and handshake) afresh.
 	TLS            *tls.Config
 	NewConnPerCall bool
+	HTTP2          bool // every call a stream on one HTTP/2 connection
 }
 
 // auth is the Authorizer of a target's calls.
@@ -191,7 +192,7 @@ var StackKinds = map[string]StackKind{
 				return nil, err
 			}
 			return httpcall.NewGraphQL(httpcall.GraphQLConfig{URL: t.URL, Query: q, Auth: t.auth(), Connections: t.Connections,
-				TLS: t.TLS, NewConnPerCall: t.NewConnPerCall})
+				TLS: t.TLS, NewConnPerCall: t.NewConnPerCall, HTTP2: t.HTTP2})
 		},
 	},
 	"rest": {
@@ -245,7 +246,7 @@ func fixedServe(kind string) func(context.Context, Infra, *Variant, []string) ([
 
 func restDriver(v *Variant, t Target) (bench.Driver, error) {
 	cfg := httpcall.RESTCall(t.URL, t.Workload.Tool, t.Workload.Arguments)
-	cfg.Connections, cfg.Auth, cfg.TLS, cfg.NewConnPerCall = t.Connections, t.auth(), t.TLS, t.NewConnPerCall
+	cfg.Connections, cfg.Auth, cfg.TLS, cfg.NewConnPerCall, cfg.HTTP2 = t.Connections, t.auth(), t.TLS, t.NewConnPerCall, t.HTTP2
 	if v.Auth == "apikey" {
 		cfg.Header = append(cfg.Header, driver.Header{Name: "X-API-Key", Value: t.APIKey})
 	}
@@ -258,7 +259,7 @@ func mcpDriver(v *Variant, t Target) (bench.Driver, error) {
 		transport = "stdio"
 	}
 	return mcp.New(mcp.Config{URL: t.URL, Command: t.Command, Transport: transport, Protocol: v.Protocol,
-		Tool: t.Workload.Tool, Arguments: t.Workload.Arguments, Auth: t.auth(), TLS: t.TLS, NewConnPerCall: t.NewConnPerCall})
+		Tool: t.Workload.Tool, Arguments: t.Workload.Arguments, Auth: t.auth(), TLS: t.TLS, NewConnPerCall: t.NewConnPerCall, HTTP2: t.HTTP2})
 }
 
 func or(s, def string) string {

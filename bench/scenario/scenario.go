@@ -107,6 +107,10 @@ type Variant struct {
 	// per call, resuming the session from a ticket) or full (a new
 	// connection and a full handshake per call). "" is plain HTTP.
 	TLS string
+	// HTTP2 makes the calls over HTTP/2 (h2 by ALPN with tls, else h2c),
+	// every call a stream on one connection; for the servers that speak
+	// it: the official SDK, GraphQL, and HAProxy over TLS.
+	HTTP2 bool
 	// URL and Command name an external server (stack external).
 	URL     string
 	Command []string

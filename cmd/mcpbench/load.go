@@ -185,7 +185,8 @@ type loadTarget struct {
 	isMCP                           bool
 	tool, args, protocol, transport string
 	client, clientKey, name         string
-	dpop, newConn                   bool
+	dpop, newConn, http2            bool
+	h2Conns                         int
 	tlsf                            clientTLSFlags
 	tls                             *tls.Config // from tlsf
 	dpopAlg                         string
@@ -210,6 +211,8 @@ func runLoad(ctx context.Context, args []string) error {
 	fs.StringVar(&t.client, "client", "", "OAuth client credentials ID:SECRET: discover the authorization server from the 401 and send bearer tokens"+secretHelp)
 	fs.StringVar(&t.clientKey, "client-key", "", "with --client ID: authenticate to the token endpoint with JWTs signed by this PEM private key (RFC 7523 private_key_jwt; ES256, RS256 or EdDSA by the key's type), not a secret: a file, @FILE or env:NAME")
 	t.tlsf.register(fs)
+	fs.BoolVar(&t.http2, "http2", false, "call over HTTP/2: h2 by ALPN for https://, h2c (prior knowledge) for http://; each call a stream, --connections callers over --h2-conns connections (net/http's client, workers engine)")
+	fs.IntVar(&t.h2Conns, "h2-conns", 1, "--http2: the TCP connections the callers share (Go is held to them: a caller past the server's stream limit waits)")
 	fs.BoolVar(&t.newConn, "new-conn-per-call", false, "close the connection after every call (Connection: close), so that each call dials, and for https handshakes, anew: with --tls-resume a resumed handshake, without a full one (workers engine)")
 	fs.BoolVar(&t.dpop, "dpop", false, "with --client: ask for DPoP-bound tokens (RFC 9449), proving possession of a key made for the run at the token endpoint and with a fresh proof on every call")
 	fs.StringVar(&t.dpopAlg, "dpop-alg", "ES256", "--dpop: the proof key's algorithm, ES256 or EdDSA")
@@ -239,6 +242,12 @@ func runLoad(ctx context.Context, args []string) error {
 	if t.newConn && (!strings.HasPrefix(target, "http") || t.isMCP && t.transport != "http") {
 		return fmt.Errorf("%w: --new-conn-per-call is for http(s):// URLs (and --mcp over Streamable HTTP)", errUsage)
 	}
+	if t.http2 && (t.newConn || !strings.HasPrefix(target, "http") || t.isMCP && t.transport != "http") {
+		return fmt.Errorf("%w: --http2 is for http(s):// URLs (and --mcp over Streamable HTTP), without --new-conn-per-call", errUsage)
+	}
+	if fs.Changed("h2-conns") && (!t.http2 || t.h2Conns < 1) {
+		return fmt.Errorf("%w: --h2-conns is a count of at least 1, with --http2", errUsage)
+	}
 	if t.tls, err = t.tlsf.config(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -257,7 +266,8 @@ func runLoad(ctx context.Context, args []string) error {
 	var d bench.Driver
 	if t.isMCP {
 		mc := mcp.Config{URL: target, Transport: t.transport, Protocol: t.protocol, Tool: t.tool,
-			Arguments: json.RawMessage(t.args), Auth: t.authorizer(token), Header: headers, TLS: t.tls, NewConnPerCall: t.newConn}
+			Arguments: json.RawMessage(t.args), Auth: t.authorizer(token), Header: headers, TLS: t.tls, NewConnPerCall: t.newConn,
+			HTTP2: t.http2, H2Conns: t.h2Conns}
 		if t.transport == "stdio" {
 			mc.URL, mc.Command = "", fs.Args()
 			cfg.Target = strings.Join(fs.Args(), " ")
@@ -358,7 +368,7 @@ func (t *loadTarget) plainDriver(target string, headers []driver.Header, token b
 		return &tcpecho.Driver{Addr: u.Host, Size: t.size}, nil
 	case "http", "https":
 		hc := httpcall.Config{URL: target, Method: t.method, Connections: conns, Header: headers, Auth: t.authorizer(token), TLS: t.tls,
-			NewConnPerCall: t.newConn}
+			NewConnPerCall: t.newConn, HTTP2: t.http2, H2Conns: t.h2Conns}
 		switch {
 		case t.body != "" && t.bodyFile != "":
 			return nil, fmt.Errorf("%w: --body and --body-file: give one", errUsage)
@@ -427,6 +437,10 @@ func reportLoad(ctx context.Context, command string, lf *loadFlags, s *results.S
 			if r.TLS != nil {
 				fmt.Fprintf(errOut, "%s: %s\n", r.Name, tlsLine(r.TLS))
 			}
+			if h := r.HTTP2; h != nil {
+				fmt.Fprintf(errOut, "%s: HTTP/2, %d callers as streams over %s (%d dialed; the server allows %d streams a connection)\n",
+					r.Name, h.Streams, plural(h.Connections, "connection"), h.Dials, h.ServerMaxStreams)
+			}
 		}
 		for _, w := range r.Warnings {
 			fmt.Fprintf(errOut, "warning: %s: %s\n", r.Name, w)
@@ -460,4 +474,12 @@ func engineLine(r *bench.Result) string {
 		return "calls made by the event loop, batching window auto (none below 2,000/s, else 1ms): requests leave up to that late, and the lag counts"
 	}
 	return "calls made by the event loop, batching window " + r.Batch + ": requests leave up to " + r.Batch + " late, and the lag counts"
+}
+
+// plural is n and noun, with an s when n is not 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -675,6 +675,25 @@ func TestServeTLS(t *testing.T) {
 			}
 		}
 	}
+	// HTTP/2: h2 by ALPN where net/http serves (the official SDK), a clear
+	// refusal where fasthttp does (the fast server), h2c on plaintext.
+	sdkPEM := filepath.Join(dir, "h2.pem")
+	sdkURL := startServe(t, "mcp", "--impl", "sdk", "--tls", "--cert-out", sdkPEM)
+	fastPEM := filepath.Join(dir, "h2fast.pem")
+	fastURL := startServe(t, "mcp", "--impl", "fast", "--tls", "--cert-out", fastPEM)
+	h2load := func(url string, extra ...string) (int, string, string) {
+		return run(t, append([]string{"load", "--mcp", url, "--http2", "-c", "4", "--rate", "200", "-n", "20", "--warmup", "0", "--no-save", "--format", "json", "--progress", "off"}, extra...)...)
+	}
+	if code, o, e := h2load(sdkURL, "--cacert", sdkPEM, "--h2-conns", "2"); code != 0 || !strings.Contains(o, `"ok": 20`) || !strings.Contains(o, `"alpn": "h2"`) ||
+		!strings.Contains(o, `"connections": 2,`) || !strings.Contains(o, `"dials": 2`) || !strings.Contains(o, `"server_max_streams"`) {
+		t.Errorf("sdk over h2: %d\n%s\n%s", code, o, e)
+	}
+	if code, _, e := h2load(fastURL, "--cacert", fastPEM); code == 0 || !strings.Contains(e, "does not speak HTTP/2") {
+		t.Errorf("fast server over h2: %d %s", code, e)
+	}
+	if code, o, e := h2load(startServe(t, "mcp", "--impl", "sdk")); code != 0 || !strings.Contains(o, `"ok": 20`) || !strings.Contains(o, `"http2"`) {
+		t.Errorf("sdk over h2c: %d\n%s\n%s", code, o, e)
+	}
 	// The gateways behind HTTPS: Go's TLS in the Go gateway, OpenSSL in
 	// HAProxy; a new connection per call, resumed.
 	rest := startServe(t, "rest")
@@ -714,7 +733,8 @@ func TestRunTLS(t *testing.T) {
 	sc := filepath.Join(dir, "tls.yaml")
 	haproxy := ""
 	if _, err := gateway.HAProxyVersion(); err == nil {
-		haproxy = "\n  - {name: hap-tls, stack: gateway, impl: haproxy, auth: jwt, alg: ES256, tls: resumed}"
+		haproxy = "\n  - {name: hap-tls, stack: gateway, impl: haproxy, auth: jwt, alg: ES256, tls: resumed}" +
+			"\n  - {name: hap-h2-keepalive, stack: gateway, impl: haproxy, tls: keep-alive, http2: true}"
 	}
 	os.WriteFile(sc, []byte(`
 name: tls
@@ -728,7 +748,9 @@ variants:
   - {name: rest-keepalive, stack: rest, tls: keep-alive}
   - {name: fast-full, stack: mcp, impl: fast, tls: full}
   - {name: sdk-jwt-resumed, stack: mcp, impl: sdk, auth: jwt, alg: ES256, tls: resumed}
-  - {name: graphql-keepalive, stack: graphql, tls: keep-alive}`+haproxy+"\n"), 0o644)
+  - {name: graphql-keepalive, stack: graphql, tls: keep-alive}
+  - {name: sdk-h2-keepalive, stack: mcp, impl: sdk, tls: keep-alive, http2: true}
+  - {name: graphql-h2c, stack: graphql, http2: true}`+haproxy+"\n"), 0o644)
 	out := filepath.Join(dir, "out")
 	code, o, e := run(t, "run", sc, "-o", out, "--progress", "off")
 	if code != 0 {
@@ -745,8 +767,12 @@ variants:
 			t.Errorf("%s: %+v", r.Name, a)
 			continue
 		}
+		if h2 := strings.Contains(r.Name, "h2"); h2 != (r.HTTP2 != nil) || h2 && (r.HTTP2.Connections != 1 || r.HTTP2.Dials != 1 || labelOf(s, r.Name, "http") != "2") ||
+			h2 && tl != nil && tl.ALPN != "h2" {
+			t.Errorf("%s: http2 %+v, tls %+v", r.Name, r.HTTP2, tl)
+		}
 		switch {
-		case r.Name == "rest":
+		case r.Name == "rest" || r.Name == "graphql-h2c":
 			if tl != nil {
 				t.Errorf("rest over plain HTTP has TLS %+v", tl)
 			}
@@ -763,6 +789,10 @@ variants:
 	os.WriteFile(bad, []byte("name: x\nvariants:\n  - {name: a, stack: mcp, transport: stdio, tls: full}\n"), 0o644)
 	if code, _, e := run(t, "run", bad); code != 2 || !strings.Contains(e, "bad.yaml:3:") || !strings.Contains(e, "tls is for") {
 		t.Errorf("tls on stdio: exit %d, %s", code, e)
+	}
+	os.WriteFile(bad, []byte("name: x\nvariants:\n  - {name: a, stack: mcp, impl: fast, http2: true}\n"), 0o644)
+	if code, _, e := run(t, "run", bad); code != 2 || !strings.Contains(e, "bad.yaml:3:") || !strings.Contains(e, "http2 is for") {
+		t.Errorf("http2 on the fast server: exit %d, %s", code, e)
 	}
 }
 

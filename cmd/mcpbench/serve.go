@@ -37,6 +37,9 @@ type serveSpec struct {
 	// returns once the server serves, with the function that waits for
 	// its end, so that "listening" is printed only then.
 	launch func(ctx context.Context, ln net.Listener, base string, tlsCfg *tls.Config) (wait func() error, err error)
+	// h2 says the server speaks HTTP/2 (net/http's servers): its TLS
+	// offers h2 by ALPN. The fasthttp servers speak HTTP/1.1 only.
+	h2 bool
 	// path is what clients load below base: "/mcp", "/tools", "/".
 	path string
 	// tcp says the server speaks raw TCP: its URL is tcp://ADDR.
@@ -165,6 +168,10 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	base := baseURL(ln, spec.tcp)
 	if tlsCfg != nil {
+		tlsCfg.NextProtos = []string{"http/1.1"}
+		if spec.h2 {
+			tlsCfg.NextProtos = []string{"h2", "http/1.1"}
+		}
 		ln, base = tls.NewListener(ln, tlsCfg), "https"+strings.TrimPrefix(base, "http")
 	}
 	if spec.launch != nil {

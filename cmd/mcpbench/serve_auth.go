@@ -73,6 +73,7 @@ func registerAuthServer(fs *pflag.FlagSet) func() (serveSpec, error) {
 			return serveSpec{}, fmt.Errorf("--rotate-every must not be negative")
 		}
 		return serveSpec{
+			h2: true,
 			serve: func(ctx context.Context, ln net.Listener, base string) error {
 				opts := opts
 				opts.Issuer = base

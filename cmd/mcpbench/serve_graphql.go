@@ -32,6 +32,7 @@ func registerGraphQL(fs *pflag.FlagSet) func() (serveSpec, error) {
 			return serveSpec{}, fmt.Errorf("--rate-limit, --max-depth, --max-complexity and --max-tokens must be positive")
 		}
 		return serveSpec{
+			h2: true,
 			serve: func(ctx context.Context, ln net.Listener, base string) error {
 				resource := base + "/graphql"
 				v, aud, err := af.verifier(ctx, resource)

@@ -34,9 +34,11 @@ func sdkSpec(f *mcpFlags) (serveSpec, error) {
 	if _, err := sdk.Handler(opts); err != nil {
 		return serveSpec{}, err
 	}
-	return f.protected(func(ctx context.Context, ln net.Listener, v auth.Verifier, aud, issuer string) error {
+	spec := f.protected(func(ctx context.Context, ln net.Listener, v auth.Verifier, aud, issuer string) error {
 		opts := opts
 		opts.Verifier, opts.Resource, opts.Issuer = v, aud, issuer
 		return sdk.ServeHTTP(ctx, ln, opts)
-	}), nil
+	})
+	spec.h2 = true
+	return spec, nil
 }

@@ -207,7 +207,7 @@ func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
 
 // Serve serves s on ln until ctx is done, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	hs := serving.HTTP2(&http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10})
 	return serving.Until(ctx, func() error { return hs.Serve(ln) }, func() error {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

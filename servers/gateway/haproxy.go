@@ -77,7 +77,8 @@ type HAProxyConfig struct {
 	RateLimit int
 	// TLSPEM, when set, makes the gateway serve HTTPS itself (HAProxy's
 	// own OpenSSL): the certificate chain and its private key, PEM, in
-	// one file as HAProxy's crt takes them. TLS 1.2 and 1.3, HTTP/1.1.
+	// one file as HAProxy's crt takes them. TLS 1.2 and 1.3; HTTP/2 or
+	// HTTP/1.1 by ALPN.
 	TLSPEM []byte
 	// Dir is where haproxy.cfg, the key map, the key file and the Lua
 	// helper are written; it is created if missing.
@@ -353,7 +354,7 @@ func hapRender(c HAProxyConfig) []byte {
 	p("")
 	p("frontend hap_gateway")
 	if c.TLSPEM != nil {
-		p("    bind %s ssl crt %s ssl-min-ver TLSv1.2 alpn http/1.1", c.Listen, path(hapTLSFile))
+		p("    bind %s ssl crt %s ssl-min-ver TLSv1.2 alpn h2,http/1.1", c.Listen, path(hapTLSFile))
 	} else {
 		p("    bind %s", c.Listen)
 	}

@@ -19,9 +19,10 @@ type GraphQLConfig struct {
 	Header      []driver.Header
 	Auth        driver.Authorizer // credentials per call, as Config.Auth
 	Connections int
-	// TLS and NewConnPerCall are as Config's.
+	// TLS, NewConnPerCall and HTTP2 are as Config's.
 	TLS            *tls.Config
 	NewConnPerCall bool
+	HTTP2          bool
 }
 
 // NewGraphQL returns an HTTP driver that POSTs the query and counts a
@@ -37,7 +38,7 @@ func NewGraphQL(cfg GraphQLConfig) (*Driver, error) {
 	return New(Config{
 		URL: cfg.URL, Method: "POST", Body: body, Connections: cfg.Connections, Auth: cfg.Auth,
 		Header:   append([]driver.Header{{Name: "Content-Type", Value: "application/json"}, {Name: "Accept", Value: "application/graphql-response+json, application/json"}}, cfg.Header...),
-		Classify: ClassifyGraphQL, TLS: cfg.TLS, NewConnPerCall: cfg.NewConnPerCall,
+		Classify: ClassifyGraphQL, TLS: cfg.TLS, NewConnPerCall: cfg.NewConnPerCall, HTTP2: cfg.HTTP2,
 	})
 }
 

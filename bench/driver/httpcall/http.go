@@ -4,6 +4,7 @@
 package httpcall
 
 import (
+	"fmt"
 	"bufio"
 	"bytes"
 	"context"
@@ -38,6 +39,11 @@ type Config struct {
 	// NewConnPerCall closes the connection after every call (Connection:
 	// close), so that each call dials, and for https handshakes, afresh.
 	NewConnPerCall bool
+	// HTTP2 calls over HTTP/2 (h2 by ALPN for https, h2c with prior
+	// knowledge for http) on H2Conns connections (default 1), each call a
+	// stream, on net/http's transport; the workers engine only.
+	HTTP2   bool
+	H2Conns int
 	// Auth, when set, puts credentials on each request (driver.BearerOf
 	// a token source, for a bearer token). If it is also a Preparer, the
 	// driver's Prepare runs it.
@@ -51,7 +57,8 @@ type Driver struct {
 	addr   string
 	tls    bool
 	custom bool // cfg.Classify was given: replies are parsed whole for it
-	client *fasthttp.HostClient
+	client driver.Doer
+	h2     *driver.H2 // with HTTP2
 	wire   driver.Counter
 	tlsLog driver.TLSStats
 }
@@ -88,8 +95,17 @@ func New(cfg Config) (*Driver, error) {
 		cfg.Classify = driver.ClassifyStatus
 	}
 	d := &Driver{cfg: cfg, addr: addr, tls: tls, custom: custom}
-	d.client = driver.NewClient(driver.ClientConfig{Addr: addr, TLS: tls, TLSConfig: cfg.TLS, MaxConns: cfg.Connections,
-		DialTimeout: cfg.DialTimeout, Counter: &d.wire, TLSStats: &d.tlsLog})
+	cc := driver.ClientConfig{Addr: addr, TLS: tls, TLSConfig: cfg.TLS, MaxConns: cfg.Connections,
+		DialTimeout: cfg.DialTimeout, Counter: &d.wire, TLSStats: &d.tlsLog}
+	switch {
+	case cfg.HTTP2 && cfg.NewConnPerCall:
+		return nil, fmt.Errorf("%w: HTTP/2 multiplexes calls on its connections: no new connection per call", bench.ErrConfig)
+	case cfg.HTTP2:
+		d.h2 = driver.NewH2(cc, cfg.H2Conns)
+		d.client = d.h2.Conn()
+	default:
+		d.client = driver.NewClient(cc)
+	}
 	return d, nil
 }
 
@@ -142,6 +158,9 @@ func (d *Driver) Bytes() (read, written int64) { return d.wire.Bytes() }
 // still blocked on one.
 func (d *Driver) Close() error {
 	d.client.CloseIdleConnections()
+	if d.h2 != nil {
+		d.h2.Close()
+	}
 	d.wire.CloseAll()
 	return nil
 }
@@ -169,9 +188,21 @@ func (c *httpConn) Call(deadline time.Time) bench.Outcome {
 func (c *httpConn) Close() error { return nil }
 
 // Streamable says whether the driver's calls can run on the event loop:
-// plain HTTP over kept-alive connections can; HTTPS needs the workers'
-// TLS client, and a new connection per call their dialing client.
-func (d *Driver) Streamable() bool { return !d.tls && !d.cfg.NewConnPerCall }
+// plain HTTP/1.1 over kept-alive connections can; HTTPS needs the
+// workers' TLS client, a new connection per call their dialing client,
+// and HTTP/2 net/http's.
+func (d *Driver) Streamable() bool { return !d.tls && !d.cfg.NewConnPerCall && !d.cfg.HTTP2 }
+
+// HTTP2 reports the HTTP/2 connections and the streams on them; nil for
+// HTTP/1.1.
+func (d *Driver) HTTP2() *bench.HTTP2Info { return h2Info(d.h2, d.cfg.Connections) }
+
+func h2Info(h *driver.H2, callers int) *bench.HTTP2Info {
+	if h == nil {
+		return nil
+	}
+	return &bench.HTTP2Info{Connections: h.Connections(), Dials: h.Dials(), Streams: callers, ServerMaxStreams: h.MaxStreams()}
+}
 
 // OpenStream dials one connection of the event loop's, with the request it
 // repeats.

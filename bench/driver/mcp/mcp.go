@@ -64,6 +64,12 @@ type Config struct {
 	// close), so that each call dials, and for https handshakes, afresh.
 	// Streamable HTTP only.
 	NewConnPerCall bool
+	// HTTP2 calls over HTTP/2 (h2 by ALPN for https, h2c with prior
+	// knowledge for http) on H2Conns connections (default 1), each call a
+	// stream, on net/http's transport; the workers engine only.
+	// Streamable HTTP only.
+	HTTP2   bool
+	H2Conns int
 	// Auth, when set, puts credentials on each HTTP request, set-up and
 	// teardown included (driver.BearerOf a token source, for a bearer
 	// token). If it is also a Preparer, the driver's Prepare runs it
@@ -100,6 +106,9 @@ func New(cfg Config) (bench.Driver, error) {
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
+	}
+	if (cfg.HTTP2 || cfg.NewConnPerCall) && cfg.Transport != "" && cfg.Transport != "http" {
+		return nil, fmt.Errorf("%w: HTTP/2 and a new connection per call are for Streamable HTTP, not %s", bench.ErrConfig, cfg.Transport)
 	}
 	switch cfg.Transport {
 	case "", "http":

@@ -19,8 +19,8 @@ var _ bench.StreamDriver = (*streamable)(nil)
 
 // Streamable says whether the calls can run on the event loop: plain HTTP
 // over kept-alive connections can; HTTPS needs the workers' TLS client,
-// and a new connection per call their dialing client.
-func (d *streamable) Streamable() bool { return !d.tls && !d.cfg.NewConnPerCall }
+// a new connection per call their dialing client, and HTTP/2 net/http's.
+func (d *streamable) Streamable() bool { return !d.tls && !d.cfg.NewConnPerCall && !d.cfg.HTTP2 }
 
 // OpenStream prepares one connection: with sessions, a session of its own
 // (initialize on the driver's blocking path), then its own socket.

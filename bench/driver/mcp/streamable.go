@@ -28,7 +28,8 @@ type streamable struct {
 	cfg    Config
 	addr   string
 	tls    bool
-	ctl    *fasthttp.HostClient // setup requests: discover, DELETE
+	ctl    driver.Doer // setup requests: discover, DELETE
+	h2     *driver.H2  // with HTTP2: every caller's client
 	wires  driver.Counters
 	tlsLog driver.TLSStats
 
@@ -56,7 +57,15 @@ func newStreamable(cfg Config) (*streamable, error) {
 		return nil, err
 	}
 	d := &streamable{cfg: cfg, addr: addr, tls: tls}
-	d.ctl = driver.NewClient(driver.ClientConfig{Addr: addr, TLS: tls, TLSConfig: cfg.TLS, MaxConns: 4, DialTimeout: cfg.Timeout, Counter: d.wires.Add()})
+	switch {
+	case cfg.HTTP2 && cfg.NewConnPerCall:
+		return nil, fmt.Errorf("%w: HTTP/2 multiplexes calls on its connections: no new connection per call", bench.ErrConfig)
+	case cfg.HTTP2:
+		d.h2 = driver.NewH2(driver.ClientConfig{Addr: addr, TLS: tls, TLSConfig: cfg.TLS, DialTimeout: cfg.Timeout, Counter: d.wires.Add(), TLSStats: &d.tlsLog}, cfg.H2Conns)
+		d.ctl = d.h2.Conn()
+	default:
+		d.ctl = driver.NewClient(driver.ClientConfig{Addr: addr, TLS: tls, TLSConfig: cfg.TLS, MaxConns: 4, DialTimeout: cfg.Timeout, Counter: d.wires.Add()})
+	}
 	if cfg.Protocol != "auto" {
 		d.settle(cfg.Protocol)
 	}
@@ -166,7 +175,7 @@ func (d *streamable) authorize(ctx context.Context, req *fasthttp.Request) error
 var errNoReply = errors.New("no JSON-RPC response to the request in the reply")
 
 // exchange does one setup request and returns a copy of its result.
-func (d *streamable) exchange(cl *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, id int64, deadline time.Time) (json.RawMessage, error) {
+func (d *streamable) exchange(cl driver.Doer, req *fasthttp.Request, resp *fasthttp.Response, id int64, deadline time.Time) (json.RawMessage, error) {
 	if err := cl.DoDeadline(req, resp, deadline); err != nil {
 		return nil, err
 	}
@@ -217,17 +226,24 @@ func (d *streamable) Open(ctx context.Context, worker int) (bench.Conn, error) {
 	c := &streamConn{d: d, req: new(fasthttp.Request), resp: new(fasthttp.Response), wire: d.wires.Add()}
 	cc := driver.ClientConfig{Addr: d.addr, TLS: d.tls, TLSConfig: d.cfg.TLS, MaxConns: 1, DialTimeout: d.cfg.Timeout,
 		Counter: c.wire, Closed: &c.closed, Pre: &c.pre, TLSStats: &d.tlsLog}
-	c.cl = driver.NewClient(cc)
+	if d.h2 != nil {
+		c.cl = d.h2.Conn() // a stream on a shared connection: no dial of its own
+	} else {
+		c.cl = driver.NewClient(cc)
+	}
 	c.reply.init()
 	var err error
 	if d.stateful {
 		err = c.initialize(ctx)
 	} else {
 		// Dial now, so that the first call pays no dial: setup is timed apart.
-		var pre net.Conn
-		pre, err = cc.Dial(ctx)
+		if d.h2 == nil {
+			var pre net.Conn
+			if pre, err = cc.Dial(ctx); err == nil {
+				c.pre.Put(pre)
+			}
+		}
 		if err == nil {
-			c.pre.Put(pre)
 			err = d.header(ctx, c.req, "", MCP20260728)
 		}
 		c.req.Header.Set("Mcp-Method", "tools/call")
@@ -240,6 +256,16 @@ func (d *streamable) Open(ctx context.Context, worker int) (bench.Conn, error) {
 	return c, nil
 }
 
+// HTTP2 reports the HTTP/2 connections and the streams on them; nil for
+// HTTP/1.1. Streams counts the callers opened, the setup client's one
+// included.
+func (d *streamable) HTTP2() *bench.HTTP2Info {
+	if d.h2 == nil {
+		return nil
+	}
+	return &bench.HTTP2Info{Connections: d.h2.Connections(), Dials: d.h2.Dials(), Streams: d.h2.Callers() - 1, ServerMaxStreams: d.h2.MaxStreams()}
+}
+
 // TakeTLS returns the handshakes of the calls' https connections since
 // the last TakeTLS (the setup client's are not counted).
 func (d *streamable) TakeTLS() *bench.TLSInfo { return d.tlsLog.Take() }
@@ -250,6 +276,9 @@ func (d *streamable) Bytes() (read, written int64) { return d.wires.Bytes() }
 // Close closes every connection, which ends calls still blocked.
 func (d *streamable) Close() error {
 	d.ctl.CloseIdleConnections()
+	if d.h2 != nil {
+		d.h2.Close()
+	}
 	d.wires.CloseAll()
 	return nil
 }
@@ -257,7 +286,7 @@ func (d *streamable) Close() error {
 // streamConn is one worker's Streamable HTTP caller.
 type streamConn struct {
 	d      *streamable
-	cl     *fasthttp.HostClient
+	cl     driver.Doer
 	wire   *driver.Counter
 	req    *fasthttp.Request
 	resp   *fasthttp.Response

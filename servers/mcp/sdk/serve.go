@@ -56,12 +56,12 @@ func ServeHTTP(ctx context.Context, ln net.Listener, opts Options) error {
 	}
 	mux.Handle("/mcp", h)
 	fresh := &freshConns{conns: map[net.Conn]bool{}}
-	srv := &http.Server{
+	srv := serving.HTTP2(&http.Server{
 		Handler:           http.MaxBytesHandler(endOnShutdown(mux, streams), o.MaxBody),
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
 		ConnState:         fresh.track,
-	}
+	})
 	srv.RegisterOnShutdown(endStreams)
 	srv.RegisterOnShutdown(fresh.closeAll)
 
