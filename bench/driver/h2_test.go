@@ -1,8 +1,8 @@
 package driver
 
 import (
-	"io"
 	"crypto/tls"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"

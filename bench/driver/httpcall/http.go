@@ -4,11 +4,11 @@
 package httpcall
 
 import (
-	"fmt"
 	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"maps"
 	"time"
 
