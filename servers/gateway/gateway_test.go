@@ -137,7 +137,11 @@ func TestJWTBadTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, vv := range map[string]auth.Verifier{"uncached": v, "cached": auth.Cached(v, auth.CacheConfig{})} {
+	dv, err := auth.NewDPoP(v, auth.DPoPConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, vv := range map[string]auth.Verifier{"uncached": v, "cached": auth.Cached(v, auth.CacheConfig{}), "dpop": dv} {
 		t.Run(name, func(t *testing.T) {
 			g, err := New(Options{Upstream: rs, Auth: "jwt", Verifier: vv, Resource: resource, Issuer: env.Issuer})
 			if err != nil {
@@ -151,8 +155,12 @@ func TestJWTBadTokens(t *testing.T) {
 			done := make(chan error)
 			go func() { done <- g.Serve(sctx, ln) }()
 			defer func() { stop(); <-done }()
-			authtest.Run(t, env, auth.MetadataURL(resource), authtest.Post(t, "http://"+addr+"/tools/echo", `{"message":"x"}`,
-				map[string]string{"Content-Type": "application/json"}))
+			call := authtest.Post(t, "http://"+addr+"/tools/echo", `{"message":"x"}`, map[string]string{"Content-Type": "application/json"})
+			if name == "dpop" {
+				authtest.RunDPoP(t, env, auth.MetadataURL(resource), "http://"+addr+"/tools/echo", call)
+			} else {
+				authtest.Run(t, env, auth.MetadataURL(resource), call)
+			}
 			status, _, body := do(t, "GET", "http://"+addr+auth.MetadataPath(resource), nil, "")
 			if status != 200 || !strings.Contains(body, env.Issuer) {
 				t.Errorf("metadata: %d %s", status, body)

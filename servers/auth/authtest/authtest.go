@@ -103,6 +103,7 @@ type Request struct {
 	Name          string
 	Authorization []string
 	QueryToken    string
+	DPoP          []string // DPoP proof headers (RFC 9449)
 }
 
 // Answer is what the server said.
@@ -323,12 +324,14 @@ func RunSkipping(t *testing.T, e *Env, metadataURL string, skip map[string]strin
 }
 
 // Verifier builds the verifier a server trusting e uses in mode: "jwt",
-// "introspect", or either with "+cache" (the verified-token cache). Its
+// "introspect", or either with "+cache" (the verified-token cache) and
+// "+dpop" (DPoP-bound tokens required, RFC 9449), in that order. Its
 // JWKS refreshes end with the test.
 func (e *Env) Verifier(t testing.TB, mode string) auth.Verifier {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
+	mode, dpopToo := strings.CutSuffix(mode, "+dpop")
 	base, cached := strings.CutSuffix(mode, "+cache")
 	var v auth.Verifier
 	var err error
@@ -346,6 +349,11 @@ func (e *Env) Verifier(t testing.TB, mode string) auth.Verifier {
 	}
 	if cached {
 		v = auth.Cached(v, auth.CacheConfig{Size: 100})
+	}
+	if dpopToo {
+		if v, err = auth.NewDPoP(v, auth.DPoPConfig{Mode: auth.DPoPRequired}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return v
 }
@@ -368,6 +376,9 @@ func Post(t testing.TB, url, body string, headers map[string]string) func(Reques
 		}
 		for _, a := range r.Authorization {
 			req.Header.Add("Authorization", a)
+		}
+		for _, p := range r.DPoP {
+			req.Header.Add("DPoP", p)
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

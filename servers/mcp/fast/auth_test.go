@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/mcpbench/mcpbench/servers/auth"
@@ -23,12 +24,12 @@ func serveAuth(t *testing.T, ln net.Listener, v auth.Verifier, resource, issuer 
 // TestAuthBadTokens: the fast server as a resource server refuses every
 // bad token of the shared table, with the right status and challenge.
 func TestAuthBadTokens(t *testing.T) {
-	for _, mode := range []string{"jwt", "jwt+cache", "introspect"} {
+	for _, mode := range []string{"jwt", "jwt+cache", "introspect", "jwt+dpop", "jwt+cache+dpop", "introspect+dpop"} {
 		t.Run(mode, func(t *testing.T) {
 			ln, _ := net.Listen("tcp", "127.0.0.1:0")
 			resource := "http://" + ln.Addr().String() + "/mcp"
 			cfg := authtest.Config{Resource: resource}
-			if mode == "introspect" {
+			if strings.HasPrefix(mode, "introspect") {
 				cfg.Tokens = "opaque"
 			}
 			env := authtest.New(t, cfg)
@@ -38,7 +39,12 @@ func TestAuthBadTokens(t *testing.T) {
 			for k, val := range modernHdr("tools/call", "echo") {
 				headers[k] = val
 			}
-			authtest.Run(t, env, auth.MetadataURL(resource), authtest.Post(t, resource, echoCall("1", `"hi"`), headers))
+			do := authtest.Post(t, resource, echoCall("1", `"hi"`), headers)
+			if strings.HasSuffix(mode, "+dpop") {
+				authtest.RunDPoP(t, env, auth.MetadataURL(resource), resource, do)
+			} else {
+				authtest.Run(t, env, auth.MetadataURL(resource), do)
+			}
 			// The metadata is public.
 			resp, err := http.Get(auth.MetadataURL(resource))
 			if err != nil || resp.StatusCode != 200 {

@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/mcpbench/mcpbench/servers/auth"
@@ -26,18 +27,23 @@ func serveSDK(t *testing.T, ln net.Listener, opts Options) {
 // TestAuthBadTokens: the SDK server behind the shared middleware refuses
 // every bad token of the table, stateless and with sessions.
 func TestAuthBadTokens(t *testing.T) {
-	for _, mode := range []string{"jwt", "jwt+cache", "introspect"} {
+	for _, mode := range []string{"jwt", "jwt+cache", "introspect", "jwt+dpop", "jwt+cache+dpop", "introspect+dpop"} {
 		t.Run(mode, func(t *testing.T) {
 			ln, _ := net.Listen("tcp", "127.0.0.1:0")
 			resource := "http://" + ln.Addr().String() + "/mcp"
 			cfg := authtest.Config{Resource: resource}
-			if mode == "introspect" {
+			if strings.HasPrefix(mode, "introspect") {
 				cfg.Tokens = "opaque"
 			}
 			env := authtest.New(t, cfg)
 			v := env.Verifier(t, mode)
 			serveSDK(t, ln, Options{Verifier: v, Resource: resource, Issuer: env.Issuer})
-			authtest.Run(t, env, auth.MetadataURL(resource), authtest.Post(t, resource, modernEcho, modernHeaders))
+			do := authtest.Post(t, resource, modernEcho, modernHeaders)
+			if strings.HasSuffix(mode, "+dpop") {
+				authtest.RunDPoP(t, env, auth.MetadataURL(resource), resource, do)
+			} else {
+				authtest.Run(t, env, auth.MetadataURL(resource), do)
+			}
 		})
 	}
 }
