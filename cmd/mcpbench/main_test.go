@@ -461,15 +461,7 @@ variants:
   - {name: stalled, stack: rest, fault: stall, fault_at: 300ms, fault_for: 400ms}
   - {name: rotated, stack: gateway, auth: jwt, alg: ES256, fault: rotate-keys, fault_at: 200ms}
 `), 0o644)
-	out := filepath.Join(dir, "out")
-	code, o, e := run(t, "run", sc, "-o", out, "--progress", "off")
-	if code != 0 {
-		t.Fatalf("exit %d\n%s%s", code, o, e)
-	}
-	s, err := readResults(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustRun(t, sc, filepath.Join(dir, "out"))
 	if why := s.Scenario.Failed["killed"]; !strings.Contains(why, "server exited") {
 		t.Errorf("killed variant: failed %q", why)
 	}
@@ -751,15 +743,7 @@ variants:
   - {name: graphql-keepalive, stack: graphql, tls: keep-alive}
   - {name: sdk-h2-keepalive, stack: mcp, impl: sdk, tls: keep-alive, http2: true}
   - {name: graphql-h2c, stack: graphql, http2: true}`+haproxy+"\n"), 0o644)
-	out := filepath.Join(dir, "out")
-	code, o, e := run(t, "run", sc, "-o", out, "--progress", "off")
-	if code != 0 {
-		t.Fatalf("exit %d\n%s%s", code, o, e)
-	}
-	s, err := readResults(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustRun(t, sc, filepath.Join(dir, "out"))
 	for _, r := range s.Runs {
 		tl := r.TLS
 		a := r.Accounting
@@ -804,4 +788,19 @@ func labelOf(s *results.Summary, variant, key string) string {
 		}
 	}
 	return ""
+}
+
+// mustRun runs the scenario file sc into out, which must succeed, and
+// reads its results back.
+func mustRun(t *testing.T, sc, out string) *results.Summary {
+	t.Helper()
+	code, o, e := run(t, "run", sc, "-o", out, "--progress", "off")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, o, e)
+	}
+	s, err := readResults(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

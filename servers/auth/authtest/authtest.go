@@ -281,9 +281,18 @@ func Run(t *testing.T, e *Env, metadataURL string, do func(Request) Answer) {
 // sent got, so that a caller can check that the cases it must refuse ran.
 func RunSkipping(t *testing.T, e *Env, metadataURL string, skip map[string]string, do func(Request) Answer) map[string]int {
 	t.Helper()
+	return runCases(t, e.Cases(t), "Bearer", metadataURL, skip, do)
+}
+
+// runCases sends the cases, in order, and fails t for every answer but
+// the one each must get: a challenge in scheme with the case's error code
+// (none for a request without credentials), pointing at metadataURL when
+// that is given. It returns the status each case sent got.
+func runCases(t *testing.T, cases []Case, scheme, metadataURL string, skip map[string]string, do func(Request) Answer) map[string]int {
+	t.Helper()
 	accepted := 0
 	ran := map[string]int{}
-	for _, c := range e.Cases(t) {
+	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			if why, ok := skip[c.Name]; ok {
 				t.Skip(why)
@@ -300,8 +309,11 @@ func RunSkipping(t *testing.T, e *Env, metadataURL string, skip map[string]strin
 				return
 			}
 			w := a.WWWAuthenticate
-			if !strings.HasPrefix(w, "Bearer") {
-				t.Errorf("WWW-Authenticate %q is not a Bearer challenge", w)
+			if !strings.HasPrefix(w, scheme) {
+				t.Errorf("WWW-Authenticate %q is not a %s challenge", w, scheme)
+			}
+			if scheme == "DPoP" && !strings.Contains(w, `algs="`) {
+				t.Errorf("WWW-Authenticate %q does not say which proof algorithms", w)
 			}
 			if c.Error != "" && !strings.Contains(w, `error="`+c.Error+`"`) {
 				t.Errorf("WWW-Authenticate %q lacks error=%q", w, c.Error)
@@ -318,7 +330,7 @@ func RunSkipping(t *testing.T, e *Env, metadataURL string, skip map[string]strin
 		})
 	}
 	if accepted > 0 {
-		t.Errorf("%d bad tokens accepted", accepted)
+		t.Errorf("%d bad requests accepted", accepted)
 	}
 	return ran
 }
