@@ -22,6 +22,7 @@ type DPoP struct {
 
 	signs   atomic.Int64
 	signing atomic.Int64 // ns
+	nonce   atomic.Pointer[string]
 }
 
 const dpopPrefix = "DPoP "
@@ -40,7 +41,11 @@ func (d *DPoP) Authorize(ctx context.Context, r Request) error {
 		}
 	}
 	t := time.Now()
-	proof, err := d.Key.Proof(r.Method(), r.URL(), tok, "")
+	var nonce string
+	if n := d.nonce.Load(); n != nil {
+		nonce = *n
+	}
+	proof, err := d.Key.Proof(r.Method(), r.URL(), tok, nonce)
 	d.signing.Add(int64(time.Since(t)))
 	d.signs.Add(1)
 	if err != nil {
@@ -53,4 +58,36 @@ func (d *DPoP) Authorize(ctx context.Context, r Request) error {
 // Signing reports how many proofs were signed and the time it took.
 func (d *DPoP) Signing() (proofs int64, took time.Duration) {
 	return d.signs.Load(), time.Duration(d.signing.Load())
+}
+
+// Nonce is the server's DPoP nonce the proofs carry; "" for none.
+func (d *DPoP) Nonce() string {
+	if n := d.nonce.Load(); n != nil {
+		return *n
+	}
+	return ""
+}
+
+// SetNonce keeps a server's DPoP nonce (RFC 9449 §9) for the proofs that
+// follow.
+func (d *DPoP) SetNonce(n string) { d.nonce.Store(&n) }
+
+// NonceTaker is an Authorizer that puts a server's DPoP nonce in its
+// proofs (DPoP).
+type NonceTaker interface {
+	Nonce() string
+	SetNonce(string)
+}
+
+// TakeNonce gives a reply's DPoP-Nonce header value to a, when a takes
+// nonces and the value is a new one, and reports whether it was new: a
+// call refused for want of it (401 use_dpop_nonce) is then worth making
+// once more. A nonce seen before costs no allocation.
+func TakeNonce(a Authorizer, value []byte) bool {
+	t, ok := a.(NonceTaker)
+	if !ok || len(value) == 0 || string(value) == t.Nonce() {
+		return false
+	}
+	t.SetNonce(string(value))
+	return true
 }

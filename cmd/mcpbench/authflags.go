@@ -15,6 +15,7 @@ import (
 type authFlags struct {
 	mode, issuer, audience, secret, introspector string
 	dpop                                         string
+	dpopNonce                                    time.Duration
 	cache                                        bool
 	cacheSize                                    int
 	modes                                        []string
@@ -29,6 +30,7 @@ func (a *authFlags) register(fs *pflag.FlagSet, modes ...string) {
 	fs.StringVar(&a.introspector, "introspect-client", "", "introspect: this server's client credentials at the authorization server, ID:SECRET"+secretHelp)
 	fs.BoolVar(&a.cache, "auth-cache", false, "cache verified tokens (keyed by SHA-256, until expiry, at most 5 min)")
 	fs.IntVar(&a.cacheSize, "auth-cache-size", 10000, "most tokens the cache holds")
+	fs.DurationVar(&a.dpopNonce, "dpop-nonce", 0, "--dpop: ask for a server nonce in every proof (RFC 9449 §9), a new one this often (e.g. 5m); 0: none")
 	fs.StringVar(&a.dpop, "dpop", "", "jwt/introspect: DPoP-bound tokens (RFC 9449): required (only them, each with its proof), or allowed (bearer tokens too, if not bound)")
 }
 
@@ -46,6 +48,9 @@ func (a *authFlags) check() error {
 			return fmt.Errorf("--issuer, --auth-cache and --dpop need --auth jwt or introspect")
 		}
 		return nil
+	}
+	if a.dpopNonce != 0 && (a.dpop == "" || a.dpopNonce < time.Second) {
+		return fmt.Errorf("--dpop-nonce needs --dpop, and a period of a second or more")
 	}
 	if a.dpop != "" && a.dpop != auth.DPoPRequired && a.dpop != auth.DPoPAllowed {
 		return fmt.Errorf("--dpop is %s or %s, not %q", auth.DPoPRequired, auth.DPoPAllowed, a.dpop)
@@ -120,7 +125,7 @@ func (a *authFlags) verifier(ctx context.Context, resource string) (auth.Verifie
 	if a.dpop != "" {
 		// Around the cache: the token's check may be cached, each
 		// request's proof is checked afresh.
-		if v, err = auth.NewDPoP(v, auth.DPoPConfig{Mode: a.dpop}); err != nil {
+		if v, err = auth.NewDPoP(v, auth.DPoPConfig{Mode: a.dpop, Nonce: a.dpopNonce}); err != nil {
 			return nil, aud, err
 		}
 	}

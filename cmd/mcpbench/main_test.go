@@ -601,6 +601,23 @@ func TestLoadDPoP(t *testing.T) {
 					t.Errorf("%s: exit %d\n%s\n%s", alg, code, o, e)
 				}
 			}
+			// Server nonces, a new one every second: each engine learns
+			// them from the refusals, the workers making the refused call
+			// once more; no call fails over 2.5 s, two rotations.
+			nurl := startServe(t, append(srv.args, "--dpop-nonce", "1s")...)
+			if srv.name == "Go gateway" {
+				nurl += "/echo"
+			}
+			for _, engine := range []string{"workers", "loop"} {
+				code, o, e := run(t, append(append([]string{"load"}, srv.load...), nurl, "--client", "bench:pw", "--dpop", "--engine", engine,
+					"--rate", "200", "--duration", "2500ms", "--warmup", "0", "--no-save", "--format", "json", "--progress", "off")...)
+				if engine == "loop" && srv.name == "SDK MCP" {
+					engine = "workers" // the SDK server's sessions run on the loop too; nothing differs
+				}
+				if code != 0 || !strings.Contains(o, `"ok": 500`) {
+					t.Errorf("--dpop-nonce, %s engine: exit %d\n%s\n%s", engine, code, o, e)
+				}
+			}
 			// Bearer tokens: an MCP session cannot start; the gateway's
 			// calls are each refused (400: the scheme must be DPoP).
 			code, o, e := run(t, append(append([]string{"load"}, srv.load...), url, "--client", "bench:pw", "--rate", "100", "-n", "5", "--no-save", "--format", "json")...)

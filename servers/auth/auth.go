@@ -54,6 +54,8 @@ type Error struct {
 	Kind   error
 	Reason string
 	Scope  []string
+	// Nonce is the DPoP nonce to send (DPoP-Nonce) with an ErrUseNonce.
+	Nonce string
 }
 
 func (e *Error) Error() string { return e.Kind.Error() + ": " + e.Reason }
@@ -207,6 +209,9 @@ func Challenge(err error, o *Options) (status int, wwwAuthenticate string) {
 	case ErrInvalidProof:
 		status = http.StatusUnauthorized
 		params = append(params, `error="invalid_dpop_proof"`, quoted("error_description", e.Reason))
+	case ErrUseNonce:
+		status = http.StatusUnauthorized
+		params = append(params, `error="use_dpop_nonce"`, quoted("error_description", e.Reason))
 	case ErrInsufficientScope:
 		status = http.StatusForbidden
 		params = append(params, `error="insufficient_scope"`, quoted("error_description", e.Reason))

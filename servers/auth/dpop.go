@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -32,6 +33,11 @@ import (
 // (RFC 9449 §7.1).
 var ErrInvalidProof = errors.New("invalid DPoP proof")
 
+// ErrUseNonce: a proof without the server's current nonce, where the
+// server asks for one. 401 use_dpop_nonce, with the nonce to use in a
+// DPoP-Nonce header (RFC 9449 §9); the Error carries it.
+var ErrUseNonce = errors.New("use the server's DPoP nonce")
+
 // DPoP modes.
 const (
 	// DPoPRequired accepts only DPoP-bound tokens, with their proofs.
@@ -57,8 +63,33 @@ type DPoPConfig struct {
 	// proof is refused until the oldest expire (the server is being
 	// flooded, and cannot prove the proof is new).
 	Replay int
+	// Nonce, when positive, makes every proof carry a nonce of the
+	// server's (RFC 9449 §9): a new one every Nonce, the one before still
+	// taken. A proof without one is refused with use_dpop_nonce and the
+	// nonce to use; the middlewares send the current one with every
+	// answer too.
+	Nonce time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+}
+
+// nonces are a server's DPoP nonces: the current one and the one before.
+type nonces struct {
+	every     time.Duration
+	mu        sync.Mutex
+	cur, prev string
+	since     time.Time
+}
+
+// at returns the nonces in force at now, making a new one when the
+// current one is Nonce old.
+func (n *nonces) at(now time.Time) (cur, prev string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cur == "" || now.Sub(n.since) >= n.every {
+		n.prev, n.cur, n.since = n.cur, rand.Text(), now
+	}
+	return n.cur, n.prev
 }
 
 // DPoPVerifier checks DPoP proofs around another verifier, which checks the
@@ -68,6 +99,7 @@ type DPoPVerifier struct {
 	cfg    DPoPConfig
 	parser *jwt.Parser
 	seen   replayCache
+	nonces *nonces // with cfg.Nonce
 }
 
 // NewDPoP returns a DPoP verifier around next (nil for one that only
@@ -97,10 +129,25 @@ func NewDPoP(next Verifier, cfg DPoPConfig) (*DPoPVerifier, error) {
 		cfg.Now = time.Now
 	}
 	v := &DPoPVerifier{next: next, cfg: cfg, seen: replayCache{max: cfg.Replay, at: map[string]time.Time{}}}
+	if cfg.Nonce > 0 {
+		v.nonces = &nonces{every: cfg.Nonce}
+	}
 	// Times are checked here, against the window both ways, not by the
 	// parser (a proof carries no exp).
 	v.parser = jwt.NewParser(jwt.WithValidMethods(cfg.Algs), jwt.WithoutClaimsValidation())
 	return v, nil
+}
+
+// Nonce is the server nonce in force, for a DPoP-Nonce header on every
+// answer (RFC 9449 §8.2 lets a server hand out the next nonce on success
+// too, so that a client never has a call refused for a stale one); ""
+// without nonces.
+func (v *DPoPVerifier) Nonce() string {
+	if v.nonces == nil {
+		return ""
+	}
+	cur, _ := v.nonces.at(v.cfg.Now())
+	return cur
 }
 
 // Algs are the proof algorithms accepted, for the challenge's algs.
@@ -223,6 +270,11 @@ func (v *DPoPVerifier) proof(r Request, token string) (string, error) {
 	iat := time.Unix(*c.IAT, 0)
 	if d := now.Sub(iat); d > v.cfg.Window || d < -v.cfg.Window {
 		return "", badProof("iat %s is %v from now; the window is ±%v", iat.UTC().Format(time.RFC3339), d.Round(time.Second), v.cfg.Window)
+	}
+	if v.nonces != nil {
+		if cur, prev := v.nonces.at(now); c.Nonce == "" || c.Nonce != cur && c.Nonce != prev {
+			return "", &Error{Kind: ErrUseNonce, Reason: "this server asks for its nonce in every proof: use the one in DPoP-Nonce", Nonce: cur}
+		}
 	}
 	if !v.seen.add(jkt+"/"+c.JTI, now, iat.Add(v.cfg.Window)) {
 		return "", badProof("proof replayed, or the replay cache is full")

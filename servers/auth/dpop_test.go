@@ -302,3 +302,71 @@ func FuzzDPoPProof(f *testing.F) {
 		}
 	})
 }
+
+// TestDPoPNonce: with server nonces, a proof without one, or with one the
+// server never gave, is refused with use_dpop_nonce and the nonce to use;
+// with it, accepted; the nonce before the current one is still taken, the
+// one before that no longer; the middleware hands the nonce over in
+// DPoP-Nonce.
+func TestDPoPNonce(t *testing.T) {
+	k := newDPoPKey(t, "ES256")
+	tok := accessToken(t, k.jkt)
+	jv, err := NewJWT(context.Background(), JWTConfig{Issuer: "https://as.example", Audience: dpopURL, HMACSecret: dpopSecret, Algorithms: []string{"HS256"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	v, err := NewDPoP(jv, DPoPConfig{Nonce: time.Minute, Window: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(nonce string) error {
+		p := k.proof(t, "POST", dpopURL, tok, func(c jwt.MapClaims, _ map[string]any) {
+			if nonce != "" {
+				c["nonce"] = nonce
+			}
+		})
+		_, err := v.Verify(context.Background(), tok, dpopRequest("DPoP", tok, p))
+		return err
+	}
+	given := func(err error) string {
+		var e *Error
+		if !errors.As(err, &e) || !errors.Is(err, ErrUseNonce) || e.Nonce == "" {
+			t.Fatalf("%v: want use_dpop_nonce with a nonce", err)
+		}
+		return e.Nonce
+	}
+	first := given(call(""))
+	if err := call(first); err != nil {
+		t.Fatalf("with the nonce given: %v", err)
+	}
+	if n := given(call("made-up")); n != first {
+		t.Errorf("a made-up nonce got nonce %q, want the current %q", n, first)
+	}
+	now = now.Add(61 * time.Second)
+	if err := call(first); err != nil {
+		t.Errorf("the nonce before the current one: %v", err)
+	}
+	second := given(call(""))
+	if second == first {
+		t.Fatal("the nonce did not change")
+	}
+	now = now.Add(61 * time.Second)
+	if n := given(call(first)); n == first || n == second {
+		t.Errorf("a nonce two periods old was taken, or no new one made: %q", n)
+	}
+	// The middleware's answer.
+	srv := httptest.NewServer(Middleware(v, Options{})(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+	defer srv.Close()
+	req, _ := http.NewRequest("POST", srv.URL+"/mcp", nil)
+	req.Header.Set("Authorization", "DPoP "+tok)
+	req.Header.Set("DPoP", k.proof(t, "POST", srv.URL+"/mcp", tok, nil))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if www := resp.Header.Get("WWW-Authenticate"); resp.StatusCode != 401 || !strings.Contains(www, `error="use_dpop_nonce"`) || resp.Header.Get("DPoP-Nonce") == "" {
+		t.Errorf("middleware: %d %q, DPoP-Nonce %q", resp.StatusCode, www, resp.Header.Get("DPoP-Nonce"))
+	}
+}

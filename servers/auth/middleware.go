@@ -52,11 +52,32 @@ func check(ctx context.Context, v Verifier, r Request, scheme string, bearerToo 
 	return info, nil
 }
 
+// serverNonce is the DPoP nonce a verifier that asks for nonces is at, for
+// an accepted call's answer; "".
+func serverNonce(v Verifier) string {
+	if d, ok := v.(*DPoPVerifier); ok {
+		return d.Nonce()
+	}
+	return ""
+}
+
+// nonceOf is the DPoP nonce a refusal hands the client, or "".
+func nonceOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Nonce
+	}
+	return ""
+}
+
 // errorBody is the JSON body of a refusal.
 func errorBody(status int, err error) []byte {
 	code := map[int]string{400: "invalid_request", 401: "invalid_token", 403: "insufficient_scope", 503: "temporarily_unavailable"}[status]
 	if errors.Is(err, ErrInvalidProof) {
 		code = "invalid_dpop_proof"
+	}
+	if errors.Is(err, ErrUseNonce) {
+		code = "use_dpop_nonce"
 	}
 	b, _ := json.Marshal(map[string]string{"error": code, "error_description": err.Error()})
 	return b
@@ -85,6 +106,9 @@ func Middleware(v Verifier, o Options) func(http.Handler) http.Handler {
 				if www != "" {
 					w.Header().Set("WWW-Authenticate", www)
 				}
+				if n := nonceOf(err); n != "" {
+					w.Header().Set("DPoP-Nonce", n)
+				}
 				w.Header().Set("Content-Type", "application/json")
 				w.Header().Set("Cache-Control", "no-store")
 				w.WriteHeader(status)
@@ -92,6 +116,9 @@ func Middleware(v Verifier, o Options) func(http.Handler) http.Handler {
 				return
 			}
 			r.Header.Del("Authorization")
+			if n := serverNonce(v); n != "" {
+				w.Header().Set("DPoP-Nonce", n)
+			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)))
 		})
 	}
@@ -168,6 +195,9 @@ func FastMiddleware(v Verifier, o FastOptions, next fasthttp.RequestHandler) fas
 			if www != "" {
 				ctx.Response.Header.Set("WWW-Authenticate", www)
 			}
+			if n := nonceOf(err); n != "" {
+				ctx.Response.Header.Set("DPoP-Nonce", n)
+			}
 			ctx.Response.Header.Set("Cache-Control", "no-store")
 			ctx.SetContentType("application/json")
 			ctx.SetStatusCode(status)
@@ -177,6 +207,9 @@ func FastMiddleware(v Verifier, o FastOptions, next fasthttp.RequestHandler) fas
 		ctx.Request.Header.Del("Authorization")
 		ctx.SetUserValue(UserValueKey, info)
 		next(ctx)
+		if n := serverNonce(v); n != "" { // after next: a proxy replaces the whole response
+			ctx.Response.Header.Set("DPoP-Nonce", n)
+		}
 	}
 }
 

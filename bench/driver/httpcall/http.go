@@ -57,6 +57,7 @@ type Driver struct {
 	addr   string
 	tls    bool
 	custom bool // cfg.Classify was given: replies are parsed whole for it
+	nonces bool // cfg.Auth takes DPoP nonces from the replies
 	client driver.Doer
 	h2     *driver.H2 // with HTTP2
 	wire   driver.Counter
@@ -95,6 +96,7 @@ func New(cfg Config) (*Driver, error) {
 		cfg.Classify = driver.ClassifyStatus
 	}
 	d := &Driver{cfg: cfg, addr: addr, tls: tls, custom: custom}
+	_, d.nonces = cfg.Auth.(driver.NonceTaker)
 	cc := driver.ClientConfig{Addr: addr, TLS: tls, TLSConfig: cfg.TLS, MaxConns: cfg.Connections,
 		DialTimeout: cfg.DialTimeout, Counter: &d.wire, TLSStats: &d.tlsLog}
 	switch {
@@ -180,6 +182,15 @@ func (c *httpConn) Call(deadline time.Time) bench.Outcome {
 	if err := c.d.client.DoDeadline(c.req, c.resp, deadline); err != nil {
 		return driver.ClassifyError(err)
 	}
+	if c.d.nonces && driver.TakeNonce(c.d.cfg.Auth, driver.Peek(&c.resp.Header, "DPoP-Nonce")) && c.resp.StatusCode() == fasthttp.StatusUnauthorized {
+		// The server asks for its DPoP nonce: once more, with it.
+		if c.d.cfg.Auth.Authorize(context.Background(), driver.Fast(c.req)) != nil {
+			return bench.Outcome{Class: bench.ClassToken}
+		}
+		if err := c.d.client.DoDeadline(c.req, c.resp, deadline); err != nil {
+			return driver.ClassifyError(err)
+		}
+	}
 	return c.d.cfg.Classify(c.resp)
 }
 
@@ -249,6 +260,11 @@ func (s *stream) Reply(buf []byte) (int, bench.Outcome, bool) {
 	}
 	if !ok {
 		return 0, bench.Outcome{}, true
+	}
+	if s.d.nonces {
+		// The server's DPoP nonce: the calls that follow carry it (a call
+		// refused for want of it is not made again on the loop).
+		driver.TakeNonce(s.d.cfg.Auth, driver.HeaderValue(f.Header, "DPoP-Nonce"))
 	}
 	if s.resp == nil {
 		return f.Len, driver.StatusOutcome(f.Status), !f.Close

@@ -97,6 +97,11 @@ func (s *mcpStream) Reply(buf []byte) (int, bench.Outcome, bool) {
 	if s.d.stateful {
 		s.follow(f.Header)
 	}
+	if s.d.nonces {
+		// The server's DPoP nonce: the calls that follow carry it (a call
+		// refused for want of it is not made again on the loop).
+		driver.TakeNonce(s.d.cfg.Auth, driver.HeaderValue(f.Header, "DPoP-Nonce"))
+	}
 	switch {
 	case f.Status == 429:
 		return f.Len, bench.Outcome{Class: bench.ClassRateLimited, Code: f.Status}, !f.Close

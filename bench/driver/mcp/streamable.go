@@ -32,6 +32,7 @@ type streamable struct {
 	h2     *driver.H2  // with HTTP2: every caller's client
 	wires  driver.Counters
 	tlsLog driver.TLSStats
+	nonces bool // cfg.Auth takes DPoP nonces from the replies
 
 	// Settled by Prepare (or New, for a fixed protocol).
 	version  string // what calls speak; with sessions, what initialize offers
@@ -57,6 +58,7 @@ func newStreamable(cfg Config) (*streamable, error) {
 		return nil, err
 	}
 	d := &streamable{cfg: cfg, addr: addr, tls: tls}
+	_, d.nonces = cfg.Auth.(driver.NonceTaker)
 	switch {
 	case cfg.HTTP2 && cfg.NewConnPerCall:
 		return nil, fmt.Errorf("%w: HTTP/2 multiplexes calls on its connections: no new connection per call", bench.ErrConfig)
@@ -178,6 +180,17 @@ var errNoReply = errors.New("no JSON-RPC response to the request in the reply")
 func (d *streamable) exchange(cl driver.Doer, req *fasthttp.Request, resp *fasthttp.Response, id int64, deadline time.Time) (json.RawMessage, error) {
 	if err := cl.DoDeadline(req, resp, deadline); err != nil {
 		return nil, err
+	}
+	if driver.TakeNonce(d.cfg.Auth, driver.Peek(&resp.Header, "DPoP-Nonce")) && resp.StatusCode() == fasthttp.StatusUnauthorized {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		err := d.authorize(ctx, req) // the proof again, with the server's nonce
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		if err := cl.DoDeadline(req, resp, deadline); err != nil {
+			return nil, err
+		}
 	}
 	msg, ok := findResponse(resp, id)
 	var m rpcMsg
@@ -358,6 +371,13 @@ func (c *streamConn) Call(deadline time.Time) bench.Outcome {
 		return bench.Outcome{Class: bench.ClassToken}
 	}
 	o := c.do(deadline)
+	if c.d.nonces && driver.TakeNonce(c.d.cfg.Auth, driver.Peek(&c.resp.Header, "DPoP-Nonce")) && c.resp.StatusCode() == fasthttp.StatusUnauthorized {
+		// The server asks for its DPoP nonce: once more, with it.
+		if c.d.cfg.Auth.Authorize(context.Background(), driver.Fast(c.req)) != nil {
+			return bench.Outcome{Class: bench.ClassToken}
+		}
+		o = c.do(deadline)
+	}
 	if o.Class == bench.ClassHTTP && o.Code == fasthttp.StatusNotFound && c.d.stateful && !c.closed.Load() {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		err := c.initialize(ctx)
