@@ -50,7 +50,8 @@ type H2 struct {
 	next  atomic.Int64
 	dials atomic.Int64
 	mu    sync.Mutex
-	open  int // callers handed out
+	open  int // callers handed out and not closed
+	peak  int // the most open at once
 }
 
 // NewH2 returns an HTTP/2 client of conns connections (at least 1) to
@@ -141,6 +142,7 @@ func (h *H2) Conn() *H2Conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.mu.Lock()
 	h.open++
+	h.peak = max(h.peak, h.open)
 	h.mu.Unlock()
 	return &H2Conn{h: h, l: h.links[i], ctx: ctx, cancel: cancel}
 }
@@ -148,11 +150,12 @@ func (h *H2) Conn() *H2Conn {
 // Connections is how many TCP connections were asked for.
 func (h *H2) Connections() int { return len(h.links) }
 
-// Callers is how many callers Conn has handed out.
+// Callers is the most callers that were open at once (handed out by
+// Conn and not yet closed with CloseIdleConnections).
 func (h *H2) Callers() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.open
+	return h.peak
 }
 
 // Dials is how many TCP connections the client has dialed.
@@ -192,6 +195,7 @@ type H2Conn struct {
 	l      *h2Link
 	ctx    context.Context
 	cancel context.CancelFunc
+	closed atomic.Bool
 }
 
 // DoDeadline makes req a stream and reads its whole reply into resp.
@@ -246,4 +250,11 @@ func (c *H2Conn) DoTimeout(req *fasthttp.Request, resp *fasthttp.Response, timeo
 // CloseIdleConnections ends this caller's calls in flight (its context),
 // as closing an HTTP/1.1 caller's own connection does; the connection,
 // shared with other callers, stays.
-func (c *H2Conn) CloseIdleConnections() { c.cancel() }
+func (c *H2Conn) CloseIdleConnections() {
+	c.cancel()
+	if c.closed.CompareAndSwap(false, true) {
+		c.h.mu.Lock()
+		c.h.open--
+		c.h.mu.Unlock()
+	}
+}

@@ -768,7 +768,7 @@ variants:
 			t.Errorf("%s: %+v", r.Name, a)
 			continue
 		}
-		if h2 := strings.Contains(r.Name, "h2"); h2 != (r.HTTP2 != nil) || h2 && (r.HTTP2.Connections != 1 || r.HTTP2.Dials != 1 || labelOf(s, r.Name, "http") != "2") ||
+		if h2 := strings.Contains(r.Name, "h2"); h2 != (r.HTTP2 != nil) || h2 && (r.HTTP2.Connections != 1 || r.HTTP2.Dials != 1 || r.HTTP2.Streams != 2 || labelOf(s, r.Name, "http") != "2") ||
 			h2 && tl != nil && tl.ALPN != "h2" {
 			t.Errorf("%s: http2 %+v, tls %+v", r.Name, r.HTTP2, tl)
 		}

@@ -270,8 +270,8 @@ func (d *streamable) Open(ctx context.Context, worker int) (bench.Conn, error) {
 }
 
 // HTTP2 reports the HTTP/2 connections and the streams on them; nil for
-// HTTP/1.1. Streams counts the callers opened, the setup client's one
-// included.
+// HTTP/1.1. Streams is the most callers open at once, less the setup
+// client's.
 func (d *streamable) HTTP2() *bench.HTTP2Info {
 	if d.h2 == nil {
 		return nil
