@@ -66,6 +66,19 @@ type Config struct {
 	// TokenType is the token type the client asks for and accepts:
 	// "Bearer" (the default), or "DPoP" with a DPoP TokenRequest.
 	TokenType string
+	// Grant is how tokens are got: client_credentials (the default), or
+	// authorization_code, the flow with PKCE (S256) that MCP clients use,
+	// for authorization servers that approve without a person (test and
+	// conformance servers): the authorization response's redirect is read,
+	// not followed, its state and iss (RFC 9207) checked, and its code
+	// exchanged at once. With no ClientID, the client registers itself
+	// (RFC 7591) when the server offers registration; with no secret or
+	// key it is a public client (token_endpoint_auth_method none).
+	Grant string
+	// RedirectURI is where the authorization response is sent, for
+	// authorization_code; default http://127.0.0.1/callback (never served:
+	// the client reads the redirect itself).
+	RedirectURI string
 	// Client makes the requests; nil means one with a 10s timeout.
 	Client *http.Client
 	// Now is the clock; nil means time.Now.
@@ -93,6 +106,7 @@ type Client struct {
 	Issuer        string
 	TokenEndpoint string
 	JWKSURI       string
+	as            asMetadata // the rest of the authorization server's metadata
 
 	mu         sync.Mutex
 	token      string
@@ -108,10 +122,24 @@ type Client struct {
 
 // New checks cfg; nothing is fetched until Prepare.
 func New(cfg Config) (*Client, error) {
-	if cfg.Resource == "" || cfg.ClientID == "" {
+	switch cfg.Grant {
+	case "":
+		cfg.Grant = GrantClientCredentials
+	case GrantClientCredentials, GrantAuthorizationCode:
+	default:
+		return nil, fmt.Errorf("%w: OAuth grant %q: %s or %s", bench.ErrConfig, cfg.Grant, GrantClientCredentials, GrantAuthorizationCode)
+	}
+	if cfg.Resource == "" || cfg.ClientID == "" && cfg.Grant != GrantAuthorizationCode {
 		return nil, fmt.Errorf("%w: the OAuth client needs Resource and ClientID", bench.ErrConfig)
 	}
+	if cfg.RedirectURI == "" {
+		cfg.RedirectURI = "http://127.0.0.1/callback"
+	}
 	switch {
+	case cfg.AuthMethod == "" && cfg.Grant == GrantAuthorizationCode && cfg.ClientKey == nil && cfg.ClientSecret == "":
+		cfg.AuthMethod = "none"
+	case cfg.AuthMethod == "none" && (cfg.Grant != GrantAuthorizationCode || cfg.ClientKey != nil || cfg.ClientSecret != ""):
+		return nil, fmt.Errorf("%w: OAuth AuthMethod none is for a public client of the authorization-code flow, without secret or key", bench.ErrConfig)
 	case cfg.AuthMethod == "" && cfg.ClientKey != nil:
 		cfg.AuthMethod = "private_key_jwt"
 	case cfg.AuthMethod == "":
@@ -119,6 +147,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	var signing jwt.SigningMethod
 	switch cfg.AuthMethod {
+	case "none":
 	case "client_secret_basic", "client_secret_post":
 		if cfg.ClientKey != nil {
 			return nil, fmt.Errorf("%w: OAuth AuthMethod %s takes a secret, not a key", bench.ErrConfig, cfg.AuthMethod)
@@ -167,11 +196,12 @@ func (o *Client) Prepare(ctx context.Context) error {
 	o.token, o.expires, o.issued = tok, exp, o.cfg.Now()
 	o.mu.Unlock()
 	if o.JWKSURI != "" {
+		// What a resource server's first fetch of the keys costs; the
+		// client needs no keys, so one it cannot fetch is only not timed.
 		t = time.Now()
-		if err := o.get(ctx, o.JWKSURI, &json.RawMessage{}); err != nil {
-			return fmt.Errorf("%w: JWKS at %s: %v", ErrFlow, o.JWKSURI, err)
+		if err := o.get(ctx, o.JWKSURI, &json.RawMessage{}); err == nil {
+			o.phases["oauth_jwks_fetch"] = time.Since(t)
 		}
-		o.phases["oauth_jwks_fetch"] = time.Since(t)
 	}
 	if n := o.cfg.FreshTokens; n > 0 {
 		t = time.Now()
@@ -206,18 +236,31 @@ func (o *Client) discover(ctx context.Context) error {
 		return fmt.Errorf("%w: %s answered %d without a token, not 401: it does not ask for OAuth", ErrFlow, o.cfg.Resource, resp.StatusCode)
 	}
 	params := ParseChallenge(resp.Header.Values("WWW-Authenticate"))
-	metaURL := params["resource_metadata"]
-	if metaURL == "" { // RFC 9728 section 3.1: the well-known location
-		u, _ := url.Parse(o.cfg.Resource)
-		metaURL = u.Scheme + "://" + u.Host + "/.well-known/oauth-protected-resource" + strings.TrimSuffix(u.EscapedPath(), "/")
-	}
 	var prm struct {
 		Resource             string   `json:"resource"`
 		AuthorizationServers []string `json:"authorization_servers"`
 		Scopes               []string `json:"scopes_supported"`
 	}
-	if err := o.get(ctx, metaURL, &prm); err != nil {
-		return fmt.Errorf("%w: protected-resource metadata: %v", ErrFlow, err)
+	metaURL := params["resource_metadata"]
+	if metaURL != "" {
+		if err := o.get(ctx, metaURL, &prm); err != nil {
+			return fmt.Errorf("%w: protected-resource metadata: %v", ErrFlow, err)
+		}
+	} else {
+		// RFC 9728 section 3.1: the well-known location, below the
+		// resource's path, then at the root (the MCP spec's order).
+		u, _ := url.Parse(o.cfg.Resource)
+		root := u.Scheme + "://" + u.Host + "/.well-known/oauth-protected-resource"
+		metaURL = root + strings.TrimSuffix(u.EscapedPath(), "/")
+		if err := o.get(ctx, metaURL, &prm); err != nil {
+			if metaURL == root {
+				return fmt.Errorf("%w: protected-resource metadata: %v", ErrFlow, err)
+			}
+			metaURL = root
+			if err2 := o.get(ctx, metaURL, &prm); err2 != nil {
+				return fmt.Errorf("%w: protected-resource metadata: %v; %v", ErrFlow, err, err2)
+			}
+		}
 	}
 	if !sameResource(prm.Resource, o.cfg.Resource) {
 		return fmt.Errorf("%w: the metadata at %s is for %q, not %q (RFC 9728 3.3: the same URL, or one it is under)", ErrFlow, metaURL, prm.Resource, o.cfg.Resource)
@@ -234,16 +277,22 @@ func (o *Client) discover(ctx context.Context) error {
 		}
 	}
 	issuer := strings.TrimSuffix(prm.AuthorizationServers[0], "/")
-	var asm struct {
-		Issuer        string `json:"issuer"`
-		TokenEndpoint string `json:"token_endpoint"`
-		JWKSURI       string `json:"jwks_uri"`
+	var asm asMetadata
+	// RFC 8414, then OpenID Connect discovery, in the MCP spec's order; an
+	// issuer with a path has OpenID's path-appended form as the last.
+	urls := []string{WellKnownURL(issuer, "oauth-authorization-server"), WellKnownURL(issuer, "openid-configuration")}
+	if u, perr := url.Parse(issuer); perr == nil && strings.Trim(u.Path, "/") != "" {
+		urls = append(urls, issuer+"/.well-known/openid-configuration")
 	}
-	err = o.get(ctx, WellKnownURL(issuer, "oauth-authorization-server"), &asm)
-	if err != nil { // OpenID Connect discovery is the fallback the MCP spec names
-		if err2 := o.get(ctx, WellKnownURL(issuer, "openid-configuration"), &asm); err2 != nil {
-			return fmt.Errorf("%w: authorization-server metadata of %s: %v; %v", ErrFlow, issuer, err, err2)
+	var errs []string
+	for _, mu := range urls {
+		if err = o.get(ctx, mu, &asm); err == nil {
+			break
 		}
+		errs = append(errs, err.Error())
+	}
+	if err != nil {
+		return fmt.Errorf("%w: authorization-server metadata of %s: %s", ErrFlow, issuer, strings.Join(errs, "; "))
 	}
 	if strings.TrimSuffix(asm.Issuer, "/") != issuer {
 		return fmt.Errorf("%w: metadata of %s names issuer %q (RFC 8414 3.3)", ErrFlow, issuer, asm.Issuer)
@@ -251,7 +300,7 @@ func (o *Client) discover(ctx context.Context) error {
 	if asm.TokenEndpoint == "" {
 		return fmt.Errorf("%w: %s has no token endpoint", ErrFlow, issuer)
 	}
-	o.Issuer, o.TokenEndpoint, o.JWKSURI = issuer, asm.TokenEndpoint, asm.JWKSURI
+	o.Issuer, o.TokenEndpoint, o.JWKSURI, o.as = issuer, asm.TokenEndpoint, asm.JWKSURI, asm
 	return nil
 }
 
@@ -307,13 +356,26 @@ func (o *Client) get(ctx context.Context, u string, v any) error {
 	return nil
 }
 
-// fetch asks the token endpoint for one token.
+// fetch asks the token endpoint for one token: by client credentials, or
+// with a code the authorization endpoint gives for this token. An
+// authorization server that asks for a DPoP nonce (400 use_dpop_nonce) is
+// asked once more with it.
 func (o *Client) fetch(ctx context.Context) (string, time.Time, error) {
-	f := url.Values{"grant_type": {"client_credentials"}, "resource": {o.ResourceID}}
-	if len(o.cfg.Scopes) > 0 {
+	f := url.Values{"grant_type": {o.cfg.Grant}, "resource": {o.ResourceID}}
+	if o.cfg.Grant == GrantAuthorizationCode {
+		code, verifier, err := o.authorize(ctx)
+		if err != nil {
+			return "", time.Time{}, err
+		}
+		f.Set("code", code)
+		f.Set("code_verifier", verifier)
+		f.Set("redirect_uri", o.cfg.RedirectURI)
+	} else if len(o.cfg.Scopes) > 0 {
 		f.Set("scope", strings.Join(o.cfg.Scopes, " "))
 	}
 	switch o.cfg.AuthMethod {
+	case "none":
+		f.Set("client_id", o.cfg.ClientID)
 	case "client_secret_post":
 		f.Set("client_id", o.cfg.ClientID)
 		f.Set("client_secret", o.cfg.ClientSecret)
@@ -326,9 +388,20 @@ func (o *Client) fetch(ctx context.Context) (string, time.Time, error) {
 		f.Set("client_assertion_type", AssertionType)
 		f.Set("client_assertion", a)
 	}
+	for try := 0; ; try++ {
+		tok, exp, nonce, err := o.tokenRequest(ctx, f)
+		if nonce == "" || try > 0 || !driver.TakeNonce(o.cfg.TokenRequest, []byte(nonce)) {
+			return tok, exp, err
+		}
+	}
+}
+
+// tokenRequest posts one token request of form f. When the server asks
+// for a DPoP nonce it returns that nonce with the error.
+func (o *Client) tokenRequest(ctx context.Context, f url.Values) (tok string, exp time.Time, nonce string, err error) {
 	req, err := http.NewRequestWithContext(ctx, "POST", o.TokenEndpoint, strings.NewReader(f.Encode()))
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("%w: %v", ErrFlow, err)
+		return "", time.Time{}, "", fmt.Errorf("%w: %v", ErrFlow, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -337,13 +410,13 @@ func (o *Client) fetch(ctx context.Context) (string, time.Time, error) {
 	}
 	if o.cfg.TokenRequest != nil {
 		if err := o.cfg.TokenRequest.Authorize(ctx, driver.Std(req)); err != nil {
-			return "", time.Time{}, fmt.Errorf("%w: token request: %v", ErrFlow, err)
+			return "", time.Time{}, "", fmt.Errorf("%w: token request: %v", ErrFlow, err)
 		}
 	}
 	now := o.cfg.Now()
 	resp, err := o.cfg.Client.Do(req)
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("%w: token endpoint: %v", ErrFlow, err)
+		return "", time.Time{}, "", fmt.Errorf("%w: token endpoint: %v", ErrFlow, err)
 	}
 	defer resp.Body.Close()
 	var tr struct {
@@ -355,22 +428,24 @@ func (o *Client) fetch(ctx context.Context) (string, time.Time, error) {
 	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err := json.Unmarshal(b, &tr); err != nil {
-		return "", time.Time{}, fmt.Errorf("%w: token endpoint answered %d: %.200s", ErrFlow, resp.StatusCode, b)
+		return "", time.Time{}, "", fmt.Errorf("%w: token endpoint answered %d: %.200s", ErrFlow, resp.StatusCode, b)
 	}
 	if resp.StatusCode != http.StatusOK || tr.AccessToken == "" {
-		return "", time.Time{}, fmt.Errorf("%w: token endpoint answered %d %s: %s", ErrFlow, resp.StatusCode, tr.Error, tr.Description)
+		if tr.Error == "use_dpop_nonce" {
+			nonce = resp.Header.Get("DPoP-Nonce")
+		}
+		return "", time.Time{}, nonce, fmt.Errorf("%w: token endpoint answered %d %s: %s", ErrFlow, resp.StatusCode, tr.Error, tr.Description)
 	}
 	if want := o.tokenType(); !strings.EqualFold(tr.TokenType, want) {
-		return "", time.Time{}, fmt.Errorf("%w: token type %q, not %s", ErrFlow, tr.TokenType, want)
+		return "", time.Time{}, "", fmt.Errorf("%w: token type %q, not %s", ErrFlow, tr.TokenType, want)
 	}
-	exp := time.Time{}
 	if tr.ExpiresIn > 0 {
 		exp = now.Add(time.Duration(tr.ExpiresIn) * time.Second)
 	}
 	o.mu.Lock()
 	o.fetched++
 	o.mu.Unlock()
-	return tr.AccessToken, exp, nil
+	return tr.AccessToken, exp, "", nil
 }
 
 // fill tops the pool up to n tokens, a few requests at a time.

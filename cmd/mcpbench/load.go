@@ -50,6 +50,10 @@ Examples:
   mcpbench load --mcp http://127.0.0.1:8080/mcp --rate 1000 --tool echo --args '{"message":"hi"}'
   mcpbench load --mcp http://127.0.0.1:8080/mcp --rate 1000 --client bench:secret
   mcpbench load --mcp http://127.0.0.1:8080/mcp --rate 1000 --client bench --client-key bench.pem
+  mcpbench load --mcp http://127.0.0.1:8080/mcp --rate 1000 --client bench:secret --dpop
+  mcpbench load --mcp http://127.0.0.1:8080/mcp --rate 100 --grant authorization_code
+  mcpbench load --mcp https://127.0.0.1:8443/mcp --cacert ca.pem --rate 500 --new-conn-per-call
+  mcpbench load --mcp https://127.0.0.1:8443/mcp --cacert ca.pem --rate 1000 --http2
   mcpbench load --mcp --transport stdio --rate 100 -- npx -y @modelcontextprotocol/server-everything`
 
 // loadFlags are the load options shared by load and floor.
@@ -184,7 +188,7 @@ type loadTarget struct {
 	size, fresh                     int
 	isMCP                           bool
 	tool, args, protocol, transport string
-	client, clientKey, name         string
+	client, clientKey, name, grant  string
 	dpop, newConn, http2            bool
 	h2Conns                         int
 	tlsf                            clientTLSFlags
@@ -209,6 +213,7 @@ func runLoad(ctx context.Context, args []string) error {
 	fs.StringVar(&t.protocol, "protocol", "auto", "--mcp: 2026-07-28 (stateless), 2025-11-25 (sessions), or auto (what the server offers)")
 	fs.StringVar(&t.transport, "transport", "http", "--mcp: http (Streamable HTTP), sse (legacy HTTP+SSE), stdio (a command after --)")
 	fs.StringVar(&t.client, "client", "", "OAuth client credentials ID:SECRET: discover the authorization server from the 401 and send bearer tokens"+secretHelp)
+	fs.StringVar(&t.grant, "grant", "client_credentials", "OAuth: how tokens are got, client_credentials (--client ID:SECRET or a key), or authorization_code: the flow with PKCE MCP clients use, for authorization servers that approve without a person (test and conformance servers); it registers itself (RFC 7591) without --client")
 	fs.StringVar(&t.clientKey, "client-key", "", "with --client ID: authenticate to the token endpoint with JWTs signed by this PEM private key (RFC 7523 private_key_jwt; ES256, RS256 or EdDSA by the key's type), not a secret: a file, @FILE or env:NAME")
 	t.tlsf.register(fs)
 	fs.BoolVar(&t.http2, "http2", false, "call over HTTP/2: h2 by ALPN for https://, h2c (prior knowledge) for http://; each call a stream, --connections callers over --h2-conns connections (net/http's client, workers engine)")
@@ -301,13 +306,17 @@ func parseHeaders(list []string) ([]driver.Header, error) {
 
 // oauth is the token source --client asks for, or nil.
 func (t *loadTarget) oauth(target string) (bench.TokenSource, error) {
-	if t.client == "" {
+	code := t.grant == oauth.GrantAuthorizationCode
+	if t.grant != oauth.GrantClientCredentials && !code {
+		return nil, fmt.Errorf("%w: --grant is %s or %s, not %q", errUsage, oauth.GrantClientCredentials, oauth.GrantAuthorizationCode, t.grant)
+	}
+	if t.client == "" && !code {
 		if t.fresh > 0 || t.dpop {
-			return nil, fmt.Errorf("%w: --fresh-tokens and --dpop need --client", errUsage)
+			return nil, fmt.Errorf("%w: --fresh-tokens and --dpop need --client (or --grant authorization_code)", errUsage)
 		}
 		return nil, nil
 	}
-	cfg := oauth.Config{Resource: target, FreshTokens: t.fresh}
+	cfg := oauth.Config{Resource: target, FreshTokens: t.fresh, Grant: t.grant}
 	if strings.HasPrefix(target, "https://") {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: t.tls}}
 	}
@@ -328,6 +337,8 @@ func (t *loadTarget) oauth(target string) (bench.TokenSource, error) {
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
 		cfg.ClientID, cfg.ClientKey = t.client, key
+	} else if code && !strings.Contains(t.client, ":") {
+		cfg.ClientID = t.client // a public client, or "": it registers itself
 	} else {
 		id, secret, err := readCredentials("client", t.client)
 		if err != nil {

@@ -330,17 +330,31 @@ func freePort(t *testing.T) int {
 }
 
 // TestInteropConformanceClient: mcpbench as the client of the conformance
-// suite's auth scenarios that a pre-registered client-credentials client
-// takes part in (../conformance/client.mjs runs `mcpbench load --mcp`):
-// by secret, by signed JWT assertion, and pre-registered credentials.
-// README.md says why the other auth client scenarios do not apply.
+// suite's auth scenarios (../conformance/client.mjs runs `mcpbench load
+// --mcp`): client credentials by secret and by signed JWT assertion, the
+// authorization-code flow with PKCE (--grant authorization_code), and
+// DPoP-bound tokens with server nonces. README.md says which scenarios are
+// left out and why.
 func TestInteropConformanceClient(t *testing.T) {
 	p := need(t)
 	wrapper, err := filepath.Abs("../conformance/client.mjs")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, scenario := range []string{"auth/client-credentials-basic", "auth/client-credentials-jwt", "auth/pre-registration"} {
+	for _, scenario := range []string{
+		// Client credentials, by secret and by JWT assertion.
+		"auth/client-credentials-basic", "auth/client-credentials-jwt",
+		// The authorization-code flow with PKCE: registration, metadata
+		// discovery by every route, the token endpoint's auth methods,
+		// scopes, RFC 9207 iss checks.
+		"auth/pre-registration", "auth/metadata-default", "auth/metadata-var1", "auth/metadata-var2", "auth/metadata-var3",
+		"auth/token-endpoint-auth-basic", "auth/token-endpoint-auth-post", "auth/token-endpoint-auth-none",
+		"auth/scope-from-www-authenticate", "auth/scope-from-scopes-supported", "auth/scope-omitted-when-undefined", "auth/scope-retry-limit",
+		"auth/resource-mismatch", "auth/offline-access-not-supported", "auth/metadata-issuer-mismatch",
+		"auth/iss-supported", "auth/iss-not-advertised", "auth/iss-supported-missing", "auth/iss-wrong-issuer", "auth/iss-unexpected", "auth/iss-normalized",
+		// DPoP-bound tokens (SEP-1932), with and without server nonces.
+		"auth/dpop", "auth/dpop-nonce",
+	} {
 		t.Run(scenario, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
