@@ -398,7 +398,7 @@ func pacer(l scenario.LoadSpec, segment, warmup time.Duration) (bench.Pacer, err
 // labels describe a variant in the summary.
 func labels(v scenario.Variant) map[string]string {
 	l := map[string]string{"stack": v.Stack, "impl": v.Impl, "transport": v.Transport, "reply": v.Reply, "protocol": v.Protocol, "auth": v.Auth,
-		"dpop": v.DPoP, "tls": v.TLS}
+		"dpop": v.DPoP, "tls": v.TLS, "tls_group": v.TLSGroup}
 	if v.HTTP2 {
 		l["http"] = "2"
 	}

@@ -183,6 +183,9 @@ func (in *infra) tlsArgs() ([]string, error) {
 // CA as its only root, and, but for full handshakes, a session cache.
 func (in *infra) clientTLS(v *scenario.Variant) *tls.Config {
 	cfg := &tls.Config{RootCAs: in.ca.Pool()}
+	if id, ok := tlsca.Group(v.TLSGroup); ok {
+		cfg.CurvePreferences = []tls.CurveID{id}
+	}
 	if v.TLS != "full" {
 		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(0)
 	}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpbench/mcpbench/internal/tlsca"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -380,6 +382,7 @@ func (p *parser) variantFields(v *Variant) map[string]func(*yaml.Node) {
 		"dpop":         p.oneOf(&v.DPoP, "dpop", "required", "allowed"),
 		"tls":          p.oneOf(&v.TLS, "tls", "keep-alive", "resumed", "full"),
 		"http2":        p.boolean(&v.HTTP2, "http2"),
+		"tls_group":    p.oneOf(&v.TLSGroup, "tls_group", tlsca.GroupNames()...),
 		"url":          p.str(&v.URL, "url"),
 		"rate_limit":   p.rate(&v.RateLimit, "rate_limit"),
 		"spin":         p.duration(&v.Spin, "spin", false),
@@ -636,6 +639,9 @@ func checkVariant(v *Variant) string {
 	}
 	if v.TLS != "" && (v.Stack == "external" || v.Stack == "mcp" && v.Transport != "" && v.Transport != "http") {
 		return "tls is for the HTTP stacks the run serves: mcp over Streamable HTTP, gateway, graphql and rest"
+	}
+	if v.TLSGroup != "" && v.TLS == "" {
+		return "tls_group needs tls"
 	}
 	if v.HTTP2 && !(v.Stack == "mcp" && v.Impl == "sdk" && (v.Transport == "" || v.Transport == "http") || v.Stack == "graphql" ||
 		v.Stack == "gateway" && v.Impl == "haproxy" && v.TLS != "") {

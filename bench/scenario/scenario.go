@@ -107,6 +107,10 @@ type Variant struct {
 	// per call, resuming the session from a ticket) or full (a new
 	// connection and a full handshake per call). "" is plain HTTP.
 	TLS string
+	// TLSGroup, with TLS, is the one key-exchange group the generator
+	// offers (X25519, X25519MLKEM768, P256, …); "" offers Go's default
+	// list (X25519MLKEM768 first).
+	TLSGroup string
 	// HTTP2 makes the calls over HTTP/2 (h2 by ALPN with tls, else h2c),
 	// every call a stream on one connection; for the servers that speak
 	// it: the official SDK, GraphQL, and HAProxy over TLS.

@@ -125,9 +125,9 @@ func (f *clientTLSFlags) config() (*tls.Config, error) {
 	}
 	if f.groups != "" {
 		for _, name := range strings.Split(f.groups, ",") {
-			id, ok := tlsGroup(strings.TrimSpace(name))
+			id, ok := tlsca.Group(strings.TrimSpace(name))
 			if !ok {
-				return nil, fmt.Errorf("--tls-groups: unknown group %q: want some of %s", name, strings.Join(tlsGroupNames(), ", "))
+				return nil, fmt.Errorf("--tls-groups: unknown group %q: want some of %s", name, strings.Join(tlsca.GroupNames(), ", "))
 			}
 			cfg.CurvePreferences = append(cfg.CurvePreferences, id)
 		}
@@ -136,29 +136,6 @@ func (f *clientTLSFlags) config() (*tls.Config, error) {
 		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(0)
 	}
 	return cfg, nil
-}
-
-// tlsGroups are the key exchanges Go's TLS offers.
-var tlsGroups = []tls.CurveID{tls.X25519MLKEM768, tls.SecP256r1MLKEM768, tls.SecP384r1MLKEM1024, tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521}
-
-// tlsGroup finds a group by its name (case aside; P-256 and P256 both
-// name CurveP256).
-func tlsGroup(name string) (tls.CurveID, bool) {
-	for _, id := range tlsGroups {
-		n := id.String()
-		if strings.EqualFold(name, n) || strings.EqualFold("Curve"+strings.ReplaceAll(name, "-", ""), n) {
-			return id, true
-		}
-	}
-	return 0, false
-}
-
-func tlsGroupNames() []string {
-	var names []string
-	for _, id := range tlsGroups {
-		names = append(names, strings.TrimPrefix(id.String(), "Curve"))
-	}
-	return names
 }
 
 // tlsLine says in a line what a run's TLS connections negotiated and what

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -125,4 +126,29 @@ func leaf() *x509.Certificate {
 	t.DNSNames = []string{"localhost"}
 	t.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
 	return t
+}
+
+// groups are the key exchanges Go's TLS offers, by the names Group takes.
+var groups = []tls.CurveID{tls.X25519MLKEM768, tls.SecP256r1MLKEM768, tls.SecP384r1MLKEM1024, tls.X25519, tls.CurveP256, tls.CurveP384, tls.CurveP521}
+
+// Group finds a key-exchange group by its name, case aside: X25519,
+// X25519MLKEM768, P256 (or P-256, CurveP256) and the others GroupNames
+// lists.
+func Group(name string) (tls.CurveID, bool) {
+	for _, id := range groups {
+		n := id.String()
+		if strings.EqualFold(name, n) || strings.EqualFold("Curve"+strings.ReplaceAll(name, "-", ""), n) {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// GroupNames are the names of the groups Group knows.
+func GroupNames() []string {
+	var names []string
+	for _, id := range groups {
+		names = append(names, strings.TrimPrefix(id.String(), "Curve"))
+	}
+	return names
 }
