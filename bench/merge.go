@@ -201,14 +201,13 @@ func mergeTLS(a, b *TLSInfo) *TLSInfo {
 	a.Handshakes += b.Handshakes
 	a.Resumed += b.Resumed
 	a.Failed += b.Failed
-	if b.Histogram != nil {
-		if a.Histogram == nil {
-			a.Histogram = NewHistogram()
-		}
-		a.Histogram.Merge(b.Histogram)
+	if a.Histogram == nil || b.Histogram == nil {
+		// Read back from summary.json, without histograms: the merged
+		// handshake times cannot be known.
+		a.Histogram, a.Handshake = nil, Percentiles{}
+		return a
 	}
-	if a.Histogram != nil {
-		a.Handshake = PercentilesOf(a.Histogram)
-	}
+	a.Histogram.Merge(b.Histogram)
+	a.Handshake = PercentilesOf(a.Histogram)
 	return a
 }

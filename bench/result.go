@@ -45,7 +45,10 @@ type Interval struct {
 	Target     float64       // target rate at the interval's end, per second (open loop)
 	Started    uint64        // measured calls sent in the interval
 	ByClass    [numClasses]uint64
-	InFlight   int // measured calls out at the interval's end
+	// Errors are failed calls of unknown class, of an interval merged from
+	// results on disk (timeseries.csv keeps ok and errors, not classes).
+	Errors   uint64
+	InFlight int // measured calls out at the interval's end
 	Response   Percentiles
 	Service    Percentiles
 	Lag        Percentiles
@@ -53,7 +56,7 @@ type Interval struct {
 
 // Completed is the number of measured calls that ended in the interval.
 func (iv Interval) Completed() uint64 {
-	var n uint64
+	n := iv.Errors
 	for _, c := range iv.ByClass {
 		n += c
 	}
@@ -132,6 +135,14 @@ type Result struct {
 	// a duration; "0s" = a wake-up per due time).
 	Engine      string        `json:"engine,omitempty"`
 	Batch       string        `json:"batch,omitempty"`
+	// Shard is "I/N" for one of N generators sharing a schedule; Shards
+	// is how many were merged into this result (mcpbench merge).
+	Shard  string `json:"shard,omitempty"`
+	Shards int    `json:"shards,omitempty"`
+	// StartAt is the wall-clock instant the schedule was given to start
+	// at (--start-at), and Clock the state of this machine's clock then.
+	StartAt *time.Time `json:"start_at,omitempty"`
+	Clock   *ClockInfo `json:"clock,omitempty"`
 	TargetRate  float64       `json:"target_rate"`
 	Achieved    float64       `json:"achieved_rate"` // completed calls per second of the measured segment
 	Connections int           `json:"connections"`

@@ -60,6 +60,15 @@ type Config struct {
 	// rate.
 	Batch time.Duration
 
+	// Shard, with N > 1, makes this generator shard I of N of the
+	// schedule (Shard): its own connections, its share of the requests,
+	// and Requests counts the whole schedule's measured requests.
+	Shard ShardSpec
+	// StartAt, when set, is the wall-clock instant at which the schedule
+	// starts (after the setup): shards given one instant start together.
+	// A run that reaches it late fails with ErrLate.
+	StartAt time.Time
+
 	// lose is a test seam: a measured job for which it returns true vanishes
 	// uncounted at the place it names ("dispatch", "worker"), as a bug
 	// would lose it.
@@ -114,8 +123,28 @@ func (c *Config) normalize() error {
 	if c.Sleep == nil {
 		c.Sleep = preciseSleep
 	}
+	if c.Shard.N > 1 {
+		if c.Closed {
+			return fmt.Errorf("%w: a closed loop has no schedule to shard: give each generator its own --connections", ErrConfig)
+		}
+		if c.Requests > 0 {
+			first := uint64(0)
+			if c.Warmup > 0 {
+				first = c.Pacer.Hits(c.Warmup - 1)
+			}
+			c.Requests = c.Shard.shareOf(first, c.Requests)
+			if c.Requests == 0 {
+				return fmt.Errorf("%w: shard %s of a schedule of so few requests has none", ErrConfig, c.Shard)
+			}
+		}
+		c.Pacer = Shard{P: c.Pacer, I: c.Shard.I, N: c.Shard.N}
+	}
 	return nil
 }
+
+// ErrLate: the start instant (StartAt) had passed when the schedule was to
+// start.
+var ErrLate = errors.New("start instant passed")
 
 // job is one scheduled request: when it was due, in nanoseconds from the
 // run's start, and whether it falls in the warm-up.
@@ -200,6 +229,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			res.Batch = cfg.Batch.String()
 		}
 	}
+	res.Shard = cfg.Shard.String()
+	if !cfg.StartAt.IsZero() {
+		if late := time.Since(cfg.StartAt); late > 0 {
+			return nil, fmt.Errorf("%w: %s, %v ago: give a later --start-at", ErrLate, cfg.StartAt.UTC().Format(time.RFC3339Nano), late.Round(time.Millisecond))
+		}
+		at := cfg.StartAt.UTC()
+		res.StartAt, res.Clock = &at, ReadClock()
+	}
 	if err := r.setup(ctx, &res.Setup, useLoop); err != nil {
 		return nil, err
 	}
@@ -226,6 +263,29 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	r.start = time.Now()
+	if !cfg.StartAt.IsZero() {
+		// The schedule's origin is the instant itself (as a reading of the
+		// monotonic clock): requests due while this thread wakes are late,
+		// and that counts.
+		wait := time.Until(cfg.StartAt)
+		if wait < 0 {
+			return nil, fmt.Errorf("%w: the setup ended %v after %s: give a later --start-at", ErrLate, (-wait).Round(time.Millisecond), cfg.StartAt.UTC().Format(time.RFC3339Nano))
+		}
+		r.start = r.start.Add(wait)
+		stop, slept := make(chan struct{}), make(chan struct{})
+		go func() {
+			select {
+			case <-ctx.Done():
+				close(stop)
+			case <-slept:
+			}
+		}()
+		cfg.Sleep(r.start, stop)
+		close(slept)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
 	res.Started = r.start
 	col := newCollector(r.recs, r.start, cfg.Name)
 

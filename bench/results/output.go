@@ -45,8 +45,21 @@ type Summary struct {
 	Segments []*bench.Result `json:"segments,omitempty"`
 	// Scenario is what a scenario run adds: the comparisons.
 	Scenario *ScenarioReport `json:"scenario,omitempty"`
+	// Shards are the results a merge was made of: where each shard ran,
+	// by what command, from what build.
+	Shards []ShardSource `json:"shards,omitempty"`
 	// Files are written beside summary.json as they are (report.md, charts).
 	Files map[string][]byte `json:"-"`
+}
+
+// ShardSource is one shard's results directory, as mcpbench merge read it.
+type ShardSource struct {
+	Dir     string      `json:"dir"`
+	Shard   string      `json:"shard"`
+	Host    Host        `json:"host"`
+	Command []string    `json:"command"`
+	Build   bench.Build `json:"build"`
+	Created time.Time   `json:"created"`
 }
 
 // Host describes the machine and the CPU placement of a run.

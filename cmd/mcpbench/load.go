@@ -191,6 +191,7 @@ type loadTarget struct {
 	client, clientKey, name, grant  string
 	dpop, newConn, http2            bool
 	h2Conns                         int
+	shard, startAt                  string
 	tlsf                            clientTLSFlags
 	tls                             *tls.Config // from tlsf
 	dpopAlg                         string
@@ -216,6 +217,8 @@ func runLoad(ctx context.Context, args []string) error {
 	fs.StringVar(&t.grant, "grant", "client_credentials", "OAuth: how tokens are got, client_credentials (--client ID:SECRET or a key), or authorization_code: the flow with PKCE MCP clients use, for authorization servers that approve without a person (test and conformance servers); it registers itself (RFC 7591) without --client")
 	fs.StringVar(&t.clientKey, "client-key", "", "with --client ID: authenticate to the token endpoint with JWTs signed by this PEM private key (RFC 7523 private_key_jwt; ES256, RS256 or EdDSA by the key's type), not a secret: a file, @FILE or env:NAME")
 	t.tlsf.register(fs)
+	fs.StringVar(&t.shard, "shard", "", "I/N: be shard I (from 0) of N generators sharing the schedule: send requests I, I+N, … of it (the rate split evenly), on connections of its own; --requests counts the whole schedule's. Merge the N results with mcpbench merge")
+	fs.StringVar(&t.startAt, "start-at", "", "start the schedule at this wall-clock instant (RFC 3339, or +DURATION from now), after the setup, so that shards start together; a generator that reaches it late refuses")
 	fs.BoolVar(&t.http2, "http2", false, "call over HTTP/2: h2 by ALPN for https://, h2c (prior knowledge) for http://; each call a stream, --connections callers over --h2-conns connections (net/http's client, workers engine)")
 	fs.IntVar(&t.h2Conns, "h2-conns", 1, "--http2: the TCP connections the callers share (Go is held to them: a caller past the server's stream limit waits)")
 	fs.BoolVar(&t.newConn, "new-conn-per-call", false, "close the connection after every call (Connection: close), so that each call dials, and for https handshakes, anew: with --tls-resume a resumed handshake, without a full one (workers engine)")
@@ -265,6 +268,19 @@ func runLoad(ctx context.Context, args []string) error {
 		return err
 	}
 	cfg.Target = target
+	if t.shard != "" {
+		if cfg.Shard, err = bench.ParseShard(t.shard); err != nil {
+			return fmt.Errorf("%w: --%v", errUsage, err)
+		}
+	}
+	if t.startAt != "" {
+		if cfg.StartAt, err = bench.ParseStartAt(t.startAt, time.Now()); err != nil {
+			return fmt.Errorf("%w: --%v", errUsage, err)
+		}
+		if late := time.Since(cfg.StartAt); late > 0 {
+			return fmt.Errorf("%w: --start-at %s passed %v ago: give a later instant (every shard must reach it, setup included)", errUsage, t.startAt, late.Round(time.Millisecond))
+		}
+	}
 	if err := pinTo(lf.cpus); err != nil {
 		return err
 	}

@@ -43,6 +43,7 @@ var commands = map[string]command{
 	"report":  {"print a results directory's table again (and rewrite report.md)", runReport},
 	"plot":    {"draw a results directory's charts again", runPlot},
 	"compare": {"print the deltas between two results directories", runCompare},
+	"merge":   {"merge the results of sharded generators (load --shard) losslessly", runMerge},
 	"version": {"print mcpbench's version, commit and host", runVersion},
 }
 

@@ -7,11 +7,13 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -820,4 +822,78 @@ func mustRun(t *testing.T, sc, out string) *results.Summary {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestShardedLoad: three generator processes, each --shard i/3 with one
+// --start-at, against one server, merged, schedule and record what one
+// generator at the full rate does: the same count of requests, the same
+// schedule, every call accounted for; a late start and a missing shard
+// are refused.
+func TestShardedLoad(t *testing.T) {
+	url := startServe(t, "http")
+	dir := t.TempDir()
+	common := []string{"load", url, "--rate", "600", "--duration", "1s", "--warmup", "200ms", "-c", "4", "--progress", "off", "--format", "json"}
+	code, o, e := run(t, append(common, "-o", filepath.Join(dir, "one"))...)
+	if code != 0 {
+		t.Fatalf("one generator: %d\n%s", code, e)
+	}
+	one, _ := readResults(filepath.Join(dir, "one"))
+	at := time.Now().Add(3 * time.Second).UTC().Format(time.RFC3339Nano)
+	var cmds []*exec.Cmd
+	var outs []string
+	for i := range 3 {
+		d := filepath.Join(dir, fmt.Sprintf("shard-%d", i))
+		outs = append(outs, d)
+		cmd := exec.Command(os.Args[0], append(common, "--shard", fmt.Sprintf("%d/3", i), "--start-at", at, "-o", d)...)
+		cmd.Env = append(os.Environ(), "MCPBENCH_AS_MAIN=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+		defer func() {
+			if t.Failed() {
+				t.Logf("shard %d: %s", i, stderr.String())
+			}
+		}()
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("shard %d: %v", i, err)
+		}
+	}
+	merged := filepath.Join(dir, "merged")
+	if code, o, e = run(t, append([]string{"merge"}, append(outs, "-o", merged)...)...); code != 0 {
+		t.Fatalf("merge: %d\n%s%s", code, o, e)
+	}
+	m, err := readResults(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w := m.Runs[0], one.Runs[0]
+	if r.Accounting.Scheduled != w.Accounting.Scheduled || r.Accounting.OK != r.Accounting.Scheduled || r.Schedule != w.Schedule ||
+		math.Abs(r.TargetRate-w.TargetRate) > 6 || r.Shards != 3 || len(m.Shards) != 3 || r.Response.Count != int64(r.Accounting.OK) {
+		t.Errorf("merged: scheduled %d ok %d, schedule %q, rate %v, shards %d/%d, count %d; one generator: scheduled %d, schedule %q, rate %v",
+			r.Accounting.Scheduled, r.Accounting.OK, r.Schedule, r.TargetRate, r.Shards, len(m.Shards), r.Response.Count,
+			w.Accounting.Scheduled, w.Schedule, w.TargetRate)
+	}
+	var started []time.Time
+	for _, d := range outs {
+		s, _ := readResults(d)
+		started = append(started, s.Runs[0].Started)
+		if s.Runs[0].StartAt == nil || s.Runs[0].StartAt.Format(time.RFC3339Nano) != at {
+			t.Errorf("%s: start_at %v, want %s", d, s.Runs[0].StartAt, at)
+		}
+	}
+	if spread := slices.MaxFunc(started, time.Time.Compare).Sub(slices.MinFunc(started, time.Time.Compare)); spread > time.Millisecond {
+		t.Errorf("the shards' schedules began %v apart: %v", spread, started)
+	}
+	// Refused: a start instant that has passed, a missing shard.
+	if code, _, e := run(t, append(common, "--shard", "0/3", "--start-at", "2020-01-01T00:00:00Z", "--no-save")...); code != 2 || !strings.Contains(e, "passed") {
+		t.Errorf("a past start: %d %s", code, e)
+	}
+	if code, _, e := run(t, "merge", outs[0], outs[2], "-o", filepath.Join(dir, "bad")); code == 0 || !strings.Contains(e, "missing 1/3") {
+		t.Errorf("a missing shard: %d %s", code, e)
+	}
 }
