@@ -49,9 +49,9 @@ type Interval struct {
 	// results on disk (timeseries.csv keeps ok and errors, not classes).
 	Errors   uint64
 	InFlight int // measured calls out at the interval's end
-	Response   Percentiles
-	Service    Percentiles
-	Lag        Percentiles
+	Response Percentiles
+	Service  Percentiles
+	Lag      Percentiles
 }
 
 // Completed is the number of measured calls that ended in the interval.
@@ -133,16 +133,16 @@ type Result struct {
 	// Engine is what made the calls: "loop" (the event loop) or "workers";
 	// Batch the event loop's batching window in an open loop ("auto", or
 	// a duration; "0s" = a wake-up per due time).
-	Engine      string        `json:"engine,omitempty"`
-	Batch       string        `json:"batch,omitempty"`
+	Engine string `json:"engine,omitempty"`
+	Batch  string `json:"batch,omitempty"`
 	// Shard is "I/N" for one of N generators sharing a schedule; Shards
 	// is how many were merged into this result (mcpbench merge).
 	Shard  string `json:"shard,omitempty"`
 	Shards int    `json:"shards,omitempty"`
 	// StartAt is the wall-clock instant the schedule was given to start
 	// at (--start-at), and Clock the state of this machine's clock then.
-	StartAt *time.Time `json:"start_at,omitempty"`
-	Clock   *ClockInfo `json:"clock,omitempty"`
+	StartAt     *time.Time    `json:"start_at,omitempty"`
+	Clock       *ClockInfo    `json:"clock,omitempty"`
 	TargetRate  float64       `json:"target_rate"`
 	Achieved    float64       `json:"achieved_rate"` // completed calls per second of the measured segment
 	Connections int           `json:"connections"`

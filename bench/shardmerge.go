@@ -17,7 +17,7 @@ import (
 // three histograms (response, service, lag) and when it began and ended,
 // in milliseconds from the log's base time (mcpbench's: the run's start).
 type LoggedInterval struct {
-	StartMs, EndMs          int64
+	StartMs, EndMs         int64
 	Response, Service, Lag *hdr.Histogram
 }
 
