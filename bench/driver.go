@@ -107,6 +107,15 @@ type HTTP2Reporter interface {
 	HTTP2() *HTTP2Info
 }
 
+// Counter is implemented by drivers that count events of their protocol
+// worth reporting (MCP sessions started and lost). TakeCounters returns
+// the counts since the last call and starts afresh; Run takes them before
+// its setup and at its end, so a result's counts cover its setup,
+// warm-up and measured calls.
+type Counter interface {
+	TakeCounters() map[string]int64
+}
+
 // ServerCPUReader is implemented by drivers that start the server
 // processes they call (a stdio server per connection), so that the CPU a
 // run costs the server is known without a server process of the caller's.

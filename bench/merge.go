@@ -50,6 +50,7 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 		m.BytesWritten += s.BytesWritten
 		m.TokenPoolMisses += s.TokenPoolMisses
 		m.TLS = mergeTLS(m.TLS, s.TLS)
+		m.Counters = addCounters(m.Counters, s.Counters)
 		if s.HTTP2 != nil {
 			h := *s.HTTP2
 			if m.HTTP2 != nil {
@@ -209,5 +210,19 @@ func mergeTLS(a, b *TLSInfo) *TLSInfo {
 	}
 	a.Histogram.Merge(b.Histogram)
 	a.Handshake = PercentilesOf(a.Histogram)
+	return a
+}
+
+// addCounters adds b's counts to a's (a new map when a is nil).
+func addCounters(a, b map[string]int64) map[string]int64 {
+	if len(b) == 0 {
+		return a
+	}
+	if a == nil {
+		a = map[string]int64{}
+	}
+	for k, v := range b {
+		a[k] += v
+	}
 	return a
 }

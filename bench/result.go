@@ -176,6 +176,9 @@ type Result struct {
 	// TLS is what the run's HTTPS connections negotiated, and their
 	// handshakes' times; nil for plain HTTP.
 	TLS *TLSInfo `json:"tls,omitempty"`
+	// Counters are the driver's own counts over the run, setup included
+	// (mcp_sessions_started, mcp_sessions_lost).
+	Counters map[string]int64 `json:"counters,omitempty"`
 	// HTTP2 is how the calls were multiplexed, for HTTP/2; nil for HTTP/1.1.
 	HTTP2 *HTTP2Info `json:"http2,omitempty"`
 

@@ -331,6 +331,9 @@ func (r *run) setup(ctx context.Context, s *Setup, streams bool) error {
 	if t, ok := d.(TLSReporter); ok {
 		t.TakeTLS() // an earlier run's
 	}
+	if c, ok := d.(Counter); ok {
+		c.TakeCounters()
+	}
 	if p, ok := d.(Preparer); ok {
 		t := time.Now()
 		if err := p.Prepare(ctx); err != nil {
@@ -785,6 +788,9 @@ func (r *run) finish(res *Result, col *collector, m marks) error {
 	}
 	if h, ok := r.cfg.Driver.(HTTP2Reporter); ok {
 		res.HTTP2 = h.HTTP2()
+	}
+	if c, ok := r.cfg.Driver.(Counter); ok {
+		res.Counters = c.TakeCounters()
 	}
 	if a := res.Accounting; a.InFlight+a.Queued > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d calls were still in flight and %d queued when the run ended: their latencies are missing from the tail", a.InFlight, a.Queued))

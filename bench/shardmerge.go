@@ -127,6 +127,7 @@ func MergeShards(name string, shards []*Result) (*Result, error) {
 		m.BytesWritten += s.BytesWritten
 		m.TokenPoolMisses += s.TokenPoolMisses
 		m.TLS = mergeTLS(m.TLS, s.TLS)
+		m.Counters = addCounters(m.Counters, s.Counters)
 		if s.ServerCPU > 0 {
 			cpuShards++
 			m.ServerCPU = s.ServerCPU

@@ -8,10 +8,12 @@
 package orchestrate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -401,6 +403,10 @@ func labels(v scenario.Variant) map[string]string {
 		"dpop": v.DPoP, "tls": v.TLS, "tls_group": v.TLSGroup}
 	if v.HTTP2 {
 		l["http"] = "2"
+	}
+	if v.Replicas > 0 {
+		l["replicas"] = strconv.Itoa(v.Replicas)
+		l["balance"] = cmp.Or(v.Balance, "roundrobin")
 	}
 	if v.Auth == "jwt" || v.Auth == "introspect" {
 		l["alg"], l["tokens"] = v.Alg, v.Tokens

@@ -1,6 +1,7 @@
 package orchestrate
 
 import (
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -9,8 +10,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -179,6 +183,42 @@ func (in *infra) tlsArgs() ([]string, error) {
 	return []string{"--tls", "--cert", certFile.Name(), "--key", keyFile}, nil
 }
 
+// replicaPaths are the paths the stacks serve calls at, the part of the
+// balancer's URL after its address.
+var replicaPaths = map[string]string{"mcp": "/mcp", "gateway": "/tools", "graphql": "/graphql", "rest": "/tools"}
+
+// replicas starts v.Replicas servers of serveArgs and HAProxy balancing
+// them, and returns the balancer first, then the replicas. A protected
+// replica's audience is the balancer's URL: the one its clients call.
+func (in *infra) replicas(ctx context.Context, v *scenario.Variant, serveArgs []string, protected bool) ([]*proc.Proc, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close() // the balancer binds it once the replicas are up
+	path := replicaPaths[v.Stack]
+	if protected {
+		serveArgs = append(slices.Clip(serveArgs), "--audience", "http://"+addr+path)
+	}
+	lbArgs := []string{"lb", "--addr", addr, "--path", path, "--balance", cmp.Or(v.Balance, "roundrobin")}
+	var reps []*proc.Proc
+	for range v.Replicas {
+		p, err := in.start(ctx, serveArgs...)
+		if err != nil {
+			return nil, err
+		}
+		reps = append(reps, p)
+		u, _ := neturl.Parse(p.URL())
+		lbArgs = append(lbArgs, "--backend", "http://"+u.Host)
+	}
+	lb, err := in.start(ctx, lbArgs...)
+	if err != nil {
+		return nil, fmt.Errorf("load balancer: %w", err)
+	}
+	return append([]*proc.Proc{lb}, reps...), nil
+}
+
 // clientTLS is the generator's TLS configuration for a variant: the run's
 // CA as its only root, and, but for full handshakes, a session cache.
 func (in *infra) clientTLS(v *scenario.Variant) *tls.Config {
@@ -341,6 +381,21 @@ func (in *infra) launch(ctx context.Context, v scenario.Variant, w scenario.Work
 	}
 	switch {
 	case command != nil:
+	case serveArgs != nil && v.Replicas > 0:
+		lb, err := in.replicas(ctx, &v, serveArgs, authArgs != nil)
+		if err != nil {
+			return nil, err
+		}
+		inst.server, url = lb[0], lb[0].URL()
+		for _, p := range lb {
+			inst.path = append(inst.path, p)
+		}
+		if kind.Upstream {
+			inst.path = append(inst.path, in.restProc)
+		}
+		if v.Auth == "introspect" {
+			inst.path = append(inst.path, is.proc)
+		}
 	case serveArgs != nil:
 		p, err := in.start(ctx, serveArgs...)
 		if err != nil {

@@ -383,6 +383,8 @@ func (p *parser) variantFields(v *Variant) map[string]func(*yaml.Node) {
 		"tls":          p.oneOf(&v.TLS, "tls", "keep-alive", "resumed", "full"),
 		"http2":        p.boolean(&v.HTTP2, "http2"),
 		"tls_group":    p.oneOf(&v.TLSGroup, "tls_group", tlsca.GroupNames()...),
+		"replicas":     p.positiveInt(&v.Replicas, "replicas"),
+		"balance":      p.oneOf(&v.Balance, "balance", "roundrobin", "session"),
 		"url":          p.str(&v.URL, "url"),
 		"rate_limit":   p.rate(&v.RateLimit, "rate_limit"),
 		"spin":         p.duration(&v.Spin, "spin", false),
@@ -639,6 +641,15 @@ func checkVariant(v *Variant) string {
 	}
 	if v.TLS != "" && (v.Stack == "external" || v.Stack == "mcp" && v.Transport != "" && v.Transport != "http") {
 		return "tls is for the HTTP stacks the run serves: mcp over Streamable HTTP, gateway, graphql and rest"
+	}
+	if v.Balance != "" && v.Replicas == 0 {
+		return "balance needs replicas"
+	}
+	if v.Replicas > 16 {
+		return "replicas: at most 16"
+	}
+	if v.Replicas > 0 && (v.Stack == "external" || v.Stack == "mcp" && v.Transport != "" && v.Transport != "http" || v.TLS != "" || v.HTTP2 || v.Fault != "") {
+		return "replicas are for the HTTP stacks the run serves, over plain HTTP/1.1 (the balancer speaks it), without a fault"
 	}
 	if v.TLSGroup != "" && v.TLS == "" {
 		return "tls_group needs tls"

@@ -111,6 +111,13 @@ type Variant struct {
 	// offers (X25519, X25519MLKEM768, P256, …); "" offers Go's default
 	// list (X25519MLKEM768 first).
 	TLSGroup string
+	// Replicas, when positive, serves the variant as that many replicas
+	// behind HAProxy as a load balancer (so that 1, 2 and 4 replicas are
+	// compared on one footing); Balance is how it spreads the calls:
+	// roundrobin (the default), or session (an MCP session's requests to
+	// the replica that started it).
+	Replicas int
+	Balance  string
 	// HTTP2 makes the calls over HTTP/2 (h2 by ALPN with tls, else h2c),
 	// every call a stream on one connection; for the servers that speak
 	// it: the official SDK, GraphQL, and HAProxy over TLS.

@@ -897,3 +897,60 @@ func TestShardedLoad(t *testing.T) {
 		t.Errorf("a missing shard: %d %s", code, e)
 	}
 }
+
+// TestRunReplicas: variants as replicas behind HAProxy: stateless MCP
+// with tokens spreads over them without an error; MCP sessions need the
+// balancer's affinity (without it a session is lost at once, and the
+// variant fails saying so; with it none is lost).
+func TestRunReplicas(t *testing.T) {
+	if _, err := gateway.HAProxyVersion(); err != nil {
+		t.Skip("HAProxy is not installed (make tools-haproxy)")
+	}
+	t.Setenv("MCPBENCH_AS_MAIN", "1")
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "replicas.yaml")
+	os.WriteFile(sc, []byte(`
+name: replicas
+rounds: 1
+segment: 300ms
+warmup: 100ms
+load: {rate: 200, connections: 4}
+baseline: fast-1
+variants:
+  - {name: fast-1, stack: mcp, impl: fast, auth: jwt, alg: ES256, replicas: 1}
+  - {name: fast-3, stack: mcp, impl: fast, auth: jwt, alg: ES256, replicas: 3}
+  - {name: sessions-2-roundrobin, stack: mcp, impl: sdk, stateful: true, replicas: 2}
+  - {name: sessions-2-affinity, stack: mcp, impl: sdk, stateful: true, replicas: 2, balance: session}
+`), 0o644)
+	out := filepath.Join(dir, "out")
+	code, o, e := run(t, "run", sc, "-o", out, "--progress", "off")
+	s, err := readResults(out)
+	if err != nil {
+		t.Fatalf("exit %d: %v\n%s%s", code, err, o, e)
+	}
+	// Without affinity the variant fails at its setup, or, when its
+	// sessions happened to start, every call fails.
+	rr := s.Scenario.Failed["sessions-2-roundrobin"]
+	for _, r := range s.Runs {
+		if r.Name == "sessions-2-roundrobin" {
+			if r.Accounting.OK != 0 || r.Counters["mcp_sessions_lost"] == 0 {
+				t.Errorf("sessions without affinity: %+v, counters %v", r.Accounting, r.Counters)
+			}
+			rr = "ran"
+			continue
+		}
+		if r.Accounting.OK == 0 || r.Accounting.Errors != 0 || labelOf(s, r.Name, "replicas") == "" {
+			t.Errorf("%s: %+v, labels replicas %q", r.Name, r.Accounting, labelOf(s, r.Name, "replicas"))
+		}
+		if r.Name == "sessions-2-affinity" && (r.Counters["mcp_sessions_lost"] != 0 || r.Counters["mcp_sessions_started"] < 4) {
+			t.Errorf("sessions with affinity: counters %v", r.Counters)
+		}
+	}
+	if rr != "ran" && !strings.Contains(rr, "balancer without session affinity") {
+		t.Errorf("sessions without affinity: failed %q", rr)
+	}
+	os.WriteFile(sc, []byte("name: x\nvariants:\n  - {name: a, stack: mcp, balance: session}\n"), 0o644)
+	if code, _, e := run(t, "run", sc); code != 2 || !strings.Contains(e, "balance needs replicas") {
+		t.Errorf("balance without replicas: %d %s", code, e)
+	}
+}

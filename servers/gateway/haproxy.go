@@ -493,7 +493,9 @@ func hapRenderClaims(p func(string, ...any), c HAProxyConfig, keyPath string) {
 // HAProxy is a running HAProxy gateway, a child process in its own process
 // group. Its methods are safe for concurrent use.
 type HAProxy struct {
-	cfg    HAProxyConfig
+	listen string // host:port
+	url    string // its base URL
+	dir    string // where its configuration is
 	proc   *child.Process
 	stderr *hapBuffer
 	stop   sync.Once
@@ -515,11 +517,21 @@ func hapBinary() (string, error) {
 // connections. The gateway runs until Stop or until ctx is done. Errors
 // carry haproxy's stderr.
 func StartHAProxy(ctx context.Context, c HAProxyConfig) (*HAProxy, error) {
-	bin, err := hapBinary()
+	cfg, err := WriteHAProxyConfig(c)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := WriteHAProxyConfig(c)
+	scheme := "http://"
+	if c.TLSPEM != nil {
+		scheme = "https://"
+	}
+	return runHAProxy(ctx, cfg, c.Listen, scheme+c.Listen)
+}
+
+// runHAProxy checks the configuration at cfg, then runs HAProxy on it as
+// a child that stops with ctx, once it listens on listen.
+func runHAProxy(ctx context.Context, cfg, listen, url string) (*HAProxy, error) {
+	bin, err := hapBinary()
 	if err != nil {
 		return nil, err
 	}
@@ -528,12 +540,12 @@ func StartHAProxy(ctx context.Context, c HAProxyConfig) (*HAProxy, error) {
 	}
 	// HAProxy would share a port bound by another process with SO_REUSEPORT;
 	// noreuseport is set, and this says why early.
-	ln, err := net.Listen("tcp", c.Listen)
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return nil, fmt.Errorf("haproxy: cannot listen on %s: %w", c.Listen, err)
+		return nil, fmt.Errorf("haproxy: cannot listen on %s: %w", listen, err)
 	}
 	ln.Close()
-	h := &HAProxy{cfg: c, stderr: &hapBuffer{}}
+	h := &HAProxy{listen: listen, url: url, dir: filepath.Dir(cfg), stderr: &hapBuffer{}}
 	cmd := exec.Command(bin, "-db", "-f", cfg)
 	// HAProxy needs nothing from the environment, and this process's may
 	// hold secrets (mcpbench run passes them that way): it gets only PATH.
@@ -565,18 +577,18 @@ func (h *HAProxy) waitReady(ctx context.Context) error {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		conn, err := net.DialTimeout("tcp", h.cfg.Listen, time.Second)
+		conn, err := net.DialTimeout("tcp", h.listen, time.Second)
 		if err == nil {
 			conn.Close()
 			return nil
 		}
 		select {
 		case <-h.proc.Done():
-			return fmt.Errorf("haproxy: exited before listening on %s (%v): %s", h.cfg.Listen, h.proc.Describe(), h.stderr)
+			return fmt.Errorf("haproxy: exited before listening on %s (%v): %s", h.listen, h.proc.Describe(), h.stderr)
 		case <-ctx.Done():
-			return fmt.Errorf("haproxy: waiting for %s: %w: %s", h.cfg.Listen, ctx.Err(), h.stderr)
+			return fmt.Errorf("haproxy: waiting for %s: %w: %s", h.listen, ctx.Err(), h.stderr)
 		case <-deadline.C:
-			return fmt.Errorf("haproxy: not listening on %s after 10s: %s", h.cfg.Listen, h.stderr)
+			return fmt.Errorf("haproxy: not listening on %s after 10s: %s", h.listen, h.stderr)
 		case <-tick.C:
 		}
 	}
@@ -584,10 +596,7 @@ func (h *HAProxy) waitReady(ctx context.Context) error {
 
 // URL is the gateway's base URL, http://Listen (https with TLSPEM).
 func (h *HAProxy) URL() string {
-	if h.cfg.TLSPEM != nil {
-		return "https://" + h.cfg.Listen
-	}
-	return "http://" + h.cfg.Listen
+	return h.url
 }
 
 // Pid is the haproxy process's id (and its process group's).

@@ -299,7 +299,7 @@ func TestHAProxyConfigRejects(t *testing.T) {
 func TestHAProxyPlainProxy(t *testing.T) {
 	up, upURL := hapStartUpstream(t)
 	h := hapStart(t, HAProxyConfig{Upstream: upURL})
-	conn, err := net.Dial("tcp", h.cfg.Listen)
+	conn, err := net.Dial("tcp", h.listen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -543,7 +543,7 @@ func TestHAProxyJWTClaims(t *testing.T) {
 		tk := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
 		tk.Header["typ"] = "at+jwt"
 		tk.Header["kid"] = env.Server.KeyID()
-		tok, err := tk.SignedString([]byte(filepath.Join(h.cfg.Dir, hapKeyFile)))
+		tok, err := tk.SignedString([]byte(filepath.Join(h.dir, hapKeyFile)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -644,7 +644,7 @@ func TestHAProxyStop(t *testing.T) {
 		if err := h.Stop(); err != nil {
 			t.Errorf("second Stop: %v", err)
 		}
-		if c, err := net.Dial("tcp", h.cfg.Listen); err == nil {
+		if c, err := net.Dial("tcp", h.listen); err == nil {
 			c.Close()
 			t.Error("still accepting connections after Stop")
 		}

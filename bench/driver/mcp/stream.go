@@ -106,6 +106,7 @@ func (s *mcpStream) Reply(buf []byte) (int, bench.Outcome, bool) {
 	case f.Status == 429:
 		return f.Len, bench.Outcome{Class: bench.ClassRateLimited, Code: f.Status}, !f.Close
 	case f.Status == 404 && s.d.stateful:
+		s.d.lost.Add(1)
 		return f.Len, bench.Outcome{Class: bench.ClassHTTP, Code: f.Status}, false
 	}
 	body := f.Body

@@ -34,6 +34,11 @@ type streamable struct {
 	tlsLog driver.TLSStats
 	nonces bool // cfg.Auth takes DPoP nonces from the replies
 
+	// Sessions started (initialize answered) and lost (a call answered
+	// 404: the server, or the replica a balancer sent it to, does not
+	// know the session), since the last TakeCounters.
+	started, lost atomic.Int64
+
 	// Settled by Prepare (or New, for a fixed protocol).
 	version  string // what calls speak; with sessions, what initialize offers
 	stateful bool
@@ -47,7 +52,21 @@ var (
 	_ bench.ByteCounter   = (*streamable)(nil)
 	_ bench.PhaseReporter = (*streamable)(nil)
 	_ bench.TLSReporter   = (*streamable)(nil)
+	_ bench.Counter       = (*streamable)(nil)
 )
+
+// errSessionLost: the request right after initialize was answered 404: a
+// balancer without session affinity sent it to a replica that does not
+// know the session.
+var errSessionLost = errors.New("the session was not found right after it started (a balancer without session affinity?)")
+
+// TakeCounters reports the sessions started and lost since the last call.
+func (d *streamable) TakeCounters() map[string]int64 {
+	if !d.stateful {
+		return nil
+	}
+	return map[string]int64{"mcp_sessions_started": d.started.Swap(0), "mcp_sessions_lost": d.lost.Swap(0)}
+}
 
 func newStreamable(cfg Config) (*streamable, error) {
 	addr, tls, err := driver.Target(cfg.URL)
@@ -247,7 +266,13 @@ func (d *streamable) Open(ctx context.Context, worker int) (bench.Conn, error) {
 	c.reply.init()
 	var err error
 	if d.stateful {
-		err = c.initialize(ctx)
+		// Behind a balancer without affinity the session may be lost at
+		// once: start another, a few times.
+		for try := 0; try < 8; try++ {
+			if err = c.initialize(ctx); !errors.Is(err, errSessionLost) {
+				break
+			}
+		}
 	} else {
 		// Dial now, so that the first call pays no dial: setup is timed apart.
 		if d.h2 == nil {
@@ -353,9 +378,13 @@ func (c *streamConn) initialize(ctx context.Context) error {
 	if err := c.cl.DoDeadline(req, resp, deadline); err != nil {
 		return fmt.Errorf("notifications/initialized: %w", err)
 	}
-	if s := resp.StatusCode(); s != fasthttp.StatusAccepted && s != fasthttp.StatusOK {
+	if s := resp.StatusCode(); s == fasthttp.StatusNotFound {
+		d.lost.Add(1)
+		return fmt.Errorf("notifications/initialized: %w", errSessionLost)
+	} else if s != fasthttp.StatusAccepted && s != fasthttp.StatusOK {
 		return fmt.Errorf("notifications/initialized: HTTP %d: %.200s", s, resp.Body())
 	}
+	d.started.Add(1)
 	c.req.Reset()
 	return d.header(ctx, c.req, c.session, c.version)
 }
@@ -379,6 +408,7 @@ func (c *streamConn) Call(deadline time.Time) bench.Outcome {
 		o = c.do(deadline)
 	}
 	if o.Class == bench.ClassHTTP && o.Code == fasthttp.StatusNotFound && c.d.stateful && !c.closed.Load() {
+		c.d.lost.Add(1)
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		err := c.initialize(ctx)
 		cancel()
