@@ -83,3 +83,17 @@ perf-wrk2: build
 
 clean:
 	rm -rf bin
+
+# The container image (Containerfile), with podman, else docker. The
+# Kubernetes manifests in deploy/kubernetes run it: push it where the
+# cluster pulls from, and name it there (deploy/kubernetes/README.md).
+# IMAGE_FLAGS go to the build, e.g. --build-arg GO_IMAGE=… for a mirror, or
+# --isolation chroot where podman cannot run containers.
+IMAGE ?= mcpbench:dev
+IMAGE_FLAGS ?=
+.PHONY: image
+image:
+	@tool=$$(command -v podman || command -v docker) || { \
+		echo "make image: needs podman or docker, and neither is installed (apt-get install podman)"; exit 1; }; \
+	echo "$$tool build $(IMAGE_FLAGS) -f Containerfile -t $(IMAGE) ."; \
+	"$$tool" build $(IMAGE_FLAGS) -f Containerfile -t $(IMAGE) .
