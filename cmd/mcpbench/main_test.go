@@ -271,6 +271,18 @@ func TestServeAuthServer(t *testing.T) {
 	if resp.StatusCode != 200 || tok["expires_in"] != 120.0 || tok["token_type"] != "Bearer" {
 		t.Errorf("%d %v", resp.StatusCode, tok)
 	}
+	// --issuer: the URL clients reach it by, named in its metadata.
+	named := startServe(t, "authserver", "--client", "bench:pw", "--issuer", "http://authserver.mcpbench.svc:9000/")
+	if resp, err := http.Get(named + "/.well-known/oauth-authorization-server"); err != nil {
+		t.Error(err)
+	} else {
+		var meta map[string]any
+		json.NewDecoder(resp.Body).Decode(&meta)
+		resp.Body.Close()
+		if meta["issuer"] != "http://authserver.mcpbench.svc:9000" || meta["token_endpoint"] != "http://authserver.mcpbench.svc:9000/token" {
+			t.Errorf("--issuer: metadata %v", meta)
+		}
+	}
 	if code, _, e := run(t, "serve", "authserver", "--alg", "HS256", "--client", "a:b"); code != 2 || !strings.Contains(e, "--hmac-secret") {
 		t.Errorf("HS256 without a secret: exit %d %s", code, e)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"encoding/hex"
@@ -32,6 +33,7 @@ func registerAuthServer(fs *pflag.FlagSet) func() (serveSpec, error) {
 	ttl := fs.Duration("ttl", time.Hour, "token lifetime")
 	rotate := fs.Duration("rotate-every", 0, "make a new signing key this often (0: never); old keys stay published until their tokens expire")
 	scopes := fs.StringSlice("scopes", authserver.DefaultScopes, "scopes clients may ask for")
+	issuer := fs.String("issuer", "", "the issuer URL tokens and metadata name, for clients that reach the server by another address than the one it listens on (a Kubernetes Service; default: the URL served)")
 	defResource := fs.String("default-resource", "", "the audience of a token asked for without the RFC 8707 resource parameter (default: such a request is refused, as the MCP spec has clients send it)")
 	return func() (serveSpec, error) {
 		opts := authserver.Options{Clients: map[string]string{}, Alg: *alg, Tokens: *tokens, TTL: *ttl, Scopes: *scopes, DefaultResource: *defResource}
@@ -76,7 +78,7 @@ func registerAuthServer(fs *pflag.FlagSet) func() (serveSpec, error) {
 			h2: true,
 			serve: func(ctx context.Context, ln net.Listener, base string) error {
 				opts := opts
-				opts.Issuer = base
+				opts.Issuer = cmp.Or(strings.TrimSuffix(*issuer, "/"), base)
 				s, err := authserver.New(opts)
 				if err != nil {
 					return err
