@@ -21,7 +21,7 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 		Name: name, Target: segs[0].Target, Model: segs[0].Model, Schedule: segs[0].Schedule,
 		TargetRate: segs[0].TargetRate, Connections: segs[0].Connections, Warmup: segs[0].Warmup,
 		Timeout: segs[0].Timeout, Started: segs[0].Started, Setup: segs[0].Setup,
-		Engine: segs[0].Engine, Batch: segs[0].Batch,
+		Engine: segs[0].Engine, Batch: segs[0].Batch, Shard: segs[0].Shard, Shards: segs[0].Shards,
 	}
 	m.Histograms.Response, m.Histograms.Service, m.Histograms.Lag = NewHistogram(), NewHistogram(), NewHistogram()
 	a := &m.Accounting
@@ -225,4 +225,47 @@ func addCounters(a, b map[string]int64) map[string]int64 {
 		a[k] += v
 	}
 	return a
+}
+
+// SegmentLog is one segment's part of a variant's interval log.
+type SegmentLog struct {
+	Name string // "" for the first, which has no marker
+	Log  []byte // the first log's header, then the segment's interval lines
+}
+
+// SplitSegmentLog undoes concatLogs: a variant's log, its segments one
+// after another, back into one log per segment. Each part has the
+// header, so it reads alone, and its timestamps moved back to its own
+// start; nothing is re-encoded.
+func SplitSegmentLog(b []byte) []SegmentLog {
+	var header, body bytes.Buffer
+	var out []SegmentLog
+	name, started, shift := "", false, 0.0
+	flush := func() {
+		out = append(out, SegmentLog{Name: name, Log: append(bytes.Clone(header.Bytes()), body.Bytes()...)})
+		body.Reset()
+	}
+	for _, l := range bytes.SplitAfter(b, []byte("\n")) {
+		switch {
+		case len(l) == 0:
+		case bytes.HasPrefix(l, []byte("#segment ")):
+			flush()
+			n, rest, _ := bytes.Cut(bytes.TrimPrefix(l, []byte("#segment ")), []byte(", "))
+			name = string(bytes.TrimSpace(n))
+			if sec, _, ok := bytes.Cut(rest, []byte("s after")); ok {
+				shift, _ = strconv.ParseFloat(string(sec), 64)
+			}
+		case l[0] == '#' || l[0] == '"':
+			if !started {
+				header.Write(l)
+			}
+		default:
+			started = true
+			body.Write(shiftLine(l, -shift))
+		}
+	}
+	if started || len(out) > 0 {
+		flush()
+	}
+	return out
 }

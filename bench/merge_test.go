@@ -161,3 +161,31 @@ func TestMergeTLS(t *testing.T) {
 		t.Errorf("plain HTTP merged into TLS %+v", m.TLS)
 	}
 }
+
+// TestSplitSegmentLog: a variant's log of several segments splits back
+// into each segment's own log, intervals and times as they were.
+func TestSplitSegmentLog(t *testing.T) {
+	start := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	var segs []*Result
+	for k := range 3 {
+		r := shardResult(t, 0, 1, [][]int64{{int64(1000 * (k + 1))}, {int64(2000 * (k + 1)), 5}}, start.Add(time.Duration(k)*1500*time.Millisecond))
+		r.Name = fmt.Sprintf("v#%d", k+1)
+		segs = append(segs, r)
+	}
+	parts := SplitSegmentLog(concatLogs(segs))
+	if len(parts) != 3 {
+		t.Fatalf("%d parts", len(parts))
+	}
+	for k, p := range parts {
+		want, _ := ReadIntervalLog(segs[k].IntervalLog)
+		got, err := ReadIntervalLog(p.Log)
+		if err != nil || len(got) != len(want) || k > 0 && p.Name != segs[k].Name {
+			t.Fatalf("part %d (%q): %d intervals, %v", k, p.Name, len(got), err)
+		}
+		for i := range got {
+			if got[i].StartMs != want[i].StartMs || got[i].Response.Max() != want[i].Response.Max() || got[i].Response.TotalCount() != want[i].Response.TotalCount() {
+				t.Errorf("part %d interval %d: at %d ms, max %d; want %d ms, max %d", k, i, got[i].StartMs, got[i].Response.Max(), want[i].StartMs, want[i].Response.Max())
+			}
+		}
+	}
+}

@@ -139,6 +139,10 @@ type Result struct {
 	// is how many were merged into this result (mcpbench merge).
 	Shard  string `json:"shard,omitempty"`
 	Shards int    `json:"shards,omitempty"`
+	// Step and Round place a scenario's segment in its plan: the index of
+	// the segment in the run's order (from 0), and its round.
+	Step  int `json:"step,omitempty"`
+	Round int `json:"round,omitempty"`
 	// StartAt is the wall-clock instant the schedule was given to start
 	// at (--start-at), and Clock the state of this machine's clock then.
 	StartAt     *time.Time    `json:"start_at,omitempty"`

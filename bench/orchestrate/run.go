@@ -39,6 +39,14 @@ type Runner struct {
 	// Command and Host describe the run in the summary.
 	Command []string
 	Host    results.Host
+	// Shard, with N > 1, makes this runner shard I of N generators that
+	// run one scenario together against servers run elsewhere (every
+	// variant external): each segment sends its share of the schedule.
+	// StartAt is when the first segment starts; segment i starts i·Slot
+	// later, on every shard alike.
+	Shard   bench.ShardSpec
+	StartAt time.Time
+	Slot    time.Duration
 
 	engine string // what makes every segment's calls (oneEngine)
 }
@@ -171,7 +179,7 @@ func (r *Runner) runPlan(ctx context.Context, steps []step, insts map[string]*in
 			continue
 		}
 		count[st.variant]++
-		res, err := r.segment(ctx, inst, st.round, count[st.variant])
+		res, err := r.segment(ctx, inst, i, st.round, count[st.variant])
 		if res != nil && res.TokenPoolMisses > 0 {
 			rep.Failed[st.variant] = fmt.Sprintf("%d calls of segment %s found the fresh-token pool empty and fetched a token inside the measured call: its latencies hold token requests (a bug in the pool's sizing; please report it)", res.TokenPoolMisses, res.Name)
 			r.logf("%s: %s", st.variant, rep.Failed[st.variant])
@@ -200,7 +208,13 @@ func (r *Runner) runPlan(ctx context.Context, steps []step, insts map[string]*in
 // segments do not merge (an accounting check failed) is marked failed
 // with the reason; the others are kept.
 func (r *Runner) summarise(variants []scenario.Variant, steps []step, done []*bench.Result, rep *results.ScenarioReport) *results.Summary {
-	s := r.Scenario
+	return summariseScenario(r.Scenario, r.Command, r.Host, r.logf, variants, steps, done, rep)
+}
+
+// summariseScenario is summarise for a scenario run by runners other than
+// this process's: sharded generators' segments, merged.
+func summariseScenario(s *scenario.Scenario, command []string, host results.Host, logf func(string, ...any),
+	variants []scenario.Variant, steps []step, done []*bench.Result, rep *results.ScenarioReport) *results.Summary {
 	segs := map[string][]*bench.Result{}
 	paired := map[string][]*bench.Result{}
 	var all []*bench.Result
@@ -234,7 +248,7 @@ func (r *Runner) summarise(variants []scenario.Variant, steps []step, done []*be
 		m, err := bench.MergeResults(v.Name, segs[v.Name])
 		if err != nil {
 			rep.Failed[v.Name] = err.Error()
-			r.logf("%s: %v", v.Name, err)
+			logf("%s: %v", v.Name, err)
 		}
 		runs = append(runs, m)
 		vs = append(vs, report.Variant{Name: v.Name, Labels: labels(v), Floor: scenario.StackKinds[v.Stack].Floor,
@@ -246,7 +260,7 @@ func (r *Runner) summarise(variants []scenario.Variant, steps []step, done []*be
 		rep.Tokenomics = tokenomics(s, vs)
 	}
 	rep.Warnings = append(rep.Warnings, report.Warnings(vs, rep)...)
-	sum := results.NewSummary(r.Command, r.Host, runs...)
+	sum := results.NewSummary(command, host, runs...)
 	sum.ScenarioSHA256 = s.SHA256
 	sum.Segments = all
 	sum.Scenario = rep
@@ -276,14 +290,17 @@ func known(v scenario.Variant, s *scenario.Scenario) time.Duration {
 }
 
 // files draws the charts and writes report.md into the summary's files.
-func (r *Runner) files(sum *results.Summary) {
+func (r *Runner) files(sum *results.Summary) { writeFiles(sum, r.logf) }
+
+// writeFiles puts the report and the charts into sum's files.
+func writeFiles(sum *results.Summary, logf func(string, ...any)) {
 	spectra := map[string][]chart.Point{}
 	for _, m := range sum.Runs {
 		spectra[m.Name] = chart.SpectrumOf(m.Histograms.Response)
 	}
 	files, err := report.Charts(sum, spectra)
 	if err != nil {
-		r.logf("warning: charts: %v", err)
+		logf("warning: charts: %v", err)
 		files = map[string][]byte{}
 	}
 	var names []string
@@ -313,12 +330,15 @@ func sortCharts(names []string) {
 }
 
 // segment runs the k-th segment (from 1) of a variant, in a round.
-func (r *Runner) segment(ctx context.Context, inst *instance, round, k int) (*bench.Result, error) {
+func (r *Runner) segment(ctx context.Context, inst *instance, step, round, k int) (*bench.Result, error) {
 	s := r.Scenario
 	cfg := bench.Config{
 		Name: fmt.Sprintf("%s#%d", inst.v.Name, k), Target: inst.v.Name, Driver: inst.driver,
 		Closed: s.Load.Closed, Connections: s.Load.Connections, Duration: s.Segment, Warmup: s.Warmup, Timeout: s.Load.Timeout,
-		Engine: r.engine,
+		Engine: r.engine, Shard: r.Shard,
+	}
+	if !r.StartAt.IsZero() {
+		cfg.StartAt = r.StartAt.Add(time.Duration(step) * r.Slot)
 	}
 	if !s.Load.Closed {
 		p, err := pacer(s.Load, s.Segment, s.Warmup)
@@ -342,6 +362,9 @@ func (r *Runner) segment(ctx context.Context, inst *instance, round, k int) (*be
 		_, misses = inst.oauth.Stats()
 	}
 	res, err := bench.Run(ctx, cfg)
+	if res != nil {
+		res.Step, res.Round = step, round
+	}
 	if res != nil && cfg.ServerCPU == nil {
 		res.ServerCPUNote = inst.cpuNote()
 	}

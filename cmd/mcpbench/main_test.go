@@ -966,3 +966,81 @@ variants:
 		t.Errorf("balance without replicas: %d %s", code, e)
 	}
 }
+
+// TestShardedRun: a scenario run by two generator processes (run --shard
+// i/2, one --start-at) against servers started apart, merged: every
+// segment of the plan merged across the shards, the comparisons drawn
+// again, and the same requests scheduled as one generator's run.
+func TestShardedRun(t *testing.T) {
+	t.Setenv("MCPBENCH_AS_MAIN", "1")
+	a, b := startServe(t, "mcp", "--impl", "fast"), startServe(t, "mcp", "--impl", "fast", "--spin", "50us")
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "ext.yaml")
+	os.WriteFile(sc, []byte(`
+name: ext
+rounds: 2
+segment: 300ms
+warmup: 100ms
+load: {rate: 400, connections: 4}
+baseline: a
+variants:
+  - {name: a, stack: external, url: "`+a+`"}
+  - {name: b, stack: external, url: "`+b+`"}
+`), 0o644)
+	one := mustRun(t, sc, filepath.Join(dir, "one"))
+	at := time.Now().Add(3 * time.Second).UTC().Format(time.RFC3339Nano)
+	var cmds []*exec.Cmd
+	var outs []string
+	for i := range 2 {
+		d := filepath.Join(dir, fmt.Sprintf("shard-%d", i))
+		outs = append(outs, d)
+		cmd := exec.Command(os.Args[0], "run", sc, "--shard", fmt.Sprintf("%d/2", i), "--start-at", at, "-o", d, "--progress", "off")
+		cmd.Env = append(os.Environ(), "MCPBENCH_AS_MAIN=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+		defer func() {
+			if t.Failed() {
+				t.Logf("shard %d: %s", i, stderr.String())
+			}
+		}()
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("shard %d: %v", i, err)
+		}
+	}
+	merged := filepath.Join(dir, "merged")
+	code, o, e := run(t, "merge", outs[0], outs[1], "-o", merged)
+	if code != 0 {
+		t.Fatalf("merge: %d\n%s%s", code, o, e)
+	}
+	m, err := readResults(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Segments) != len(one.Segments) || len(m.Runs) != 2 || !strings.Contains(o, "b adds") {
+		t.Fatalf("merged: %d segments (one generator: %d), %d runs\n%s", len(m.Segments), len(one.Segments), len(m.Runs), o)
+	}
+	for i, seg := range m.Segments {
+		w := one.Segments[i]
+		if seg.Name != w.Name || seg.Accounting.Scheduled != w.Accounting.Scheduled || seg.Shards != 2 || seg.Accounting.OK != seg.Accounting.Scheduled {
+			t.Errorf("segment %d: %s scheduled %d ok %d shards %d; one generator: %s scheduled %d", i, seg.Name, seg.Accounting.Scheduled, seg.Accounting.OK, seg.Shards, w.Name, w.Accounting.Scheduled)
+		}
+	}
+	for _, v := range m.Scenario.Variants {
+		if v.Name == "b" && (v.DeltaP50 == nil || v.DeltaP50.N != 2) {
+			t.Errorf("b's comparison: %+v", v.DeltaP50)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(merged, "report.md")); err != nil {
+		t.Error(err)
+	}
+	// Refused: a scenario whose servers the run would start.
+	if code, _, e := run(t, "run", "../../scenarios/dpop.yaml", "--shard", "0/2", "--start-at", "+10s", "--no-save"); code != 2 || !strings.Contains(e, "external") {
+		t.Errorf("a sharded run of served stacks: %d %s", code, e)
+	}
+}

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/mcpbench/mcpbench/bench"
+	"github.com/mcpbench/mcpbench/bench/orchestrate"
 	"github.com/mcpbench/mcpbench/bench/results"
+	"github.com/mcpbench/mcpbench/bench/scenario"
 )
 
 const mergeAbout = `Merge the results of N generators that shared one schedule (load --shard
@@ -31,6 +33,7 @@ Examples:
 func runMerge(ctx context.Context, args []string) error {
 	fs := newFlags("merge", "DIR... -o OUT", mergeAbout)
 	outDir := fs.StringP("out", "o", "", "the merged results directory (must not exist)")
+	scFile := fs.String("scenario", "", "for shards of a scenario run (run --shard): its file, if not where the shards' summaries say (it must be the file they ran: its SHA-256 is checked)")
 	format := fs.String("format", "table", "what to print on stdout: table, or json (the summary)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -50,13 +53,26 @@ func runMerge(ctx context.Context, args []string) error {
 	var names []string
 	byName := map[string][]*bench.Result{}
 	var sources []results.ShardSource
+	var scenarioShards []*results.Summary
 	for i, dir := range dirs {
 		s, err := readResults(dir)
 		if err != nil {
 			return err
 		}
+		if (s.Scenario != nil) != (i == 0 && s.Scenario != nil || len(scenarioShards) > 0) {
+			return fmt.Errorf("%w: %s and %s: a scenario run and a load", bench.ErrShards, dirs[0], dir)
+		}
 		if s.Scenario != nil {
-			return fmt.Errorf("%w: %s is a scenario run: merge takes load results (sharded scenario runs are not built yet)", bench.ErrShards, dir)
+			if err := loadSegments(dir, s); err != nil {
+				return err
+			}
+			scenarioShards = append(scenarioShards, s)
+			shard := ""
+			if len(s.Segments) > 0 {
+				shard = s.Segments[0].Shard
+			}
+			sources = append(sources, results.ShardSource{Dir: dir, Shard: shard, Host: s.Host, Command: s.Command, Build: s.Build, Created: s.Created})
+			continue
 		}
 		var these []string
 		for _, r := range s.Runs {
@@ -76,6 +92,9 @@ func runMerge(ctx context.Context, args []string) error {
 			shard = s.Runs[0].Shard
 		}
 		sources = append(sources, results.ShardSource{Dir: dir, Shard: shard, Host: s.Host, Command: s.Command, Build: s.Build, Created: s.Created})
+	}
+	if len(scenarioShards) > 0 {
+		return mergeScenario(*scFile, scenarioShards, sources, *outDir, *format)
 	}
 	var merged []*bench.Result
 	for _, name := range names {
@@ -101,20 +120,28 @@ func runMerge(ctx context.Context, args []string) error {
 	return nil
 }
 
-// loadHistograms reads a run's interval log and timeseries rows back from
-// its results directory: its histograms are the sum of the log's
-// intervals, which hold every measured call.
+// loadHistograms reads a load run's interval log and timeseries rows back
+// from its results directory.
 func loadHistograms(dir string, r *bench.Result) error {
-	name := results.FileName(r.Name)
-	b, err := os.ReadFile(filepath.Join(dir, name+".hlog"))
+	b, err := os.ReadFile(filepath.Join(dir, results.FileName(r.Name)+".hlog"))
 	if err != nil {
 		return fmt.Errorf("%w: %v", bench.ErrShards, err)
 	}
-	ivs, err := bench.ReadIntervalLog(b)
-	if err != nil {
-		return fmt.Errorf("%s: %w", filepath.Join(dir, name+".hlog"), err)
-	}
 	r.IntervalLog = b
+	if err := histogramsOf(r); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(dir, results.FileName(r.Name)+".hlog"), err)
+	}
+	return intervalsOf(dir, map[string]*bench.Result{r.Name: r})
+}
+
+// histogramsOf sets r's histograms to the sum of its interval log's
+// intervals, which hold every measured call, and checks them against its
+// accounting.
+func histogramsOf(r *bench.Result) error {
+	ivs, err := bench.ReadIntervalLog(r.IntervalLog)
+	if err != nil {
+		return err
+	}
 	r.Histograms.Response, r.Histograms.Service, r.Histograms.Lag = bench.NewHistogram(), bench.NewHistogram(), bench.NewHistogram()
 	for _, iv := range ivs {
 		r.Histograms.Response.Merge(iv.Response)
@@ -122,15 +149,21 @@ func loadHistograms(dir string, r *bench.Result) error {
 		r.Histograms.Lag.Merge(iv.Lag)
 	}
 	if got := uint64(r.Histograms.Response.TotalCount()); got != r.Accounting.OK+r.Accounting.Errors {
-		return fmt.Errorf("%s: its interval log holds %d calls, its summary %d: a damaged result", dir, got, r.Accounting.OK+r.Accounting.Errors)
+		return fmt.Errorf("its interval log holds %d calls, its summary %d: a damaged result", got, r.Accounting.OK+r.Accounting.Errors)
 	}
+	return nil
+}
+
+// intervalsOf reads the rows of timeseries.csv in dir into the intervals
+// of the results named by their rows.
+func intervalsOf(dir string, byName map[string]*bench.Result) error {
 	f, err := os.Open(filepath.Join(dir, "timeseries.csv"))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
+	if err != nil || len(rows) == 0 {
 		return fmt.Errorf("%s/timeseries.csv: %v", dir, err)
 	}
 	col := map[string]int{}
@@ -139,7 +172,8 @@ func loadHistograms(dir string, r *bench.Result) error {
 	}
 	num := func(row []string, k string) float64 { v, _ := strconv.ParseFloat(row[col[k]], 64); return v }
 	for _, row := range rows[1:] {
-		if row[col["run"]] != r.Name {
+		r := byName[row[col["run"]]]
+		if r == nil {
 			continue
 		}
 		iv := bench.Interval{Start: time.Duration(num(row, "start_s") * float64(time.Second)), End: time.Duration(num(row, "end_s") * float64(time.Second)),
@@ -149,4 +183,72 @@ func loadHistograms(dir string, r *bench.Result) error {
 		r.Intervals = append(r.Intervals, iv)
 	}
 	return nil
+}
+
+// mergeScenario merges the shards of a scenario run and writes the result
+// as run does, report and charts included.
+func mergeScenario(file string, shards []*results.Summary, sources []results.ShardSource, outDir, format string) error {
+	if file == "" {
+		file = shards[0].Scenario.File
+	}
+	s, err := scenario.Load(file)
+	if err != nil {
+		return fmt.Errorf("%w: the scenario the shards ran: %v (give --scenario FILE)", errUsage, err)
+	}
+	sum, err := orchestrate.MergeScenarioShards(s, shards, os.Args, results.ThisHost(), func(f string, a ...any) { fmt.Fprintf(errOut, f+"\n", a...) })
+	if err != nil {
+		return err
+	}
+	sum.Shards = sources
+	if format == "json" {
+		if err := printJSON(sum); err != nil {
+			return err
+		}
+	} else if _, err := printScenario(sum); err != nil {
+		return err
+	}
+	if err := results.WriteResults(outDir, sum); err != nil {
+		return fmt.Errorf("writing results: %w", err)
+	}
+	fmt.Fprintf(errOut, "merged %d shards: %s\n", len(shards), outDir)
+	return nil
+}
+
+// loadSegments reads each segment's interval log and timeseries rows back
+// from a scenario run's directory: a variant's NAME.hlog holds its
+// segments' logs one after another, each after the first under a
+// "#segment NAME" comment.
+func loadSegments(dir string, s *results.Summary) error {
+	byName := map[string]*bench.Result{}
+	for _, seg := range s.Segments {
+		byName[seg.Name] = seg
+	}
+	for _, r := range s.Runs {
+		b, err := os.ReadFile(filepath.Join(dir, results.FileName(r.Name)+".hlog"))
+		if err != nil {
+			return fmt.Errorf("%w: %v", bench.ErrShards, err)
+		}
+		var segs []*bench.Result
+		for _, seg := range s.Segments {
+			if seg.Target == r.Name {
+				segs = append(segs, seg)
+			}
+		}
+		parts := bench.SplitSegmentLog(b)
+		if len(parts) != len(segs) {
+			return fmt.Errorf("%s: %s.hlog holds %d segments, the summary %d", dir, results.FileName(r.Name), len(parts), len(segs))
+		}
+		for i, seg := range segs {
+			if parts[i].Name != "" && parts[i].Name != seg.Name {
+				return fmt.Errorf("%s: %s.hlog's segment %d is %s, the summary's %s", dir, results.FileName(r.Name), i+1, parts[i].Name, seg.Name)
+			}
+			seg.IntervalLog = parts[i].Log
+		}
+	}
+	for _, seg := range s.Segments {
+		if err := histogramsOf(seg); err != nil {
+			return fmt.Errorf("%s: segment %s: %w", dir, seg.Name, err)
+		}
+	}
+	return intervalsOf(dir, byName)
 }

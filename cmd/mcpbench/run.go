@@ -35,6 +35,8 @@ to run.`
 // runFlags are run's flags, as parsed.
 type runFlags struct {
 	out, cpus, order, progress string
+	shard, startAt             string
+	slot                       time.Duration
 	rounds                     int
 	segment, warmup            time.Duration
 	warmupSet, noSave          bool
@@ -51,6 +53,9 @@ func runRun(ctx context.Context, args []string) error {
 	fs.StringVar(&f.order, "order", "", "override the scenario's order: adjacent (each compared segment between two of the baseline's) or rotate")
 	fs.StringVar(&f.progress, "progress", "auto", "live progress line on stderr: auto (when a terminal), on, off")
 	fs.BoolVar(&f.noSave, "no-save", false, "do not write a results directory")
+	fs.StringVar(&f.shard, "shard", "", "I/N: be shard I of N generators running the scenario together against servers run elsewhere (every variant external): each segment sends its share of the schedule; merge the N results with mcpbench merge")
+	fs.StringVar(&f.startAt, "start-at", "", "with --shard: when the first segment starts (RFC 3339, or +DURATION); segment i starts i × --slot later, on every shard alike")
+	fs.DurationVar(&f.slot, "slot", 0, "with --shard: the time each segment is given, setup included (default: warm-up + segment + 1s)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -154,6 +159,9 @@ func runScenario(ctx context.Context, s *scenario.Scenario, place proc.Placement
 	var prog *progress
 	r := &orchestrate.Runner{Scenario: s, Log: lineWriter{}, Command: os.Args, Host: host,
 		Env: orchestrate.Env{Exe: exe, ServerCPUs: place.Server}}
+	if err := shardRunner(r, s, f); err != nil {
+		return 0, err
+	}
 	if show {
 		prog = &progress{}
 		r.OnInterval = func(v string, round int, iv bench.Interval) {
@@ -231,4 +239,41 @@ type progressLog struct{ p *progress }
 func (l progressLog) Write(b []byte) (int, error) {
 	l.p.end()
 	return errOut.Write(b)
+}
+
+// shardRunner makes r one shard of a scenario run by several generators
+// (--shard, --start-at, --slot): only against servers run elsewhere.
+func shardRunner(r *orchestrate.Runner, s *scenario.Scenario, f runFlags) error {
+	if f.shard == "" {
+		if f.startAt != "" || f.slot != 0 {
+			return fmt.Errorf("%w: --start-at and --slot are for --shard", errUsage)
+		}
+		return nil
+	}
+	var err error
+	if r.Shard, err = bench.ParseShard(f.shard); err != nil {
+		return fmt.Errorf("%w: --%v", errUsage, err)
+	}
+	for _, v := range s.Variants {
+		if v.Stack != "external" || v.URL == "" || v.Fault != "" {
+			return fmt.Errorf("%w: %s: a sharded run drives servers it does not start: variant %s must be stack external with a url (and no fault)", errUsage, s.File, v.Name)
+		}
+	}
+	if s.Floor || s.Saturation != nil || s.Load.Closed {
+		return fmt.Errorf("%w: %s: a sharded run has no floor, saturation search or closed loop", errUsage, s.File)
+	}
+	if f.startAt == "" {
+		return fmt.Errorf("%w: --shard needs --start-at, so that the shards' segments run together", errUsage)
+	}
+	if r.StartAt, err = bench.ParseStartAt(f.startAt, time.Now()); err != nil {
+		return fmt.Errorf("%w: --%v", errUsage, err)
+	}
+	r.Slot = f.slot
+	if r.Slot == 0 {
+		r.Slot = s.Warmup + s.Segment + time.Second
+	}
+	if r.Slot <= s.Warmup+s.Segment {
+		return fmt.Errorf("%w: --slot %v leaves no time for a segment's setup after its warm-up and segment (%v)", errUsage, r.Slot, s.Warmup+s.Segment)
+	}
+	return nil
 }
