@@ -361,9 +361,22 @@ func (r *Runner) segment(ctx context.Context, inst *instance, step, round, k int
 	if inst.oauth != nil {
 		_, misses = inst.oauth.Stats()
 	}
+	before := readStats(inst.stats)
 	res, err := bench.Run(ctx, cfg)
 	if res != nil {
 		res.Step, res.Round = step, round
+		if after := readStats(inst.stats); before != nil && after != nil {
+			// The servers' token checks over the segment, warm-up and
+			// setup included; only what happened (a count of 0 is left out).
+			for k, v := range after {
+				if d := v - before[k]; d > 0 {
+					if res.Counters == nil {
+						res.Counters = map[string]int64{}
+					}
+					res.Counters["server_"+k] += d
+				}
+			}
+		}
 	}
 	if res != nil && cfg.ServerCPU == nil {
 		res.ServerCPUNote = inst.cpuNote()
@@ -430,6 +443,9 @@ func labels(v scenario.Variant) map[string]string {
 	if v.Replicas > 0 {
 		l["replicas"] = strconv.Itoa(v.Replicas)
 		l["balance"] = cmp.Or(v.Balance, "roundrobin")
+	}
+	if v.UpstreamReplicas > 0 {
+		l["upstream_replicas"] = strconv.Itoa(v.UpstreamReplicas)
 	}
 	if v.Auth == "jwt" || v.Auth == "introspect" {
 		l["alg"], l["tokens"] = v.Alg, v.Tokens

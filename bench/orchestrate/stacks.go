@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -56,13 +57,14 @@ const (
 // infra starts what variants share (authorization servers by algorithm
 // and token kind, the REST upstream) once, and stops everything at the end.
 type infra struct {
-	env      Env
-	mu       sync.Mutex
-	procs    []*proc.Proc
-	issuers  map[string]*issuer
-	rest     string
-	restProc *proc.Proc
-	secrets  struct{ bench, introspect, apiKey, hmac string }
+	env       Env
+	mu        sync.Mutex
+	procs     []*proc.Proc
+	issuers   map[string]*issuer
+	rest      string
+	restProc  *proc.Proc
+	upstreams map[int]upstream // by replica count
+	secrets   struct{ bench, introspect, apiKey, hmac string }
 	// clientKey signs the harness's JWT assertions (client_auth
 	// private_key_jwt); every authorization server knows its public half.
 	clientKey    *ecdsa.PrivateKey
@@ -190,10 +192,10 @@ var replicaPaths = map[string]string{"mcp": "/mcp", "gateway": "/tools", "graphq
 // replicas starts v.Replicas servers of serveArgs and HAProxy balancing
 // them, and returns the balancer first, then the replicas. A protected
 // replica's audience is the balancer's URL: the one its clients call.
-func (in *infra) replicas(ctx context.Context, v *scenario.Variant, serveArgs []string, protected bool) ([]*proc.Proc, error) {
+func (in *infra) replicas(ctx context.Context, v *scenario.Variant, serveArgs []string, protected bool) ([]*proc.Proc, []string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	addr := ln.Addr().String()
 	ln.Close() // the balancer binds it once the replicas are up
@@ -203,20 +205,64 @@ func (in *infra) replicas(ctx context.Context, v *scenario.Variant, serveArgs []
 	}
 	lbArgs := []string{"lb", "--addr", addr, "--path", path, "--balance", cmp.Or(v.Balance, "roundrobin")}
 	var reps []*proc.Proc
+	var stats []string
 	for range v.Replicas {
-		p, err := in.start(ctx, serveArgs...)
+		statsArgs, statsURL, err := statsAddr()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		p, err := in.start(ctx, append(slices.Clip(serveArgs), statsArgs...)...)
+		if err != nil {
+			return nil, nil, err
+		}
+		stats = append(stats, statsURL)
 		reps = append(reps, p)
 		u, _ := neturl.Parse(p.URL())
 		lbArgs = append(lbArgs, "--backend", "http://"+u.Host)
 	}
 	lb, err := in.start(ctx, lbArgs...)
 	if err != nil {
-		return nil, fmt.Errorf("load balancer: %w", err)
+		return nil, nil, fmt.Errorf("load balancer: %w", err)
 	}
-	return append([]*proc.Proc{lb}, reps...), nil
+	return append([]*proc.Proc{lb}, reps...), stats, nil
+}
+
+// statsAddr is the --stats-addr flag of a server, on a port free now, and
+// the URL its counts are read at.
+func statsAddr() ([]string, string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return []string{"--stats-addr", addr}, "http://" + addr + "/stats", nil
+}
+
+// readStats sums the servers' token-check counts; nil when there are
+// none to read or one cannot be read.
+func readStats(urls []string) map[string]int64 {
+	if len(urls) == 0 {
+		return nil
+	}
+	sum := map[string]int64{}
+	client := &http.Client{Timeout: 2 * time.Second}
+	for _, u := range urls {
+		resp, err := client.Get(u)
+		if err != nil {
+			return nil
+		}
+		var c map[string]int64
+		err = json.NewDecoder(resp.Body).Decode(&c)
+		resp.Body.Close()
+		if err != nil {
+			return nil
+		}
+		for k, v := range c {
+			sum[k] += v
+		}
+	}
+	return sum
 }
 
 // clientTLS is the generator's TLS configuration for a variant: the run's
@@ -253,8 +299,24 @@ func (in *infra) issuer(ctx context.Context, alg, tokens string) (*issuer, error
 	return is, nil
 }
 
-// Upstream returns the REST upstream the gateways front.
-func (in *infra) Upstream(ctx context.Context) (string, error) {
+// Upstream returns the REST upstream the gateways front: one server, or
+// with replicas > 0 that many behind HAProxy, each started once.
+func (in *infra) Upstream(ctx context.Context, replicas int) (string, error) {
+	if replicas > 0 {
+		if up, ok := in.upstreams[replicas]; ok {
+			return up.url, nil
+		}
+		v := scenario.Variant{Stack: "rest", Replicas: replicas}
+		procs, _, err := in.replicas(ctx, &v, []string{"rest"}, false)
+		if err != nil {
+			return "", fmt.Errorf("REST upstream replicas: %w", err)
+		}
+		if in.upstreams == nil {
+			in.upstreams = map[int]upstream{}
+		}
+		in.upstreams[replicas] = upstream{url: strings.TrimSuffix(procs[0].URL(), "/tools"), procs: procs}
+		return in.upstreams[replicas].url, nil
+	}
 	if in.rest != "" {
 		return in.rest, nil
 	}
@@ -264,6 +326,26 @@ func (in *infra) Upstream(ctx context.Context) (string, error) {
 	}
 	in.rest, in.restProc = strings.TrimSuffix(p.URL(), "/tools"), p
 	return in.rest, nil
+}
+
+// upstreamProcs are the processes of the upstream a gateway variant
+// fronts, for its server CPU.
+func (in *infra) upstreamProcs(v *scenario.Variant) []cpuSource {
+	if v.UpstreamReplicas > 0 {
+		var out []cpuSource
+		for _, p := range in.upstreams[v.UpstreamReplicas].procs {
+			out = append(out, p)
+		}
+		return out
+	}
+	return []cpuSource{in.restProc}
+}
+
+// upstream is a REST upstream of replicas: its balancer's URL, and the
+// balancer's and replicas' processes.
+type upstream struct {
+	url   string
+	procs []*proc.Proc
 }
 
 // Exe is the mcpbench binary the servers are started from.
@@ -309,6 +391,7 @@ type instance struct {
 	path   []cpuSource
 	driver bench.Driver
 	oauth  *oauth.Client
+	stats  []string   // the servers' --stats-addr URLs
 	issuer *proc.Proc // the variant's authorization server, if any
 }
 
@@ -382,29 +465,35 @@ func (in *infra) launch(ctx context.Context, v scenario.Variant, w scenario.Work
 	switch {
 	case command != nil:
 	case serveArgs != nil && v.Replicas > 0:
-		lb, err := in.replicas(ctx, &v, serveArgs, authArgs != nil)
+		lb, stats, err := in.replicas(ctx, &v, serveArgs, authArgs != nil)
 		if err != nil {
 			return nil, err
 		}
+		inst.stats = stats
 		inst.server, url = lb[0], lb[0].URL()
 		for _, p := range lb {
 			inst.path = append(inst.path, p)
 		}
 		if kind.Upstream {
-			inst.path = append(inst.path, in.restProc)
+			inst.path = append(inst.path, in.upstreamProcs(&v)...)
 		}
 		if v.Auth == "introspect" {
 			inst.path = append(inst.path, is.proc)
 		}
 	case serveArgs != nil:
-		p, err := in.start(ctx, serveArgs...)
+		statsArgs, statsURL, err := statsAddr()
 		if err != nil {
 			return nil, err
 		}
+		p, err := in.start(ctx, append(slices.Clip(serveArgs), statsArgs...)...)
+		if err != nil {
+			return nil, err
+		}
+		inst.stats = []string{statsURL}
 		inst.server, url = p, p.URL()
 		inst.path = append(inst.path, p)
 		if kind.Upstream {
-			inst.path = append(inst.path, in.restProc)
+			inst.path = append(inst.path, in.upstreamProcs(&v)...)
 		}
 		if v.Auth == "introspect" {
 			inst.path = append(inst.path, is.proc) // it answers every introspection

@@ -366,31 +366,32 @@ func (p *parser) workload(n *yaml.Node, w *Workload) {
 // variantFields are the setters of one variant's keys.
 func (p *parser) variantFields(v *Variant) map[string]func(*yaml.Node) {
 	return map[string]func(*yaml.Node){
-		"name":         p.str(&v.Name, "name"),
-		"stack":        p.oneOf(&v.Stack, "stack", Stacks...),
-		"impl":         p.str(&v.Impl, "impl"),
-		"transport":    p.oneOf(&v.Transport, "transport", "http", "sse", "stdio"),
-		"stateful":     p.boolean(&v.Stateful, "stateful"),
-		"reply":        p.oneOf(&v.Reply, "reply", "json", "sse"),
-		"protocol":     p.oneOf(&v.Protocol, "protocol", "auto", "2026-07-28", "2025-11-25"),
-		"auth":         p.oneOf(&v.Auth, "auth", "none", "jwt", "introspect", "apikey"),
-		"alg":          p.oneOf(&v.Alg, "alg", "HS256", "RS256", "ES256", "EdDSA"),
-		"tokens":       p.oneOf(&v.Tokens, "tokens", "jwt", "opaque"),
-		"cache":        p.boolean(&v.Cache, "cache"),
-		"fresh_tokens": p.boolean(&v.FreshTokens, "fresh_tokens"),
-		"client_auth":  p.oneOf(&v.ClientAuth, "client_auth", "secret", "private_key_jwt"),
-		"dpop":         p.oneOf(&v.DPoP, "dpop", "required", "allowed"),
-		"tls":          p.oneOf(&v.TLS, "tls", "keep-alive", "resumed", "full"),
-		"http2":        p.boolean(&v.HTTP2, "http2"),
-		"tls_group":    p.oneOf(&v.TLSGroup, "tls_group", tlsca.GroupNames()...),
-		"replicas":     p.positiveInt(&v.Replicas, "replicas"),
-		"balance":      p.oneOf(&v.Balance, "balance", "roundrobin", "session"),
-		"url":          p.str(&v.URL, "url"),
-		"rate_limit":   p.rate(&v.RateLimit, "rate_limit"),
-		"spin":         p.duration(&v.Spin, "spin", false),
-		"fault":        p.oneOf(&v.Fault, "fault", "kill", "stall", "issuer-down", "rotate-keys"),
-		"fault_at":     p.duration(&v.FaultAt, "fault_at", true),
-		"fault_for":    p.duration(&v.FaultFor, "fault_for", false),
+		"name":              p.str(&v.Name, "name"),
+		"stack":             p.oneOf(&v.Stack, "stack", Stacks...),
+		"impl":              p.str(&v.Impl, "impl"),
+		"transport":         p.oneOf(&v.Transport, "transport", "http", "sse", "stdio"),
+		"stateful":          p.boolean(&v.Stateful, "stateful"),
+		"reply":             p.oneOf(&v.Reply, "reply", "json", "sse"),
+		"protocol":          p.oneOf(&v.Protocol, "protocol", "auto", "2026-07-28", "2025-11-25"),
+		"auth":              p.oneOf(&v.Auth, "auth", "none", "jwt", "introspect", "apikey"),
+		"alg":               p.oneOf(&v.Alg, "alg", "HS256", "RS256", "ES256", "EdDSA"),
+		"tokens":            p.oneOf(&v.Tokens, "tokens", "jwt", "opaque"),
+		"cache":             p.boolean(&v.Cache, "cache"),
+		"fresh_tokens":      p.boolean(&v.FreshTokens, "fresh_tokens"),
+		"client_auth":       p.oneOf(&v.ClientAuth, "client_auth", "secret", "private_key_jwt"),
+		"dpop":              p.oneOf(&v.DPoP, "dpop", "required", "allowed"),
+		"tls":               p.oneOf(&v.TLS, "tls", "keep-alive", "resumed", "full"),
+		"http2":             p.boolean(&v.HTTP2, "http2"),
+		"tls_group":         p.oneOf(&v.TLSGroup, "tls_group", tlsca.GroupNames()...),
+		"replicas":          p.positiveInt(&v.Replicas, "replicas"),
+		"balance":           p.oneOf(&v.Balance, "balance", "roundrobin", "session"),
+		"upstream_replicas": p.positiveInt(&v.UpstreamReplicas, "upstream_replicas"),
+		"url":               p.str(&v.URL, "url"),
+		"rate_limit":        p.rate(&v.RateLimit, "rate_limit"),
+		"spin":              p.duration(&v.Spin, "spin", false),
+		"fault":             p.oneOf(&v.Fault, "fault", "kill", "stall", "issuer-down", "rotate-keys"),
+		"fault_at":          p.duration(&v.FaultAt, "fault_at", true),
+		"fault_for":         p.duration(&v.FaultFor, "fault_for", false),
 		"command": func(n *yaml.Node) {
 			if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
 				p.fail(n, "command is a list: the program and its arguments, e.g. [npx, -y, some-mcp-server]")
@@ -645,8 +646,11 @@ func checkVariant(v *Variant) string {
 	if v.Balance != "" && v.Replicas == 0 {
 		return "balance needs replicas"
 	}
-	if v.Replicas > 16 {
-		return "replicas: at most 16"
+	if v.Replicas > 16 || v.UpstreamReplicas > 16 {
+		return "replicas and upstream_replicas: at most 16"
+	}
+	if v.UpstreamReplicas > 0 && v.Stack != "gateway" {
+		return "upstream_replicas is for gateways: their REST upstream, spread over replicas behind HAProxy"
 	}
 	if v.Replicas > 0 && (v.Stack == "external" || v.Stack == "mcp" && v.Transport != "" && v.Transport != "http" || v.TLS != "" || v.HTTP2 || v.Fault != "") {
 		return "replicas are for the HTTP stacks the run serves, over plain HTTP/1.1 (the balancer speaks it), without a fault"

@@ -49,8 +49,9 @@ type StackKind struct {
 // Infra is what launching a stack needs of the harness that runs it.
 type Infra interface {
 	// Upstream starts the REST upstream the gateways front, once, and
-	// returns its URL.
-	Upstream(ctx context.Context) (string, error)
+	// returns its URL: with replicas > 0, that many behind HAProxy (once
+	// per count).
+	Upstream(ctx context.Context, replicas int) (string, error)
 	// Exe is the mcpbench binary the servers are started from.
 	Exe() string
 	// ServerCPUs are the CPUs the servers are pinned to; empty for none.
@@ -160,7 +161,7 @@ var StackKinds = map[string]StackKind{
 		},
 		defaults: func(v *Variant) { v.Impl = or(v.Impl, "go") },
 		Serve: func(ctx context.Context, in Infra, v *Variant, authArgs []string) ([]string, error) {
-			up, err := in.Upstream(ctx)
+			up, err := in.Upstream(ctx, v.UpstreamReplicas)
 			if err != nil {
 				return nil, err
 			}

@@ -118,6 +118,10 @@ type Variant struct {
 	// the replica that started it).
 	Replicas int
 	Balance  string
+	// UpstreamReplicas (gateway) puts the gateway's REST upstream behind
+	// HAProxy as that many replicas: the gateway as one tier in front of
+	// a spread-out service, where Replicas spreads the gateway itself.
+	UpstreamReplicas int
 	// HTTP2 makes the calls over HTTP/2 (h2 by ALPN with tls, else h2c),
 	// every call a stream on one connection; for the servers that speak
 	// it: the official SDK, GraphQL, and HAProxy over TLS.

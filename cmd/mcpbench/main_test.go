@@ -933,6 +933,8 @@ variants:
   - {name: fast-3, stack: mcp, impl: fast, auth: jwt, alg: ES256, replicas: 3}
   - {name: sessions-2-roundrobin, stack: mcp, impl: sdk, stateful: true, replicas: 2}
   - {name: sessions-2-affinity, stack: mcp, impl: sdk, stateful: true, replicas: 2, balance: session}
+  - {name: gateway-2, stack: gateway, auth: jwt, alg: ES256, cache: true, replicas: 2}
+  - {name: gateway-tier-2, stack: gateway, auth: jwt, alg: ES256, cache: true, upstream_replicas: 2}
 `), 0o644)
 	out := filepath.Join(dir, "out")
 	code, o, e := run(t, "run", sc, "-o", out, "--progress", "off")
@@ -951,11 +953,17 @@ variants:
 			rr = "ran"
 			continue
 		}
-		if r.Accounting.OK == 0 || r.Accounting.Errors != 0 || labelOf(s, r.Name, "replicas") == "" {
+		if r.Accounting.OK == 0 || r.Accounting.Errors != 0 || labelOf(s, r.Name, "replicas")+labelOf(s, r.Name, "upstream_replicas") == "" {
 			t.Errorf("%s: %+v, labels replicas %q", r.Name, r.Accounting, labelOf(s, r.Name, "replicas"))
 		}
 		if r.Name == "sessions-2-affinity" && (r.Counters["mcp_sessions_lost"] != 0 || r.Counters["mcp_sessions_started"] < 4) {
 			t.Errorf("sessions with affinity: counters %v", r.Counters)
+		}
+		// Auth in each of 2 replicas: each verifies the segment's token
+		// once; one tier in front: once.
+		if want := map[string]int64{"gateway-2": 2, "gateway-tier-2": 1}[r.Name]; want > 0 &&
+			(r.Counters["server_token_cache_misses"] != want || r.Counters["server_token_cache_hits"] < int64(r.Accounting.OK)-want) {
+			t.Errorf("%s: counters %v, want %d cache misses", r.Name, r.Counters, want)
 		}
 	}
 	if rr != "ran" && !strings.Contains(rr, "balancer without session affinity") {

@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/mcpbench/mcpbench/bench/proc"
+	"github.com/mcpbench/mcpbench/servers/auth"
 	"github.com/mcpbench/mcpbench/servers/null"
 	"github.com/spf13/pflag"
 )
@@ -130,6 +134,7 @@ func runServe(ctx context.Context, args []string) error {
 	fs := newFlags("serve", synopsis, about)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (port 0: any free port)")
 	cpus := fs.String("cpus", "", "pin the server to these CPUs, e.g. 1 or 1-3, and size GOMAXPROCS to match")
+	statsAddr := fs.String("stats-addr", "", "also serve this process's token-check counts (verified-token cache hits and misses, introspection requests) as JSON at http://ADDR/stats, apart from the server's own port")
 	var tf tlsFlags
 	tf.register(fs)
 	var build func() (serveSpec, error)
@@ -158,6 +163,13 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	if err := pinTo(*cpus); err != nil {
 		return err
+	}
+	if *statsAddr != "" {
+		sln, err := net.Listen("tcp", *statsAddr)
+		if err != nil {
+			return fmt.Errorf("--stats-addr: %w", err)
+		}
+		go serveStats(ctx, sln)
 	}
 	if spec.stdio != nil {
 		return spec.stdio(ctx)
@@ -196,4 +208,19 @@ func pinTo(list string) error {
 		return fmt.Errorf("%w: --cpus: %v", errUsage, err)
 	}
 	return proc.PinSelf(cpus)
+}
+
+// serveStats serves the process's token-check counts at /stats until ctx
+// is done.
+func serveStats(ctx context.Context, ln net.Listener) {
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/stats" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(auth.ReadCounters())
+	})}
+	go func() { <-ctx.Done(); srv.Close() }()
+	srv.Serve(ln)
 }

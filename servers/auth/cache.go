@@ -67,8 +67,10 @@ func (c *Cache) Verify(ctx context.Context, token string, r Request) (*Info, err
 	e, ok := c.entries[key]
 	c.mu.Unlock()
 	if ok && now.Before(e.until) {
+		Counters.CacheHits.Add(1)
 		return e.info, nil
 	}
+	Counters.CacheMisses.Add(1)
 	info, err := c.next.Verify(ctx, token, r)
 	if err != nil {
 		return nil, err

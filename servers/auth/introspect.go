@@ -91,6 +91,7 @@ func (v *IntrospectionVerifier) Verify(ctx context.Context, token string, r Requ
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	req.SetBasicAuth(url.QueryEscape(v.cfg.ClientID), url.QueryEscape(v.cfg.ClientSecret))
+	Counters.Introspections.Add(1)
 	resp, err := v.cfg.Client.Do(req)
 	if err != nil {
 		return nil, &Error{Kind: ErrUnavailable, Reason: "introspection: " + err.Error()}
