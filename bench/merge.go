@@ -74,13 +74,7 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 	if cpuSegs > 0 && cpuSegs < len(segs) {
 		m.Warnings = append(m.Warnings, fmt.Sprintf("server CPU per call is from the %d of %d segments whose CPU was read, over their calls alone", cpuSegs, len(segs)))
 	}
-	if len(a.ByClass) == 0 {
-		a.ByClass = nil
-	}
-	if len(a.ByCode) == 0 {
-		a.ByCode = nil
-	}
-	if err := a.Check(); err != nil {
+	if err := a.settle(); err != nil {
 		return m, fmt.Errorf("merge %s: %w", name, err)
 	}
 	m.Response = PercentilesOf(m.Histograms.Response)
@@ -155,6 +149,18 @@ func shiftLine(l []byte, shift float64) []byte {
 	out := append([]byte{}, l[:at]...)
 	out = strconv.AppendFloat(out, start+shift, 'f', 3, 64)
 	return append(out, l[end:]...)
+}
+
+// settle ends a sum of accountings: maps left empty are dropped (as a
+// run leaves them), and the identity is checked.
+func (a *Accounting) settle() error {
+	if len(a.ByClass) == 0 {
+		a.ByClass = nil
+	}
+	if len(a.ByCode) == 0 {
+		a.ByCode = nil
+	}
+	return a.Check()
 }
 
 // add sums b's counts into a (whose maps must be made).

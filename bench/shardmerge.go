@@ -157,13 +157,7 @@ func MergeShards(name string, shards []*Result) (*Result, error) {
 		m.ServerCPU = 0
 		m.ServerCPUNote = "not merged: every shard read the same server's CPU"
 	}
-	if len(a.ByClass) == 0 {
-		a.ByClass = nil
-	}
-	if len(a.ByCode) == 0 {
-		a.ByCode = nil
-	}
-	if err := a.Check(); err != nil {
+	if err := a.settle(); err != nil {
 		return m, fmt.Errorf("merge %s: %w", name, err)
 	}
 	m.Response, m.Service, m.Lag = PercentilesOf(m.Histograms.Response), PercentilesOf(m.Histograms.Service), PercentilesOf(m.Histograms.Lag)

@@ -851,30 +851,9 @@ func TestShardedLoad(t *testing.T) {
 	}
 	one, _ := readResults(filepath.Join(dir, "one"))
 	at := time.Now().Add(3 * time.Second).UTC().Format(time.RFC3339Nano)
-	var cmds []*exec.Cmd
-	var outs []string
-	for i := range 3 {
-		d := filepath.Join(dir, fmt.Sprintf("shard-%d", i))
-		outs = append(outs, d)
-		cmd := exec.Command(os.Args[0], append(common, "--shard", fmt.Sprintf("%d/3", i), "--start-at", at, "-o", d)...)
-		cmd.Env = append(os.Environ(), "MCPBENCH_AS_MAIN=1")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		cmds = append(cmds, cmd)
-		defer func() {
-			if t.Failed() {
-				t.Logf("shard %d: %s", i, stderr.String())
-			}
-		}()
-	}
-	for i, c := range cmds {
-		if err := c.Wait(); err != nil {
-			t.Fatalf("shard %d: %v", i, err)
-		}
-	}
+	outs := runShards(t, dir, 3, func(i int, out string) []string {
+		return append(slices.Clip(common), "--shard", fmt.Sprintf("%d/3", i), "--start-at", at, "-o", out)
+	})
 	merged := filepath.Join(dir, "merged")
 	if code, o, e = run(t, append([]string{"merge"}, append(outs, "-o", merged)...)...); code != 0 {
 		t.Fatalf("merge: %d\n%s%s", code, o, e)
@@ -997,30 +976,9 @@ variants:
 `), 0o644)
 	one := mustRun(t, sc, filepath.Join(dir, "one"))
 	at := time.Now().Add(3 * time.Second).UTC().Format(time.RFC3339Nano)
-	var cmds []*exec.Cmd
-	var outs []string
-	for i := range 2 {
-		d := filepath.Join(dir, fmt.Sprintf("shard-%d", i))
-		outs = append(outs, d)
-		cmd := exec.Command(os.Args[0], "run", sc, "--shard", fmt.Sprintf("%d/2", i), "--start-at", at, "-o", d, "--progress", "off")
-		cmd.Env = append(os.Environ(), "MCPBENCH_AS_MAIN=1")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		cmds = append(cmds, cmd)
-		defer func() {
-			if t.Failed() {
-				t.Logf("shard %d: %s", i, stderr.String())
-			}
-		}()
-	}
-	for i, c := range cmds {
-		if err := c.Wait(); err != nil {
-			t.Fatalf("shard %d: %v", i, err)
-		}
-	}
+	outs := runShards(t, dir, 2, func(i int, out string) []string {
+		return []string{"run", sc, "--shard", fmt.Sprintf("%d/2", i), "--start-at", at, "-o", out, "--progress", "off"}
+	})
 	merged := filepath.Join(dir, "merged")
 	code, o, e := run(t, "merge", outs[0], outs[1], "-o", merged)
 	if code != 0 {
@@ -1051,4 +1009,32 @@ variants:
 	if code, _, e := run(t, "run", "../../scenarios/dpop.yaml", "--shard", "0/2", "--start-at", "+10s", "--no-save"); code != 2 || !strings.Contains(e, "external") {
 		t.Errorf("a sharded run of served stacks: %d %s", code, e)
 	}
+}
+
+// runShards runs n mcpbench processes at once, shard i with args(i, its
+// results directory dir/shard-i), waits for them all, and returns the
+// directories; a shard that fails fails t, with its stderr.
+func runShards(t *testing.T, dir string, n int, args func(i int, out string) []string) []string {
+	t.Helper()
+	var cmds []*exec.Cmd
+	var outs []string
+	var stderrs []*bytes.Buffer
+	for i := range n {
+		d := filepath.Join(dir, fmt.Sprintf("shard-%d", i))
+		outs = append(outs, d)
+		cmd := exec.Command(os.Args[0], args(i, d)...)
+		cmd.Env = append(os.Environ(), "MCPBENCH_AS_MAIN=1")
+		stderr := new(bytes.Buffer)
+		cmd.Stderr = stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, stderrs = append(cmds, cmd), append(stderrs, stderr)
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("shard %d: %v\n%s", i, err, stderrs[i])
+		}
+	}
+	return outs
 }
