@@ -13,7 +13,7 @@ all: build
 # Tools the Makefile installs when missing: HAProxy (Debian), Node 22, the
 # MCP conformance suite and the interop peers (npm), under .tools/ where
 # possible.
--include haproxy.mk conformance.mk interop.mk
+-include haproxy.mk conformance.mk interop.mk chromium.mk
 
 build: $(BIN)
 
@@ -31,7 +31,7 @@ SCENARIO ?= scenarios/default.yaml
 run: build tools-haproxy
 	./$(BIN) run $(SCENARIO)
 
-test: fmt-check vet unit allocs overload conformance interop
+test: fmt-check vet unit allocs overload conformance interop browser
 
 fmt-check:
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

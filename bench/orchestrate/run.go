@@ -307,13 +307,14 @@ func writeFiles(sum *results.Summary, logf func(string, ...any)) {
 	for f := range files {
 		names = append(names, f)
 	}
-	sortCharts(names)
+	SortCharts(names)
 	files["report.md"] = report.Markdown(sum, names)
+	files["report.html"] = report.HTML(sum, report.SVGs(files, names))
 	sum.Files = files
 }
 
-// sortCharts puts the spectrum first, then the overheads, then the rest.
-func sortCharts(names []string) {
+// SortCharts puts the spectrum first, then the overheads, then the rest.
+func SortCharts(names []string) {
 	rank := func(n string) string {
 		for i, p := range []string{"spectrum", "overhead-p50", "overhead-p99", "p99-over-time", "saturation"} {
 			if strings.HasPrefix(n, p) {

@@ -189,3 +189,20 @@ func TestWarningsShown(t *testing.T) {
 		t.Errorf("the table does not mark the calibration row:\n%s", tbl.String())
 	}
 }
+
+// TestHTMLLoad: a load's report page holds its run and loads nothing from
+// elsewhere.
+func TestHTMLLoad(t *testing.T) {
+	r := &bench.Result{Name: "load", Target: "http://127.0.0.1:1/", Model: "open", Schedule: "constant 100/s", TargetRate: 100, Achieved: 99.5}
+	r.Accounting = bench.Accounting{Scheduled: 10, Sent: 10, OK: 10}
+	s := results.NewSummary([]string{"mcpbench", "load", "http://127.0.0.1:1/", "--client", "a:secret"}, results.ThisHost(), r)
+	page := string(HTML(s, nil))
+	for _, want := range []string{"<td>load</td>", "default-src 'none'", "Where and how it ran", "a:REDACTED"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "secret") || strings.Contains(page, `src="http`) {
+		t.Error("the page holds the secret or a remote source")
+	}
+}

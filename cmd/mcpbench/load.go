@@ -18,6 +18,7 @@ import (
 	"github.com/mcpbench/mcpbench/bench/driver/mcp"
 	"github.com/mcpbench/mcpbench/bench/driver/tcpecho"
 	"github.com/mcpbench/mcpbench/bench/oauth"
+	"github.com/mcpbench/mcpbench/bench/report"
 	"github.com/mcpbench/mcpbench/bench/results"
 	"github.com/mcpbench/mcpbench/internal/dpop"
 	"github.com/spf13/pflag"
@@ -447,6 +448,7 @@ func reportLoad(ctx context.Context, command string, lf *loadFlags, s *results.S
 	var dir string
 	var saveErr error
 	if !lf.noSave {
+		s.Files = map[string][]byte{"report.html": report.HTML(s, report.LoadCharts(s))}
 		dir, saveErr = saveResults(command, lf.out, s)
 	}
 	if lf.format == "json" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/orchestrate"
+	"github.com/mcpbench/mcpbench/bench/report"
 	"github.com/mcpbench/mcpbench/bench/results"
 	"github.com/mcpbench/mcpbench/bench/scenario"
 )
@@ -106,6 +107,7 @@ func runMerge(ctx context.Context, args []string) error {
 	}
 	sum := results.NewSummary(os.Args, results.ThisHost(), merged...)
 	sum.Shards = sources
+	sum.Files = map[string][]byte{"report.html": report.HTML(sum, report.LoadCharts(sum))}
 	if *format == "json" {
 		if err := printJSON(sum); err != nil {
 			return err
@@ -200,6 +202,7 @@ func mergeScenario(file string, shards []*results.Summary, sources []results.Sha
 		return err
 	}
 	sum.Shards = sources
+	sum.Files["report.html"] = report.HTML(sum, report.SVGs(sum.Files, chartOrder(sum.Files)))
 	if format == "json" {
 		if err := printJSON(sum); err != nil {
 			return err

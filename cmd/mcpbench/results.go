@@ -7,12 +7,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/mcpbench/mcpbench/bench"
 	"github.com/mcpbench/mcpbench/bench/chart"
+	"github.com/mcpbench/mcpbench/bench/orchestrate"
 	"github.com/mcpbench/mcpbench/bench/report"
 	"github.com/mcpbench/mcpbench/bench/results"
 )
@@ -55,7 +57,10 @@ func openDir(name, about string, args []string) (string, *results.Summary, error
 }
 
 func runReport(ctx context.Context, args []string) error {
-	dir, s, err := openDir("report", "Print a results directory's table, sentences and thresholds again, and rewrite its report.md.", args)
+	if slices.Contains(args, "--html") {
+		return reportHTML(slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "--html" }))
+	}
+	dir, s, err := openDir("report", "Print a results directory's table, sentences and thresholds again, and rewrite its report.md (--html: write its report.html again, for results made before it existed).", args)
 	if err != nil {
 		return err
 	}
@@ -242,4 +247,50 @@ func pct(a, b int64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%+.1f%%", 100*float64(b-a)/float64(a))
+}
+
+// reportHTML writes a results directory's report.html again: from
+// summary.json and the charts' SVG files, or, for a load, its histograms.
+func reportHTML(args []string) error {
+	dir, s, err := openDir("report", "Write a results directory's report.html again.", args)
+	if err != nil {
+		return err
+	}
+	var charts []report.NamedFile
+	if s.Scenario != nil {
+		files := map[string][]byte{}
+		svgs, _ := filepath.Glob(filepath.Join(dir, "*.svg"))
+		for _, f := range svgs {
+			if b, err := os.ReadFile(f); err == nil {
+				files[filepath.Base(f)] = b
+			}
+		}
+		charts = report.SVGs(files, chartOrder(files))
+	} else {
+		for _, r := range s.Runs {
+			if err := loadHistograms(dir, r); err != nil {
+				return err
+			}
+		}
+		charts = report.LoadCharts(s)
+	}
+	f := filepath.Join(dir, "report.html")
+	if err := os.WriteFile(f, report.HTML(s, charts), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, f)
+	return nil
+}
+
+// chartOrder is the SVG charts among files in the order a report shows
+// them.
+func chartOrder(files map[string][]byte) []string {
+	var names []string
+	for n := range files {
+		if strings.HasSuffix(n, ".svg") {
+			names = append(names, n)
+		}
+	}
+	orchestrate.SortCharts(names)
+	return names
 }
