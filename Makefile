@@ -71,12 +71,12 @@ fuzz:
 		done; \
 	done
 
-# mcpbench against wrk on the same minimal HTTP server (README, Performance).
+# mcpbench against wrk on the same minimal HTTP server (docs/PERFORMANCE.md).
 perf-wrk: build
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	./scripts/perf-vs-wrk.sh
 
-# mcpbench's open loop against wrk2's, side by side (README, Performance).
+# mcpbench's open loop against wrk2's, side by side (docs/PERFORMANCE.md).
 # wrk2 is built from source: WRK2=/path/to/wrk (the script says how).
 perf-wrk2: build
 	WRK2="$(WRK2)" ./scripts/perf-vs-wrk2.sh

@@ -2,7 +2,7 @@
 # mcpbench's generator against wrk's, on the same minimal HTTP server:
 # closed-loop throughput, p50, and generator CPU per request; then the
 # generator's RSS during an open-loop run. Server on CPU 1, generators on
-# CPU 0. Prints a markdown table for README's "Performance" section.
+# CPU 0. Prints a markdown table for docs/PERFORMANCE.md.
 #
 #   scripts/perf-vs-wrk.sh [CONNECTIONS] [DURATION_S]
 set -euo pipefail

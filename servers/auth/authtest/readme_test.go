@@ -21,13 +21,13 @@ func TestREADMECounts(t *testing.T) {
 			hostile++
 		}
 	}
-	readme, err := os.ReadFile("../../../README.md")
+	readme, err := os.ReadFile("../../../docs/METHOD.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := strings.Join(strings.Fields(string(readme)), " ") // line breaks as spaces
 	want := fmt.Sprintf("%d hostile requests and %d valid ones", hostile, valid)
 	if !strings.Contains(text, want) {
-		t.Errorf("README does not say %q", want)
+		t.Errorf("docs/METHOD.md does not say %q", want)
 	}
 }
