@@ -306,3 +306,58 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margi
 </body>
 </html>
 `))
+
+// Comparison is two results set side by side (mcpbench compare): the
+// runs both hold, the comparisons both drew, and notes.
+type Comparison struct {
+	A, B      string // where each came from
+	RunHead   []string
+	Runs      [][]string
+	DeltaHead []string
+	Deltas    [][]string // the last two cells: "yes" or "NO"
+	Notes     []string
+}
+
+// CompareHTML is a comparison as one self-contained page, as HTML's: a
+// comparison whose B lies outside A's interval, or apart by more than
+// their combined half-widths, is highlighted.
+func CompareHTML(c Comparison) []byte {
+	var b bytes.Buffer
+	if err := comparePage.Execute(&b, c); err != nil {
+		return []byte("<!doctype html><title>mcpbench compare</title><p>comparison failed: " + template.HTMLEscapeString(err.Error()))
+	}
+	return b.Bytes()
+}
+
+var comparePage = template.Must(template.New("compare").Funcs(template.FuncMap{
+	"apart": func(r []string) bool { return slices.Contains(r, "NO") },
+}).Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>mcpbench compare</title>
+<style>
+body { font: 15px/1.45 system-ui, sans-serif; color: #1d2330; margin: 0 auto; padding: 24px 32px; max-width: 1400px; }
+h1 { font-size: 24px; } h2 { font-size: 19px; margin-top: 28px; border-bottom: 1px solid #dde2ea; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+th, td { padding: 4px 10px; border-bottom: 1px solid #e6e9ef; text-align: right; white-space: nowrap; }
+th { background: #f3f5f9; } td:first-child, th:first-child { text-align: left; }
+tr.apart td { background: #fff1df; font-weight: 600; }
+</style>
+</head>
+<body>
+<h1>A: {{.A}} · B: {{.B}}</h1>
+<p>Each side's figures come from its own merged histograms. A comparison is highlighted where B's Δp50 lies outside A's 95% interval or the two are further apart than their half-widths combined.</p>
+<h2>Runs</h2>
+<table><thead><tr>{{range .RunHead}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
+{{range .Runs}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody></table>
+{{if .Deltas}}<h2>Comparisons</h2>
+<table><thead><tr>{{range .DeltaHead}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
+{{range .Deltas}}<tr{{if apart .}} class="apart"{{end}}>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody></table>{{end}}
+{{range .Notes}}<p>{{.}}</p>{{end}}
+</body>
+</html>
+`))

@@ -206,3 +206,14 @@ func TestHTMLLoad(t *testing.T) {
 		t.Error("the page holds the secret or a remote source")
 	}
 }
+
+// TestCompareHTML: a comparison that moved beyond its intervals is
+// highlighted, one that did not is not.
+func TestCompareHTML(t *testing.T) {
+	page := string(CompareHTML(Comparison{A: "a", B: "b", RunHead: []string{"run"}, Runs: [][]string{{"x"}},
+		DeltaHead: []string{"comparison", "A", "B", "inside", "within"},
+		Deltas:    [][]string{{"same", "+1µs", "+1µs", "yes", "yes"}, {"moved", "+1µs", "+9µs", "NO", "NO"}}}))
+	if strings.Count(page, `class="apart"`) != 1 || !strings.Contains(page, `<tr class="apart"><td>moved</td>`) || !strings.Contains(page, "default-src 'none'") {
+		t.Errorf("page:\n%s", page)
+	}
+}

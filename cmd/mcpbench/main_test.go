@@ -448,6 +448,15 @@ thresholds:
 	if code, o, e := run(t, "compare", out, out); code != 0 || !strings.Contains(o, "+0.0%") || !strings.Contains(o, "the machine, A → B: rest server CPU per call") || !strings.Contains(o, "(+0.0%); floor-tcp p50") {
 		t.Errorf("compare: %d\n%s%s", code, o, e)
 	}
+	page := filepath.Join(dir, "compare.html")
+	if code, _, e := run(t, "compare", out, out, "--html", page); code != 0 {
+		t.Errorf("compare --html: %d %s", code, e)
+	} else if b, _ := os.ReadFile(page); !strings.Contains(string(b), "<td>gw-jwt</td>") || strings.Contains(string(b), `class="apart"`) {
+		t.Errorf("compare.html:\n%s", b)
+	}
+	if code, _, e := run(t, "report", out, "--html"); code != 0 {
+		t.Errorf("report --html: %d %s", code, e)
+	}
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("name: x\nload: {rate: -1}\nvariants: [{name: a, stack: rest}]\n"), 0o644)
 	if code, _, e := run(t, "run", bad); code != 2 || !strings.Contains(e, "bad.yaml:2:") {

@@ -127,6 +127,7 @@ work moves with the machine's speed, which no run's interval can see.`
 
 func runCompare(ctx context.Context, args []string) error {
 	fs := newFlags("compare", "DIR_A DIR_B", compareAbout)
+	htmlOut := fs.String("html", "", "also write the comparison as one self-contained HTML page to this file (differences outside their intervals highlighted)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -141,44 +142,74 @@ func runCompare(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	c := compareRuns(a, b)
+	if len(c.Runs) == 0 {
+		return fmt.Errorf("no run names in common between %s and %s", fs.Arg(0), fs.Arg(1))
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, strings.Join(c.RunHead, "\t")+"\t")
+	for _, r := range c.Runs {
+		fmt.Fprintln(tw, strings.Join(r, "\t")+"\t")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(c.Deltas) > 0 {
+		fmt.Fprintln(out)
+		tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, strings.Join(c.DeltaHead, "\t")+"\t")
+		for _, r := range c.Deltas {
+			fmt.Fprintln(tw, strings.Join(r, "\t")+"\t")
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	for _, n := range c.Notes {
+		fmt.Fprintln(out, n)
+	}
+	if *htmlOut != "" {
+		c.A, c.B = fs.Arg(0), fs.Arg(1)
+		if err := os.WriteFile(*htmlOut, report.CompareHTML(c), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(errOut, "comparison: %s\n", *htmlOut)
+	}
+	return nil
+}
+
+// compareRuns sets two results side by side: every run both hold, then,
+// for scenario runs, every comparison both drew, and the machine's drift.
+func compareRuns(a, b *results.Summary) report.Comparison {
+	c := report.Comparison{RunHead: []string{"run", "rate A", "rate B", "p50 A", "p50 B", "Δp50", "p99 A", "p99 B", "Δp99", "max A", "max B"}}
 	byName := map[string]*bench.Result{}
 	for _, r := range a.Runs {
 		byName[r.Name] = r
 	}
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\trate A\trate B\tp50 A\tp50 B\tΔp50\tp99 A\tp99 B\tΔp99\tmax A\tmax B\t")
-	n := 0
 	for _, rb := range b.Runs {
 		ra := byName[rb.Name]
 		if ra == nil {
 			continue
 		}
-		n++
-		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", rb.Name, ra.Achieved, rb.Achieved,
+		c.Runs = append(c.Runs, []string{rb.Name, fmt.Sprintf("%.0f", ra.Achieved), fmt.Sprintf("%.0f", rb.Achieved),
 			results.FormatNs(ra.Response.P50), results.FormatNs(rb.Response.P50), pct(ra.Response.P50, rb.Response.P50),
 			results.FormatNs(ra.Response.P99), results.FormatNs(rb.Response.P99), pct(ra.Response.P99, rb.Response.P99),
-			results.FormatNs(ra.Response.Max), results.FormatNs(rb.Response.Max))
-	}
-	if n == 0 {
-		return fmt.Errorf("no run names in common between %s and %s", fs.Arg(0), fs.Arg(1))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
+			results.FormatNs(ra.Response.Max), results.FormatNs(rb.Response.Max)})
 	}
 	if a.Scenario != nil && b.Scenario != nil {
-		if err := compareDeltas(a.Scenario, b.Scenario); err != nil {
-			return err
+		compareDeltas(&c, a.Scenario, b.Scenario)
+		if l := machineDrift(a, b); l != "" {
+			c.Notes = append(c.Notes, l)
 		}
-		machineDrift(a, b)
 	}
-	return nil
+	return c
 }
 
 // machineDrift says how much the machine's speed moved between two scenario
 // runs, as the same work's cost: the baseline's server CPU per call and the
 // floor rows' p50. A delta made of CPU work moves with it, and no run's
 // interval can see a change that happens between runs.
-func machineDrift(a, b *results.Summary) {
+func machineDrift(a, b *results.Summary) string {
 	byName := map[string]*bench.Result{}
 	for _, r := range a.Runs {
 		byName[r.Name] = r
@@ -196,23 +227,22 @@ func machineDrift(a, b *results.Summary) {
 				results.FormatNs(ra.Response.P50), results.FormatNs(rb.Response.P50), pct(ra.Response.P50, rb.Response.P50)))
 		}
 	}
-	if len(parts) > 0 {
-		fmt.Fprintf(out, "the machine, A → B: %s. Deltas made of CPU work move with its speed.\n", strings.Join(parts, "; "))
+	if len(parts) == 0 {
+		return ""
 	}
+	return fmt.Sprintf("the machine, A → B: %s. Deltas made of CPU work move with its speed.", strings.Join(parts, "; "))
 }
 
-// compareDeltas says, for every comparison both scenario runs drew, whether
-// B's Δp50 lies inside A's 95% interval, and whether the two differ by less
-// than their half-widths combined.
-func compareDeltas(a, b *results.ScenarioReport) error {
+// compareDeltas adds, for every comparison both scenario runs drew,
+// whether B's Δp50 lies inside A's 95% interval, and whether the two
+// differ by less than their half-widths combined.
+func compareDeltas(c *report.Comparison, a, b *results.ScenarioReport) {
 	byName := map[string]results.VariantReport{}
 	for _, v := range a.Variants {
 		byName[v.Name] = v
 	}
-	fmt.Fprintln(out)
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "comparison\tΔp50 A (95% CI)\tΔp50 B (95% CI)\tB inside A's interval\tA−B within ±√(hA²+hB²)\t")
-	rows, outside, apart := 0, 0, 0
+	c.DeltaHead = []string{"comparison", "Δp50 A (95% CI)", "Δp50 B (95% CI)", "B inside A's interval", "A−B within ±√(hA²+hB²)"}
+	outside, apart := 0, 0
 	for _, vb := range b.Variants {
 		va, ok := byName[vb.Name]
 		if !ok || va.DeltaP50 == nil || vb.DeltaP50 == nil {
@@ -230,16 +260,11 @@ func compareDeltas(a, b *results.ScenarioReport) error {
 		if math.Abs(da.Estimate-db.Estimate) > math.Hypot(da.HalfWidth(), db.HalfWidth()) {
 			within, apart = "NO", apart+1
 		}
-		rows++
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", vb.Name, report.DeltaText(da), report.DeltaText(db), inside, within)
+		c.Deltas = append(c.Deltas, []string{vb.Name, report.DeltaText(da), report.DeltaText(db), inside, within})
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	if n := len(c.Deltas); n > 0 {
+		c.Notes = append(c.Notes, fmt.Sprintf("%d of %d comparisons of B lie inside A's interval; %d of %d differ by less than their combined half-widths", n-outside, n, n-apart, n))
 	}
-	if rows > 0 {
-		fmt.Fprintf(out, "%d of %d comparisons of B lie inside A's interval; %d of %d differ by less than their combined half-widths\n", rows-outside, rows, rows-apart, rows)
-	}
-	return nil
 }
 
 func pct(a, b int64) string {
