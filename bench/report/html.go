@@ -244,7 +244,7 @@ table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #e6e9ef; text-align: right; white-space: nowrap; }
 th { background: #f3f5f9; cursor: pointer; user-select: none; position: sticky; top: 0; }
 td:first-child, th:first-child { text-align: left; }
-tr.calibration td { background: #eef7ee; } tr.failed td { background: #fbeeee; color: #8a1f1f; }
+tr.calibration td { background: #eef7ee; } tr.failed td { background: #fbeeee; color: #8a1f1f; white-space: normal; }
 tr:hover td { background: #f7f9fc; }
 .scroll { overflow-x: auto; }
 ul.sentences li { margin: 3px 0; } .warn { color: #8a5a00; }
