@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/mcpbench/mcpbench/internal/dpop"
 )
 
@@ -90,4 +92,11 @@ func TakeNonce(a Authorizer, value []byte) bool {
 	}
 	t.SetNonce(string(value))
 	return true
+}
+
+// NonceRefused takes a reply's DPoP-Nonce for a (TakeNonce) and reports
+// whether the call was refused for want of it (401 with a new nonce): it
+// is then worth making once more.
+func NonceRefused(a Authorizer, resp *fasthttp.Response) bool {
+	return TakeNonce(a, Peek(&resp.Header, "DPoP-Nonce")) && resp.StatusCode() == fasthttp.StatusUnauthorized
 }

@@ -58,6 +58,14 @@ type H2 struct {
 // cfg.Addr, counting bytes on cfg.Counter and, for https, recording
 // handshakes on cfg.TLSStats. It dials when first called.
 func NewH2(cfg ClientConfig, conns int) *H2 {
+	if cfg.TLS {
+		t := cfg.TLSConfig.Clone()
+		if t == nil {
+			t = &tls.Config{}
+		}
+		t.NextProtos = []string{"h2"}
+		cfg.TLSConfig = t
+	}
 	h := &H2{cfg: cfg, t2: &http2.Transport{StrictMaxConcurrentStreams: true, DisableCompression: true, AllowHTTP: true}}
 	for range max(conns, 1) {
 		h.links = append(h.links, &h2Link{h: h})
@@ -109,31 +117,20 @@ func (h *H2) dial(ctx context.Context) (net.Conn, error) {
 		return nil, net.ErrClosed
 	}
 	h.dials.Add(1)
-	c, err := Dial(ctx, &net.Dialer{Timeout: h.cfg.DialTimeout}, h.cfg.Addr, h.cfg.Counter)
-	if err != nil || !h.cfg.TLS {
-		return c, err
-	}
-	cfg := h.cfg.TLSConfig.Clone()
-	if cfg == nil {
-		cfg = &tls.Config{}
-	}
-	cfg.NextProtos = []string{"h2"}
-	stats := h.cfg.TLSStats
-	if stats == nil {
-		stats = new(TLSStats)
-	}
-	tc, err := stats.Client(c, h.cfg.Addr, cfg, h.cfg.DialTimeout)
+	c, err := h.cfg.Dial(ctx)                                                         // its TLS configuration offers h2 alone (NewH2)
 	if err != nil && strings.HasSuffix(err.Error(), "tls: no application protocol") { // the server's alert, unexported
 		return nil, fmt.Errorf("%w: the server does not speak HTTP/2 (it refused ALPN h2): %v", bench.ErrConfig, err)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if p := tc.ConnectionState().NegotiatedProtocol; p != "h2" {
-		tc.Close()
-		return nil, fmt.Errorf("%w: the server did not agree to HTTP/2 (ALPN %q): it speaks HTTP/1.1 only", bench.ErrConfig, p)
+	if tc, ok := c.(*tls.Conn); ok {
+		if p := tc.ConnectionState().NegotiatedProtocol; p != "h2" {
+			tc.Close()
+			return nil, fmt.Errorf("%w: the server did not agree to HTTP/2 (ALPN %q): it speaks HTTP/1.1 only", bench.ErrConfig, p)
+		}
 	}
-	return tc, nil
+	return c, nil
 }
 
 // Conn hands out a caller, on the next connection in turn.

@@ -388,12 +388,11 @@ func (o *Client) fetch(ctx context.Context) (string, time.Time, error) {
 		f.Set("client_assertion_type", AssertionType)
 		f.Set("client_assertion", a)
 	}
-	for try := 0; ; try++ {
-		tok, exp, nonce, err := o.tokenRequest(ctx, f)
-		if nonce == "" || try > 0 || !driver.TakeNonce(o.cfg.TokenRequest, []byte(nonce)) {
-			return tok, exp, err
-		}
+	tok, exp, nonce, err := o.tokenRequest(ctx, f)
+	if nonce != "" && driver.TakeNonce(o.cfg.TokenRequest, []byte(nonce)) {
+		tok, exp, _, err = o.tokenRequest(ctx, f)
 	}
+	return tok, exp, err
 }
 
 // tokenRequest posts one token request of form f. When the server asks

@@ -127,9 +127,7 @@ func htmlData(s *results.Summary, charts []NamedFile) htmlPage {
 			}
 		}
 	}
-	for _, l := range ErrorLines(s) {
-		p.Warnings = append(p.Warnings, l)
-	}
+	p.Warnings = append(p.Warnings, ErrorLines(s)...)
 	for _, r := range s.Runs {
 		p.Warnings = append(p.Warnings, prefixed(r.Name, r.Warnings)...)
 	}

@@ -55,12 +55,15 @@ func runMerge(ctx context.Context, args []string) error {
 	byName := map[string][]*bench.Result{}
 	var sources []results.ShardSource
 	var scenarioShards []*results.Summary
+	scenarioRun := false
 	for i, dir := range dirs {
 		s, err := readResults(dir)
 		if err != nil {
 			return err
 		}
-		if (s.Scenario != nil) != (i == 0 && s.Scenario != nil || len(scenarioShards) > 0) {
+		if i == 0 {
+			scenarioRun = s.Scenario != nil
+		} else if (s.Scenario != nil) != scenarioRun {
 			return fmt.Errorf("%w: %s and %s: a scenario run and a load", bench.ErrShards, dirs[0], dir)
 		}
 		if s.Scenario != nil {

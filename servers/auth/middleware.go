@@ -53,12 +53,13 @@ func check(ctx context.Context, v Verifier, r Request, scheme string, bearerToo 
 }
 
 // serverNonce is the DPoP nonce a verifier that asks for nonces is at, for
-// an accepted call's answer; "".
-func serverNonce(v Verifier) string {
-	if d, ok := v.(*DPoPVerifier); ok {
-		return d.Nonce()
+// an accepted call's answer: a function made once per middleware; nil for
+// a verifier without nonces.
+func serverNonce(v Verifier) func() string {
+	if d, ok := v.(*DPoPVerifier); ok && d.nonces != nil {
+		return d.Nonce
 	}
-	return ""
+	return nil
 }
 
 // nonceOf is the DPoP nonce a refusal hands the client, or "".
@@ -89,6 +90,7 @@ func errorBody(status int, err error) []byte {
 // the token's Info in its context.
 func Middleware(v Verifier, o Options) func(http.Handler) http.Handler {
 	dpopScheme(v, &o)
+	nonce := serverNonce(v)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var need func() []string
@@ -116,8 +118,8 @@ func Middleware(v Verifier, o Options) func(http.Handler) http.Handler {
 				return
 			}
 			r.Header.Del("Authorization")
-			if n := serverNonce(v); n != "" {
-				w.Header().Set("DPoP-Nonce", n)
+			if nonce != nil {
+				w.Header().Set("DPoP-Nonce", nonce())
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)))
 		})
@@ -174,6 +176,7 @@ func FastMiddleware(v Verifier, o FastOptions, next fasthttp.RequestHandler) fas
 		o.Scheme, o.BearerToo, o.Algs = "DPoP", d.cfg.Mode == DPoPAllowed, d.Algs()
 	}
 	co := &Options{ResourceMetadataURL: o.ResourceMetadataURL, Scopes: o.Scopes, Scheme: o.Scheme, Algs: o.Algs, BearerToo: o.BearerToo}
+	nonce := serverNonce(v)
 	return func(ctx *fasthttp.RequestCtx) {
 		var need func() []string
 		if o.Required != nil {
@@ -207,8 +210,8 @@ func FastMiddleware(v Verifier, o FastOptions, next fasthttp.RequestHandler) fas
 		ctx.Request.Header.Del("Authorization")
 		ctx.SetUserValue(UserValueKey, info)
 		next(ctx)
-		if n := serverNonce(v); n != "" { // after next: a proxy replaces the whole response
-			ctx.Response.Header.Set("DPoP-Nonce", n)
+		if nonce != nil { // after next: a proxy replaces the whole response
+			ctx.Response.Header.Set("DPoP-Nonce", nonce())
 		}
 	}
 }

@@ -182,7 +182,7 @@ func (c *httpConn) Call(deadline time.Time) bench.Outcome {
 	if err := c.d.client.DoDeadline(c.req, c.resp, deadline); err != nil {
 		return driver.ClassifyError(err)
 	}
-	if c.d.nonces && driver.TakeNonce(c.d.cfg.Auth, driver.Peek(&c.resp.Header, "DPoP-Nonce")) && c.resp.StatusCode() == fasthttp.StatusUnauthorized {
+	if c.d.nonces && driver.NonceRefused(c.d.cfg.Auth, c.resp) {
 		// The server asks for its DPoP nonce: once more, with it.
 		if c.d.cfg.Auth.Authorize(context.Background(), driver.Fast(c.req)) != nil {
 			return bench.Outcome{Class: bench.ClassToken}

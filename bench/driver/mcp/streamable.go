@@ -200,7 +200,7 @@ func (d *streamable) exchange(cl driver.Doer, req *fasthttp.Request, resp *fasth
 	if err := cl.DoDeadline(req, resp, deadline); err != nil {
 		return nil, err
 	}
-	if driver.TakeNonce(d.cfg.Auth, driver.Peek(&resp.Header, "DPoP-Nonce")) && resp.StatusCode() == fasthttp.StatusUnauthorized {
+	if driver.NonceRefused(d.cfg.Auth, resp) {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		err := d.authorize(ctx, req) // the proof again, with the server's nonce
 		cancel()
@@ -400,7 +400,7 @@ func (c *streamConn) Call(deadline time.Time) bench.Outcome {
 		return bench.Outcome{Class: bench.ClassToken}
 	}
 	o := c.do(deadline)
-	if c.d.nonces && driver.TakeNonce(c.d.cfg.Auth, driver.Peek(&c.resp.Header, "DPoP-Nonce")) && c.resp.StatusCode() == fasthttp.StatusUnauthorized {
+	if c.d.nonces && driver.NonceRefused(c.d.cfg.Auth, c.resp) {
 		// The server asks for its DPoP nonce: once more, with it.
 		if c.d.cfg.Auth.Authorize(context.Background(), driver.Fast(c.req)) != nil {
 			return bench.Outcome{Class: bench.ClassToken}
