@@ -21,7 +21,7 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 		Name: name, Target: segs[0].Target, Model: segs[0].Model, Schedule: segs[0].Schedule,
 		TargetRate: segs[0].TargetRate, Connections: segs[0].Connections, Warmup: segs[0].Warmup,
 		Timeout: segs[0].Timeout, Started: segs[0].Started, Setup: segs[0].Setup,
-		Engine: segs[0].Engine, Batch: segs[0].Batch, Shard: segs[0].Shard, Shards: segs[0].Shards,
+		Engine: segs[0].Engine, Batch: segs[0].Batch, ReplyTimes: segs[0].ReplyTimes, Shard: segs[0].Shard, Shards: segs[0].Shards,
 	}
 	m.Histograms.Response, m.Histograms.Service, m.Histograms.Lag = NewHistogram(), NewHistogram(), NewHistogram()
 	a := &m.Accounting
@@ -31,9 +31,7 @@ func MergeResults(name string, segs []*Result) (*Result, error) {
 	cpuSegs := 0
 	var notes []string
 	for _, s := range segs {
-		if s.Engine != m.Engine || s.Batch != m.Batch {
-			m.Engine, m.Batch = "mixed", ""
-		}
+		m.foldEngine(s)
 		m.Duration += s.Duration
 		m.Interrupted = m.Interrupted || s.Interrupted
 		a.add(s.Accounting)
@@ -274,4 +272,16 @@ func SplitSegmentLog(b []byte) []SegmentLog {
 		flush()
 	}
 	return out
+}
+
+// foldEngine makes m's engine, window and reply timing, taken from the
+// first of the results merged into it, "mixed" (or none) where result s's
+// differ.
+func (m *Result) foldEngine(s *Result) {
+	if s.Engine != m.Engine || s.Batch != m.Batch {
+		m.Engine, m.Batch = "mixed", ""
+	}
+	if s.ReplyTimes != m.ReplyTimes {
+		m.ReplyTimes = "mixed"
+	}
 }

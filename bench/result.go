@@ -135,6 +135,11 @@ type Result struct {
 	// a duration; "0s" = a wake-up per due time).
 	Engine string `json:"engine,omitempty"`
 	Batch  string `json:"batch,omitempty"`
+	// ReplyTimes is "kernel" when a batched loop timed its replies by the
+	// kernel's receive timestamp of their last byte (it reads them at its
+	// next batch); empty when each reply was timed as it was read;
+	// "mixed" in a merge of both.
+	ReplyTimes string `json:"reply_times,omitempty"`
 	// Shard is "I/N" for one of N generators sharing a schedule; Shards
 	// is how many were merged into this result (mcpbench merge).
 	Shard  string `json:"shard,omitempty"`

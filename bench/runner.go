@@ -165,6 +165,9 @@ type run struct {
 	conns   []Conn
 	streams []Stream // the event loop's connections, when it makes the calls
 	loop    *loop
+	// stamped: the loop timed its replies by the kernel's receive
+	// timestamps (Result.ReplyTimes), set as it returns.
+	stamped atomic.Bool
 	recs    []*workerRec
 	stop    chan struct{} // closed to stop scheduling and calling
 	stopped atomic.Bool
@@ -315,6 +318,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	go func() { wg.Wait(); close(workersDone) }()
 
 	m := r.collect(ctx, col, res, workersDone)
+	if r.stamped.Load() {
+		res.ReplyTimes = "kernel"
+	}
 	if !cfg.Closed {
 		r.settle(col)
 	}

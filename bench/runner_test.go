@@ -100,10 +100,10 @@ func TestRunSchedulesExactly(t *testing.T) {
 		{"closed loop by count", Config{Closed: true, Connections: 4, Requests: 1000}, 1000, 1001},
 	}
 	for _, tc := range tests {
-		engines(t, func(t *testing.T, stream bool) {
-			d := newFakeOn(stream, nil)
+		engines(t, func(t *testing.T, e engine) {
+			d := newFakeOn(e.stream, nil)
 			defer d.Close()
-			tc.cfg.Driver = d
+			tc.cfg.Driver, tc.cfg.Batch = d, e.batch
 			res := mustRun(t, context.Background(), tc.cfg)
 			a := res.Accounting
 			if a.Scheduled != tc.scheduled || a.OK != tc.scheduled {
@@ -118,6 +118,9 @@ func TestRunSchedulesExactly(t *testing.T) {
 			if len(res.Warnings) > 0 {
 				t.Fatalf("%s: warnings: %v", tc.name, res.Warnings)
 			}
+			if want := e.batch > 0 && !tc.cfg.Closed; (res.ReplyTimes == "kernel") != want {
+				t.Fatalf("%s: reply times %q; want kernel stamps: %v", tc.name, res.ReplyTimes, want)
+			}
 		})
 	}
 }
@@ -127,14 +130,14 @@ func TestRunClassifiesErrors(t *testing.T) {
 		{Class: OK}, {Class: ClassTransport}, {Class: ClassHTTP, Code: 503},
 		{Class: ClassProtocol, Code: -32601}, {Class: ClassRateLimited, Code: 429}, {Class: ClassTimeout},
 	}
-	engines(t, func(t *testing.T, stream bool) {
-		testRunClassifiesErrors(t, outcomes, newFakeOn(stream, func(n int64) (time.Duration, Outcome) { return 0, outcomes[n%int64(len(outcomes))] }))
+	engines(t, func(t *testing.T, e engine) {
+		testRunClassifiesErrors(t, outcomes, newFakeOn(e.stream, func(n int64) (time.Duration, Outcome) { return 0, outcomes[n%int64(len(outcomes))] }), e.batch)
 	})
 }
 
-func testRunClassifiesErrors(t *testing.T, outcomes []Outcome, d *fakeDriver) {
+func testRunClassifiesErrors(t *testing.T, outcomes []Outcome, d *fakeDriver, batch time.Duration) {
 	defer d.Close()
-	res := mustRun(t, context.Background(), Config{Driver: d, Pacer: constantPacer(t, 3000), Requests: 600, Connections: 3})
+	res := mustRun(t, context.Background(), Config{Driver: d, Pacer: constantPacer(t, 3000), Requests: 600, Connections: 3, Batch: batch})
 	a := res.Accounting
 	d.mu.Lock() // a stream's server goroutine wrote it (stream_test.go)
 	defer d.mu.Unlock()
@@ -158,8 +161,8 @@ func testRunClassifiesErrors(t *testing.T, outcomes []Outcome, d *fakeDriver) {
 
 func TestRunCancelledStillAccounts(t *testing.T) { engines(t, testRunCancelledStillAccounts) }
 
-func testRunCancelledStillAccounts(t *testing.T, stream bool) {
-	d := newFakeOn(stream, func(n int64) (time.Duration, Outcome) {
+func testRunCancelledStillAccounts(t *testing.T, e engine) {
+	d := newFakeOn(e.stream, func(n int64) (time.Duration, Outcome) {
 		if n%7 == 3 {
 			return time.Millisecond, Outcome{Class: ClassHTTP, Code: 500}
 		}
@@ -168,7 +171,7 @@ func testRunCancelledStillAccounts(t *testing.T, stream bool) {
 	defer d.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(300*time.Millisecond, cancel)
-	res, err := Run(ctx, Config{Driver: d, Pacer: constantPacer(t, 1000), Duration: time.Minute, Connections: 4})
+	res, err := Run(ctx, Config{Driver: d, Pacer: constantPacer(t, 1000), Duration: time.Minute, Connections: 4, Batch: e.batch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,9 +192,9 @@ func testRunCancelledStillAccounts(t *testing.T, stream bool) {
 
 func TestRunAbandonsStuckCalls(t *testing.T) { engines(t, testRunAbandonsStuckCalls) }
 
-func testRunAbandonsStuckCalls(t *testing.T, stream bool) {
+func testRunAbandonsStuckCalls(t *testing.T, e engine) {
 	const conns = 4
-	d := newFakeOn(stream, func(n int64) (time.Duration, Outcome) {
+	d := newFakeOn(e.stream, func(n int64) (time.Duration, Outcome) {
 		if n > 50 {
 			return blockForever, Outcome{}
 		}
@@ -199,7 +202,7 @@ func testRunAbandonsStuckCalls(t *testing.T, stream bool) {
 	})
 	res, err := Run(context.Background(), Config{
 		Driver: d, Pacer: constantPacer(t, 1000), Duration: 200 * time.Millisecond,
-		Connections: conns, Grace: 100 * time.Millisecond, Timeout: time.Minute,
+		Connections: conns, Grace: 100 * time.Millisecond, Timeout: time.Minute, Batch: e.batch,
 	})
 	d.Close() // releases the stuck calls
 	if err != nil {
@@ -230,11 +233,11 @@ func testRunAbandonsStuckCalls(t *testing.T, stream bool) {
 
 func TestRunTimeouts(t *testing.T) { engines(t, testRunTimeouts) }
 
-func testRunTimeouts(t *testing.T, stream bool) {
-	d := newFakeOn(stream, func(n int64) (time.Duration, Outcome) { return blockForever, Outcome{} })
+func testRunTimeouts(t *testing.T, e engine) {
+	d := newFakeOn(e.stream, func(n int64) (time.Duration, Outcome) { return blockForever, Outcome{} })
 	defer d.Close()
 	res := mustRun(t, context.Background(), Config{
-		Driver: d, Pacer: constantPacer(t, 200), Requests: 10, Connections: 10, Timeout: 20 * time.Millisecond,
+		Driver: d, Pacer: constantPacer(t, 200), Requests: 10, Connections: 10, Timeout: 20 * time.Millisecond, Batch: e.batch,
 	})
 	if got := res.Accounting.ByClass["timeout"]; got != 10 {
 		t.Fatalf("timeouts %d, want 10 (%+v)", got, res.Accounting)
@@ -347,12 +350,12 @@ func BenchmarkRunClosedInProcess(b *testing.B) {
 // counted — must unbalance the books.
 func TestRunLostJobIsAnAccountingError(t *testing.T) {
 	for _, at := range []string{"dispatch", "worker"} {
-		engines(t, func(t *testing.T, stream bool) {
-			d := newFakeOn(stream, nil)
+		engines(t, func(t *testing.T, e engine) {
+			d := newFakeOn(e.stream, nil)
 			defer d.Close()
 			var n atomic.Int64
 			res, err := Run(context.Background(), Config{
-				Driver: d, Pacer: constantPacer(t, 2000), Duration: 100 * time.Millisecond, Connections: 2,
+				Driver: d, Pacer: constantPacer(t, 2000), Duration: 100 * time.Millisecond, Connections: 2, Batch: e.batch,
 				lose: func(where string) bool { return where == at && n.Add(1) == 10 },
 			})
 			if n.Load() < 10 {

@@ -106,7 +106,7 @@ func MergeShards(name string, shards []*Result) (*Result, error) {
 	f := shards[0]
 	base, _, _ := strings.Cut(f.Schedule, ", shard ")
 	m := &Result{
-		Name: name, Target: f.Target, Model: f.Model, Schedule: base, Engine: f.Engine, Batch: f.Batch,
+		Name: name, Target: f.Target, Model: f.Model, Schedule: base, Engine: f.Engine, Batch: f.Batch, ReplyTimes: f.ReplyTimes,
 		Warmup: f.Warmup, Timeout: f.Timeout, Started: f.Started, StartAt: f.StartAt, Setup: f.Setup, Shards: len(shards),
 	}
 	m.Histograms.Response, m.Histograms.Service, m.Histograms.Lag = NewHistogram(), NewHistogram(), NewHistogram()
@@ -132,9 +132,7 @@ func MergeShards(name string, shards []*Result) (*Result, error) {
 			cpuShards++
 			m.ServerCPU = s.ServerCPU
 		}
-		if s.Engine != m.Engine || s.Batch != m.Batch {
-			m.Engine, m.Batch = "mixed", ""
-		}
+		m.foldEngine(s)
 		for _, w := range s.Warnings {
 			m.Warnings = append(m.Warnings, "shard "+s.Shard+": "+w)
 		}

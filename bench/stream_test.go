@@ -5,7 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
+	"net"
 	"strconv"
 	"testing"
 	"time"
@@ -21,20 +21,49 @@ import (
 func (d *fakeDriver) Streamable() bool { return d.stream }
 
 func (d *fakeDriver) OpenStream(ctx context.Context, conn int) (Stream, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, srv, err := tcpPair()
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.SetNonblock(fds[0], true); err != nil {
-		return nil, err
+	go d.serve(srv)
+	return &fakeStream{fd: fd}, nil
+}
+
+// tcpPair connects a raw non-blocking client socket to a server end on
+// loopback: TCP, so that the kernel stamps what the client receives, as
+// it does the real drivers' replies.
+func tcpPair() (fd int, srv net.Conn, err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return -1, nil, err
 	}
-	go d.serve(os.NewFile(uintptr(fds[1]), "fake server"))
-	return &fakeStream{fd: fds[0]}, nil
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		return -1, nil, err
+	}
+	defer c.Close()
+	if srv, err = ln.Accept(); err != nil {
+		return -1, nil, err
+	}
+	f, err := c.(*net.TCPConn).File() // a duplicate, out of Go's poller
+	if err == nil {
+		fd, err = unix.Dup(int(f.Fd()))
+		f.Close()
+	}
+	if err == nil {
+		err = unix.SetNonblock(fd, true)
+	}
+	if err != nil {
+		srv.Close()
+		return -1, nil, err
+	}
+	return fd, srv, nil
 }
 
 // serve answers one stream's requests until the client or the driver
 // closes it.
-func (d *fakeDriver) serve(f *os.File) {
+func (d *fakeDriver) serve(f net.Conn) {
 	defer f.Close()
 	r := bufio.NewReader(f)
 	for {
@@ -87,11 +116,20 @@ func (s *fakeStream) Reply(buf []byte) (int, Outcome, bool) {
 }
 func (s *fakeStream) Close() error { return unix.Close(s.fd) }
 
-// engines runs f once per engine, with the fake driver set to stream on
-// the loop's turn.
-func engines(t *testing.T, f func(t *testing.T, stream bool)) {
-	for _, e := range []string{EngineWorkers, EngineLoop} {
-		t.Run(e, func(t *testing.T) { f(t, e == EngineLoop) })
+// engine is one way of making the calls, for tests that run on each.
+type engine struct {
+	stream bool          // the fake streams: the loop makes the calls
+	batch  time.Duration // the loop's batching window
+}
+
+// engines runs f once per engine: the workers, the loop, and the loop
+// batched (which leaves replies in their sockets between batches).
+func engines(t *testing.T, f func(t *testing.T, e engine)) {
+	for _, e := range []struct {
+		name string
+		engine
+	}{{EngineWorkers, engine{}}, {EngineLoop, engine{stream: true}}, {"loop-batched", engine{true, time.Millisecond}}} {
+		t.Run(e.name, func(t *testing.T) { f(t, e.engine) })
 	}
 }
 
@@ -167,5 +205,72 @@ func TestLoopReplacesBrokenConnections(t *testing.T) {
 	a := res.Accounting
 	if a.ByClass["timeout"] < 5 || a.OK < 350 || a.OK+a.Errors != 400 {
 		t.Fatalf("accounting %+v: want every call made, about 8 timeouts", a)
+	}
+}
+
+// TestLoopStampsReplies is the known answer behind a batched loop's reply
+// times: a reply left 20 ms in its socket is timed when the kernel
+// received it, inside the server's write, not when it was read.
+func TestLoopStampsReplies(t *testing.T) {
+	fd, srv, err := tcpPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	defer unix.Close(fd)
+	l := &loop{}
+	c := &lconn{fd: fd, in: make([]byte, 64)}
+	if err := l.stamp(c); err != nil {
+		t.Fatal(err)
+	}
+	read := func() (at int64) {
+		for range 1000 {
+			n, at, errno := l.recv(c)
+			if errno == 0 && n > 0 {
+				return at
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Fatal("nothing to read")
+		return 0
+	}
+	// The kernel turns stamping on a moment after it is first asked.
+	for i := 0; ; i++ {
+		if _, err := srv.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if read() > 0 {
+			break
+		}
+		if i == 100 {
+			t.Fatal("the kernel stamps no reply")
+		}
+	}
+	before := time.Now().UnixNano()
+	if _, err := srv.Write([]byte("reply\n")); err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now().UnixNano()
+	time.Sleep(20 * time.Millisecond)
+	at := read()
+	if at < before || at > after {
+		t.Fatalf("stamped %v after the write began (it took %v): want within the write", time.Duration(at-before), time.Duration(after-before))
+	}
+}
+
+// TestLoopBatchedTimesArrival: a batched loop reads replies only at its
+// next wake-up, up to a millisecond after they came, yet their service
+// times match an unbatched loop's, which reads each as it comes.
+func TestLoopBatchedTimesArrival(t *testing.T) {
+	p50 := func(batch time.Duration) time.Duration {
+		d := newFakeOn(true, nil)
+		defer d.Close()
+		res := mustRun(t, context.Background(), Config{Driver: d, Pacer: constantPacer(t, 200), Requests: 200, Connections: 1, Batch: batch})
+		return time.Duration(res.Service.P50)
+	}
+	unbatched, batched := p50(0), p50(time.Millisecond)
+	t.Logf("service p50: unbatched %v, batched %v", unbatched, batched)
+	if batched > unbatched+500*time.Microsecond {
+		t.Fatalf("batched service p50 %v against %v unbatched: replies timed when read, not when they came", batched, unbatched)
 	}
 }

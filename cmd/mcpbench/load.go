@@ -89,7 +89,7 @@ func (lf *loadFlags) register(fs *pflag.FlagSet, defaultRate float64) {
 	fs.StringVarP(&lf.out, "out", "o", "", "results directory (default results/COMMAND/TIMESTAMP)")
 	fs.BoolVar(&lf.noSave, "no-save", false, "do not write a results directory")
 	fs.StringVar(&lf.engine, "engine", "auto", "what makes the calls: loop (one event-loop thread; plain HTTP and MCP Streamable HTTP), workers (a goroutine per connection), or auto (the loop where the driver allows)")
-	fs.StringVar(&lf.batch, "batch", "0", "the event loop's batching window (open loop): wake for the schedule at most once per window and send all that is due then, never early but up to the window late (the lateness counts in latency and shows as lag). 0: every request leaves when due. 1ms: wrk2's timer granularity, several times less generator CPU at 5,000-40,000/s. auto: 0 below 2,000/s, 1ms from there")
+	fs.StringVar(&lf.batch, "batch", "0", "the event loop's batching window (open loop): wake for the schedule at most once per window and send all that is due then, never early but up to the window late (the lateness counts in latency and shows as lag). Replies are then timed by the kernel's receive timestamp and read at the next batch. 0: every request leaves when due. 1ms: wrk2's timer granularity, several times less generator CPU at 5,000-40,000/s. auto: 0 below 2,000/s, 1ms from there")
 }
 
 // engineConfig reads --engine and --batch.
@@ -492,6 +492,10 @@ func reportLoad(ctx context.Context, command string, lf *loadFlags, s *results.S
 
 // engineLine says what made a run's calls.
 func engineLine(r *bench.Result) string {
+	stamps := ""
+	if r.ReplyTimes == "kernel" {
+		stamps = "; replies timed by the kernel's receive timestamps"
+	}
 	switch {
 	case r.Engine == bench.EngineWorkers:
 		return "calls made by workers, a goroutine per connection"
@@ -500,9 +504,9 @@ func engineLine(r *bench.Result) string {
 	case r.Batch == "" || r.Batch == "0s":
 		return "calls made by the event loop, each request sent when due"
 	case r.Batch == "auto":
-		return "calls made by the event loop, batching window auto (none below 2,000/s, else 1ms): requests leave up to that late, and the lag counts"
+		return "calls made by the event loop, batching window auto (none below 2,000/s, else 1ms): requests leave up to that late, and the lag counts" + stamps
 	}
-	return "calls made by the event loop, batching window " + r.Batch + ": requests leave up to " + r.Batch + " late, and the lag counts"
+	return "calls made by the event loop, batching window " + r.Batch + ": requests leave up to " + r.Batch + " late, and the lag counts" + stamps
 }
 
 // plural is n and noun, with an s when n is not 1.

@@ -36,14 +36,18 @@ func countAtOrAbove(h *hdr.Histogram, v int64) int64 {
 // were on the wire when the server froze.
 func TestStallShowsInResponseTimeNotServiceTime(t *testing.T) { engines(t, testStall) }
 
-// engines runs f on each engine.
-func engines(t *testing.T, f func(t *testing.T, engine string)) {
-	for _, e := range []string{bench.EngineWorkers, bench.EngineLoop} {
-		t.Run(e, func(t *testing.T) { f(t, e) })
+// engines runs f on each engine, and on the loop batched (which leaves
+// replies in their sockets between batches, timed by the kernel).
+func engines(t *testing.T, f func(t *testing.T, engine string, batch time.Duration)) {
+	for _, e := range []struct {
+		name, engine string
+		batch        time.Duration
+	}{{bench.EngineWorkers, bench.EngineWorkers, 0}, {bench.EngineLoop, bench.EngineLoop, 0}, {"loop-batched", bench.EngineLoop, time.Millisecond}} {
+		t.Run(e.name, func(t *testing.T) { f(t, e.engine, e.batch) })
 	}
 }
 
-func testStall(t *testing.T, engine string) {
+func testStall(t *testing.T, engine string, batch time.Duration) {
 	const (
 		stall   = 500 * time.Millisecond
 		conns   = 8
@@ -69,10 +73,13 @@ func testStall(t *testing.T, engine string) {
 	}
 	defer d.Close()
 	res := benchtest.MustRun(t, context.Background(), bench.Config{
-		Driver: d, Pacer: benchtest.Constant(t, 1000), Duration: 1500 * time.Millisecond, Connections: conns, Engine: engine,
+		Driver: d, Pacer: benchtest.Constant(t, 1000), Duration: 1500 * time.Millisecond, Connections: conns, Engine: engine, Batch: batch,
 	})
 	if res.Accounting.OK != res.Accounting.Scheduled {
 		t.Fatalf("not every call succeeded: %+v", res.Accounting)
+	}
+	if (res.ReplyTimes == "kernel") != (batch > 0) {
+		t.Errorf("reply times %q with a %v window", res.ReplyTimes, batch)
 	}
 	resp, svc, lag := res.Histograms.Response, res.Histograms.Service, res.Histograms.Lag
 
@@ -98,7 +105,7 @@ func testStall(t *testing.T, engine string) {
 
 func TestHTTPDriverClassifiesAndCounts(t *testing.T) { engines(t, testClassifiesAndCounts) }
 
-func testClassifiesAndCounts(t *testing.T, engine string) {
+func testClassifiesAndCounts(t *testing.T, engine string, batch time.Duration) {
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Test") != "yes" || r.Method != http.MethodPost {
@@ -120,7 +127,7 @@ func testClassifiesAndCounts(t *testing.T, engine string) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Closed: true, Connections: 2, Requests: 299, Engine: engine})
+	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Closed: true, Connections: 2, Requests: 299, Engine: engine, Batch: batch})
 	a := res.Accounting
 	// 300 calls in all with the cold one: a third of each kind.
 	if a.OK+a.ByClass["rate_limited"]+a.ByClass["http"] != 299 || a.ByCode["http 503"] == 0 || a.ByCode["rate_limited 429"] == 0 || a.ByCode["http 400"] != 0 {
@@ -133,7 +140,7 @@ func testClassifiesAndCounts(t *testing.T, engine string) {
 
 func TestHTTPDriverTransportErrors(t *testing.T) { engines(t, testTransportErrors) }
 
-func testTransportErrors(t *testing.T, engine string) {
+func testTransportErrors(t *testing.T, engine string, batch time.Duration) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +152,7 @@ func testTransportErrors(t *testing.T, engine string) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Pacer: benchtest.Constant(t, 500), Requests: 20, Connections: 2, Engine: engine})
+	res := benchtest.MustRun(t, context.Background(), bench.Config{Driver: d, Pacer: benchtest.Constant(t, 500), Requests: 20, Connections: 2, Engine: engine, Batch: batch})
 	if got := res.Accounting.ByClass["transport"]; got != 20 {
 		t.Fatalf("transport errors %d, want 20: %+v", got, res.Accounting)
 	}
