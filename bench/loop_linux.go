@@ -127,8 +127,13 @@ func (r *run) newLoop(ctx context.Context, sd StreamDriver, streams []Stream) (*
 }
 
 // stamp asks c's socket for the kernel's receive timestamps.
-func (l *loop) stamp(c *lconn) error {
-	return unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+func (l *loop) stamp(c *lconn) error { return stampSocket(c.fd) }
+
+// stampSocket asks socket fd for the kernel's receive timestamps. Setup
+// asks before its cold call, so that the kernel, which turns stamping on
+// a moment later, has done so by the first measured reply.
+func stampSocket(fd int) error {
+	return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
 }
 
 func (l *loop) watch(c *lconn) error {

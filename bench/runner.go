@@ -385,6 +385,13 @@ func (r *run) setup(ctx context.Context, s *Setup, streams bool) error {
 			return fmt.Errorf("%w: open connection %d: %w", ErrSetup, i, err)
 		}
 	}
+	if streams && r.cfg.Batch != 0 && !r.cfg.Closed {
+		for _, s := range r.streams {
+			if s != nil {
+				_ = stampSocket(s.Fd()) // the loop asks again, and minds a refusal
+			}
+		}
+	}
 	t = time.Now()
 	if streams {
 		// A cold call that timed out or broke, or after which the server

@@ -118,8 +118,10 @@ func TestRunSchedulesExactly(t *testing.T) {
 			if len(res.Warnings) > 0 {
 				t.Fatalf("%s: warnings: %v", tc.name, res.Warnings)
 			}
-			if want := e.batch > 0 && !tc.cfg.Closed; (res.ReplyTimes == "kernel") != want {
-				t.Fatalf("%s: reply times %q; want kernel stamps: %v", tc.name, res.ReplyTimes, want)
+			// (Kernel stamps start a moment after they are asked for: a
+			// short run may end before.)
+			if stamped := res.ReplyTimes == "kernel"; stamped && e.batch == 0 || !stamped && e.batch > 0 && tc.cfg.Duration >= 300*time.Millisecond {
+				t.Fatalf("%s: reply times %q with a %v window", tc.name, res.ReplyTimes, e.batch)
 			}
 		})
 	}
