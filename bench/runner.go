@@ -55,9 +55,11 @@ type Config struct {
 	// for the schedule at most once per window and sends everything due
 	// then. A request is never sent before it is due; it may leave up to
 	// the window late, and that lateness counts (latency runs from the
-	// intended start; the lag histogram shows it). 0, the default: a
-	// wake-up at each due time. BatchAuto: AutoBatch of the schedule's
-	// rate.
+	// intended start; the lag histogram shows it). Replies are timed by
+	// the kernel's receive timestamps and, while no request waits for a
+	// connection, read at the next window (Result.ReplyTimes). 0, the
+	// default: a wake-up at each due time. BatchAuto: AutoBatch of the
+	// schedule's rate.
 	Batch time.Duration
 
 	// Shard, with N > 1, makes this generator shard I of N of the
