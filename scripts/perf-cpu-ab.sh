@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # CPU per request of mcpbench's open loop against wrk2's, alternated: at
-# each rate, N pairs of runs (wrk2 -t1, then mcpbench load), 16
+# each rate, N pairs of runs (wrk2 -t1 and mcpbench load), 16
 # connections, DURATION_S each, the server (`mcpbench serve http`) on CPU 1
 # and each generator on CPU 0. Each run's CPU is read with `perf stat` over
 # its steady state (from 2 s in, for DURATION_S - 3 s), so start-up and
 # shutdown are left out, and the machine's drift touches both sides of a
-# pair alike. Prints each pair and the median ratio per rate. The rate
-# "closed" compares closed loops instead: wrk -t1 (Debian's wrk) against
-# mcpbench load --closed, throughput and CPU per request.
+# pair alike. The order alternates (odd pairs wrk2 first, even pairs
+# mcpbench first): the second run of a pair meets a server that has just
+# served the first, which measurably favours the first (~3% in the closed
+# loop), so give an even N. Prints each pair and the median ratio per
+# rate. The rate "closed" compares closed loops instead: wrk -t1 (Debian's
+# wrk) against mcpbench load --closed, throughput and CPU per request.
 #
 #   WRK2=/path/to/wrk [BATCH=1ms] scripts/perf-cpu-ab.sh [RATES] [N] [DURATION_S]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rates=${1:-5000 20000 40000}
-n=${2:-5}
+n=${2:-6}
 dur=${3:-6}
 batch=${BATCH:-1ms}
 bin=./bin/mcpbench
@@ -27,6 +30,12 @@ trap cleanup EXIT
 srv=$!
 for _ in $(seq 50); do grep -q '^listening ' "$tmp/serve.out" && break; sleep 0.1; done
 url=$(sed -n 's/^listening //p' "$tmp/serve.out")
+
+# median X…: the median of the numbers given (the mean of the middle two
+# for an even count).
+median() {
+	printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'
+}
 
 # cpu_ms PID: the task-clock of PID over the steady state, in ms.
 cpu_ms() {
@@ -43,17 +52,23 @@ closed() {
 	echo "|--:|--:|--:|--:|--:|--:|--:|"
 	local i w m wr mr rr=() cr=()
 	for i in $(seq "$n"); do
-		taskset -c 0 wrk -t1 -c16 -d"${dur}s" "$url" >"$tmp/wrk.out" 2>&1 &
-		pid=$!; w=$(cpu_ms $pid); wait $pid
-		wr=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out")
-		"$bin" load "$url" --closed -c 16 -d "${dur}s" --warmup 0s --cpus 0 --format json --no-save --progress off >"$tmp/mb.json" 2>/dev/null &
-		pid=$!; m=$(cpu_ms $pid); wait $pid
-		mr=$(python3 -c "import json; print(json.load(open('$tmp/mb.json'))['runs'][0]['achieved_rate'])")
+		if ((i % 2)); then first=wrk; else first=mcpbench; fi
+		for g in $first $([ $first = wrk ] && echo mcpbench || echo wrk); do
+			if [ "$g" = wrk ]; then
+				taskset -c 0 wrk -t1 -c16 -d"${dur}s" "$url" >"$tmp/wrk.out" 2>&1 &
+				pid=$!; w=$(cpu_ms $pid); wait $pid
+				wr=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out")
+			else
+				"$bin" load "$url" --closed -c 16 -d "${dur}s" --warmup 0s --cpus 0 --format json --no-save --progress off >"$tmp/mb.json" 2>/dev/null &
+				pid=$!; m=$(cpu_ms $pid); wait $pid
+				mr=$(python3 -c "import json; print(json.load(open('$tmp/mb.json'))['runs'][0]['achieved_rate'])")
+			fi
+		done
 		read -r a b < <(python3 -c "s=$dur-3; print('%.3f %.3f' % ($mr / $wr, ($m / $mr) / ($w / $wr)))")
 		rr+=("$a"); cr+=("$b")
-		python3 -c "s=$dur-3; print('| %d | %.0f | %.0f | %.2f× | %.2f µs | %.2f µs | %.2f× |' % ($i, $wr, $mr, $a, $w/1e3/(s*$wr)*1e6, $m/1e3/(s*$mr)*1e6, $b))"
+		python3 -c "s=$dur-3; print('| %d (%s first) | %.0f | %.0f | %.2f× | %.2f µs | %.2f µs | %.2f× |' % ($i, '$first', $wr, $mr, $a, $w/1e3/(s*$wr)*1e6, $m/1e3/(s*$mr)*1e6, $b))"
 	done
-	echo "| median | | | $(printf '%s\n' "${rr[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')× | | | $(printf '%s\n' "${cr[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')× |"
+	echo "| median | | | $(median "${rr[@]}")× | | | $(median "${cr[@]}")× |"
 }
 
 for rate in $rates; do
@@ -63,19 +78,21 @@ for rate in $rates; do
 	fi
 	ratios=()
 	for i in $(seq "$n"); do
-		taskset -c 0 "$WRK2" -t1 -c16 -d"${dur}s" -R"$rate" "$url" >/dev/null 2>&1 &
-		pid=$!
-		w=$(cpu_ms $pid)
-		wait $pid
-		"$bin" load "$url" --rate "$rate" -c 16 -d "${dur}s" --warmup 0s --cpus 0 --batch "$batch" --no-save --progress off >/dev/null 2>&1 &
-		pid=$!
-		m=$(cpu_ms $pid)
-		wait $pid
+		if ((i % 2)); then first=wrk2; else first=mcpbench; fi
+		for g in $first $([ $first = wrk2 ] && echo mcpbench || echo wrk2); do
+			if [ "$g" = wrk2 ]; then
+				taskset -c 0 "$WRK2" -t1 -c16 -d"${dur}s" -R"$rate" "$url" >/dev/null 2>&1 &
+				pid=$!; w=$(cpu_ms $pid); wait $pid
+			else
+				"$bin" load "$url" --rate "$rate" -c 16 -d "${dur}s" --warmup 0s --cpus 0 --batch "$batch" --no-save --progress off >/dev/null 2>&1 &
+				pid=$!; m=$(cpu_ms $pid); wait $pid
+			fi
+		done
 		r=$(python3 -c "print('%.3f' % ($m / $w))")
 		ratios+=("$r")
-		python3 -c "s=$dur-3; print('| %d | %d | %.2f µs | %.2f µs | %.2f× |' % ($rate, $i, $w/1e3/(s*$rate)*1e6, $m/1e3/(s*$rate)*1e6, $r))"
+		python3 -c "s=$dur-3; print('| %d | %d (%s first) | %.2f µs | %.2f µs | %.2f× |' % ($rate, $i, '$first', $w/1e3/(s*$rate)*1e6, $m/1e3/(s*$rate)*1e6, $r))"
 	done
-	echo "| $rate | median | | | $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')× |"
+	echo "| $rate | median | | | $(median "${ratios[@]}")× |"
 done
 echo
 echo "(machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
