@@ -6,9 +6,8 @@
 # its steady state (from 2 s in, for DURATION_S - 3 s), so start-up and
 # shutdown are left out, and the machine's drift touches both sides of a
 # pair alike. The order alternates (odd pairs wrk2 first, even pairs
-# mcpbench first): the second run of a pair meets a server that has just
-# served the first, which measurably favours the first (~3% in the closed
-# loop), so give an even N. Prints each pair and the median ratio per
+# mcpbench first): the second run of a pair measurably reads lower (~3% in
+# the closed loop, cause unknown), so give an even N. Prints each pair and the median ratio per
 # rate. The rate "closed" compares closed loops instead: wrk -t1 (Debian's
 # wrk) against mcpbench load --closed, throughput and CPU per request.
 #
