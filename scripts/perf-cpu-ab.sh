@@ -11,7 +11,10 @@
 # rate. The rate "closed" compares closed loops instead: wrk -t1 (Debian's
 # wrk) against mcpbench load --closed, throughput and CPU per request.
 #
-#   WRK2=/path/to/wrk [BATCH=1ms] scripts/perf-cpu-ab.sh [RATES] [N] [DURATION_S]
+#   WRK2=/path/to/wrk [BATCH=1ms] [TARGET=http|haproxy] scripts/perf-cpu-ab.sh [RATES] [N] [DURATION_S]
+#
+# TARGET=haproxy serves with a single HAProxy thread that answers 200
+# itself (Debian's haproxy) instead of `mcpbench serve http`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rates=${1:-5000 20000 40000}
@@ -25,10 +28,26 @@ tmp=$(mktemp -d)
 srv=
 cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-"$bin" serve http --cpus 1 >"$tmp/serve.out" 2>"$tmp/serve.err" &
-srv=$!
-for _ in $(seq 50); do grep -q '^listening ' "$tmp/serve.out" && break; sleep 0.1; done
-url=$(sed -n 's/^listening //p' "$tmp/serve.out")
+case ${TARGET:-http} in
+http)
+	"$bin" serve http --cpus 1 >"$tmp/serve.out" 2>"$tmp/serve.err" &
+	srv=$!
+	for _ in $(seq 50); do grep -q '^listening ' "$tmp/serve.out" && break; sleep 0.1; done
+	url=$(sed -n 's/^listening //p' "$tmp/serve.out")
+	;;
+haproxy) # one HAProxy thread answering 200 itself: another server at the limit
+	command -v haproxy >/dev/null || { echo "perf-cpu-ab: TARGET=haproxy needs haproxy (make tools-haproxy)" >&2; exit 2; }
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	printf '%s\n' global '  nbthread 1' '  maxconn 1000' defaults '  mode http' '  timeout client 10s' \
+		'  timeout server 10s' '  timeout connect 1s' 'frontend f' "  bind 127.0.0.1:$port" \
+		'  http-request return status 200 content-type text/plain string ok' >"$tmp/haproxy.cfg"
+	taskset -c 1 haproxy -f "$tmp/haproxy.cfg" -db >"$tmp/serve.err" 2>&1 &
+	srv=$!
+	url=http://127.0.0.1:$port/
+	for _ in $(seq 50); do curl -fso /dev/null "$url" && break; sleep 0.1; done
+	;;
+*) echo "perf-cpu-ab: TARGET is http (mcpbench serve http) or haproxy" >&2; exit 2 ;;
+esac
 
 # median X…: the median of the numbers given (the mean of the middle two
 # for an even count).
