@@ -159,7 +159,7 @@ func htmlData(s *results.Summary, charts []NamedFile) htmlPage {
 func resultFacts(r *bench.Result) [][2]string {
 	a := r.Accounting
 	f := [][2]string{
-		{"schedule", fmt.Sprintf("%s (%s loop), %d connections, %s; warm-up %v, measured %v", r.Schedule, r.Model, r.Connections, or(r.Engine, "workers"), r.Warmup, r.Duration.Round(time.Millisecond))},
+		{"schedule", fmt.Sprintf("%s (%s loop), %d connections, %s; warm-up %v, measured %v", r.Schedule, r.Model, r.Connections, engineOf(r), r.Warmup, r.Duration.Round(time.Millisecond))},
 		{"accounting", fmt.Sprintf("scheduled %d = ok %d + errors %d + in flight %d + queued %d", a.Scheduled, a.OK, a.Errors, a.InFlight, a.Queued)},
 		{"latency (response / service / lag)", fmt.Sprintf("p50 %s / %s / %s, p99 %s / %s / %s", results.FormatNs(r.Response.P50), results.FormatNs(r.Service.P50),
 			results.FormatNs(r.Lag.P50), results.FormatNs(r.Response.P99), results.FormatNs(r.Service.P99), results.FormatNs(r.Lag.P99))},
@@ -359,3 +359,16 @@ tr.apart td { background: #fff1df; font-weight: 600; }
 </body>
 </html>
 `))
+
+// engineOf says what made a run's calls: the engine, its batching window,
+// and how replies were timed.
+func engineOf(r *bench.Result) string {
+	e := or(r.Engine, "workers")
+	if r.Batch != "" && r.Batch != "0s" {
+		e += ", batch " + r.Batch
+	}
+	if r.ReplyTimes == "kernel" {
+		e += ", replies timed by the kernel's receive timestamps"
+	}
+	return e
+}
