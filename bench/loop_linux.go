@@ -111,7 +111,7 @@ func (r *run) newLoop(ctx context.Context, sd StreamDriver, streams []Stream) (*
 			continue
 		}
 		c.fd = s.Fd()
-		if l.stamping && l.stamp(c) != nil {
+		if l.stamping && stampSocket(c.fd) != nil {
 			l.stamping = false
 		}
 		if err := l.watch(c); err != nil {
@@ -125,9 +125,6 @@ func (r *run) newLoop(ctx context.Context, sd StreamDriver, streams []Stream) (*
 	}
 	return l, nil
 }
-
-// stamp asks c's socket for the kernel's receive timestamps.
-func (l *loop) stamp(c *lconn) error { return stampSocket(c.fd) }
 
 // stampSocket asks socket fd for the kernel's receive timestamps. Setup
 // asks before its cold call, so that the kernel, which turns stamping on
@@ -496,7 +493,7 @@ func (l *loop) reopen(c *lconn) bool {
 		return false
 	}
 	c.s, c.fd = s, s.Fd()
-	if l.stamping && l.stamp(c) != nil {
+	if l.stamping && stampSocket(c.fd) != nil {
 		l.stamping, l.stamped = false, false
 	}
 	if l.watch(c) != nil {

@@ -220,7 +220,7 @@ func TestLoopStampsReplies(t *testing.T) {
 	defer unix.Close(fd)
 	l := &loop{}
 	c := &lconn{fd: fd, in: make([]byte, 64)}
-	if err := l.stamp(c); err != nil {
+	if err := stampSocket(c.fd); err != nil {
 		t.Fatal(err)
 	}
 	read := func() (at int64) {
