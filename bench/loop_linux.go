@@ -187,9 +187,13 @@ func (l *loop) run() {
 			return
 		}
 		k := l.sleep(now)
-		t := time.Now()
-		now = int64(t.Sub(r.start))
-		l.wallOff = t.UnixNano() - now
+		if l.stamping { // one clock read gives both clocks
+			t := time.Now()
+			now = int64(t.Sub(r.start))
+			l.wallOff = t.UnixNano() - now
+		} else {
+			now = r.now()
+		}
 		for _, ev := range l.events[:k] {
 			l.readable(l.conns[ev.Fd], now)
 		}
